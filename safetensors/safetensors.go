@@ -361,6 +361,10 @@ func WriteFile(path string, tensors []Float32Tensor, opts WriteOptions) (err err
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err = tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err = Write(tmp, tensors, opts); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
