@@ -142,7 +142,10 @@ func Read(dir string) (*Layout, error) {
 		} else {
 			l.Kind, l.Pooling = BiEncoder, bert.PoolMean
 		}
-		return l, finishTransformer(dir, l)
+		if err := finishTransformer(dir, l); err != nil {
+			return nil, err
+		}
+		return l, nil
 	}
 	slices.SortFunc(l.Modules, func(a, b Module) int { return a.Idx - b.Idx })
 	for i, m := range l.Modules {
@@ -200,7 +203,10 @@ func Read(dir string) (*Layout, error) {
 		l.MaxSeqLength = n
 		return l, nil
 	}
-	return l, finishTransformer(dir, l)
+	if err := finishTransformer(dir, l); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // finishTransformer reads the maximum sequence length and checks the weight and tokenizer files.
