@@ -273,4 +273,3 @@ func TestDropoutOnlyWhenTraining(t *testing.T) {
 		t.Error("training graph shows no dropout")
 	}
 }
-
