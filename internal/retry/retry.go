@@ -77,7 +77,9 @@ func (e *Error) Unwrap() error { return e.Err }
 func Transient(err error) error { return &Error{Err: err} }
 
 // TransientAfter wraps err as retryable after the server-directed delay d.
-func TransientAfter(err error, d time.Duration) error { return &Error{Err: err, After: d, Directed: true} }
+func TransientAfter(err error, d time.Duration) error {
+	return &Error{Err: err, After: d, Directed: true}
+}
 
 // IsTransient reports whether err (or an error it wraps) was marked retryable.
 func IsTransient(err error) bool {
