@@ -3,9 +3,11 @@ module github.com/ragnb/ragnb
 go 1.26.5
 
 require (
+	codeberg.org/go-pdf/fpdf v0.10.0
 	github.com/gomlx/compute v0.1.0
 	github.com/gomlx/go-xla v0.4.0
 	github.com/gomlx/gomlx v0.28.1
+	github.com/ledongthuc/pdf v0.0.0-20250511090121-5959a4027728
 	github.com/openai/openai-go/v3 v3.95.0
 	golang.org/x/sys v0.48.0
 )
