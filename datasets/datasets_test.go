@@ -189,7 +189,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 func TestSplitIsSeededAndComplete(t *testing.T) {
 	vals := make([]string, 101)
 	for i := range vals {
-		vals[i] = string(rune('A' + i%26)) + strings.Repeat("x", i)
+		vals[i] = string(rune('A'+i%26)) + strings.Repeat("x", i)
 	}
 	df := dataframe.New(series.New(vals, series.String, "anchor"))
 	train, test, err := Split(df, 0.1, 42)
