@@ -17,6 +17,9 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
+
 	"github.com/ragnb/ragnb/docs"
 	"github.com/ragnb/ragnb/llm"
 	"github.com/ragnb/ragnb/progress"
@@ -442,4 +445,42 @@ func assemble(ctx context.Context, chunks []docs.Chunk, results []chunkResult, c
 	sum.Generated = len(rows)
 	sum.Missing = sum.Requested - sum.Returned
 	return rows
+}
+
+// Frame turns rows into a table (gota DataFrame) with the columns anchor, positive, answer, source, chunk_id,
+// chunk_index, start, end, and with extra the four synthetic-data-generator columns.
+func Frame(rows []Row, extra bool) dataframe.DataFrame {
+	n := len(rows)
+	str := func(name string, get func(Row) string) series.Series {
+		v := make([]string, n)
+		for i, r := range rows {
+			v[i] = get(r)
+		}
+		return series.New(v, series.String, name)
+	}
+	num := func(name string, get func(Row) int) series.Series {
+		v := make([]float64, n)
+		for i, r := range rows {
+			v[i] = float64(get(r))
+		}
+		return series.New(v, series.Float, name)
+	}
+	cols := []series.Series{
+		str("anchor", func(r Row) string { return r.Question }),
+		str("positive", func(r Row) string { return r.Passage }),
+		str("answer", func(r Row) string { return r.Answer }),
+		str("source", func(r Row) string { return r.Source }),
+		str("chunk_id", func(r Row) string { return r.ChunkID }),
+		num("chunk_index", func(r Row) int { return r.ChunkIndex }),
+		num("start", func(r Row) int { return r.Start }),
+		num("end", func(r Row) int { return r.End }),
+	}
+	if extra {
+		cols = append(cols,
+			str("positive_retrieval", func(r Row) string { return r.PositiveRetrieval }),
+			str("negative_retrieval", func(r Row) string { return r.NegativeRetrieval }),
+			str("positive_reranking", func(r Row) string { return r.PositiveReranking }),
+			str("negative_reranking", func(r Row) string { return r.NegativeReranking }))
+	}
+	return dataframe.New(cols...)
 }

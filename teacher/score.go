@@ -2,6 +2,7 @@ package teacher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -67,7 +68,9 @@ type ScoreOptions struct {
 
 // ScoreWithTeacher scores every row's (query, passage) pairs with scorer and returns df with the score
 // column(s) added (replacing same-named ones). Pairs the scorer could not score are NaN (written as JSON null
-// or an empty CSV cell), and the error says how many — the table comes back either way.
+// or an empty CSV cell) and the error wraps an *UnscoredError saying how many: the scored table comes back with
+// it. Any other error (a missing column, an unknown normalisation, a teacher that returned nothing) returns
+// df unchanged.
 func ScoreWithTeacher(ctx context.Context, df dataframe.DataFrame, scorer relevance.Scorer, opts ScoreOptions, report progress.Func) (dataframe.DataFrame, error) {
 	if df.Err != nil {
 		return df, df.Err
@@ -139,6 +142,16 @@ func ScoreWithTeacher(ctx context.Context, df dataframe.DataFrame, scorer releva
 		}
 	}
 	if scoreErr != nil {
+		var ue *UnscoredError
+		if !errors.As(scoreErr, &ue) {
+			n := 0
+			for _, s := range scores {
+				if math.IsNaN(s) {
+					n++
+				}
+			}
+			scoreErr = &UnscoredError{Unscored: n, Total: len(scores), Err: scoreErr}
+		}
 		return out, fmt.Errorf("score: %w", scoreErr)
 	}
 	return out, nil

@@ -89,9 +89,22 @@ func collect(ctx context.Context, who string, index []int, errs []error) error {
 	if failed == 0 {
 		return nil
 	}
-	err := fmt.Errorf("%s: %d of %d pairs not scored (NaN); first, pair %d: %w", who, failed, len(index), first, errs[index[first]])
+	err := fmt.Errorf("%s: first, pair %d: %w", who, first, errs[index[first]])
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
+		err = fmt.Errorf("%w: %w", ctx.Err(), err)
 	}
-	return err
+	return &UnscoredError{Unscored: failed, Total: len(index), Err: err}
 }
+
+// UnscoredError says that some pairs could not be scored (their scores are NaN) while the others were: the
+// results are usable, and the error says how many are missing and why the first one is.
+type UnscoredError struct {
+	Unscored, Total int
+	Err             error
+}
+
+func (e *UnscoredError) Error() string {
+	return fmt.Sprintf("%d of %d pairs not scored (NaN): %v", e.Unscored, e.Total, e.Err)
+}
+
+func (e *UnscoredError) Unwrap() error { return e.Err }

@@ -35,6 +35,8 @@ func commands() []*command {
 	return []*command{
 		versionCmd(),
 		doctorCmd(),
+		generateCmd(),
+		scoreCmd(),
 	}
 }
 
