@@ -49,8 +49,8 @@ type Response struct {
 	CompletionTokens int  `json:"completion_tokens,omitempty"`
 }
 
-// Stats counts what a Client did. Requests counts HTTP attempts, so Requests = calls that reached the
-// server (answers + Failures) + Retries.
+// Stats counts what a Client did. Requests counts HTTP attempts: Requests = Answers + Failures + Retries,
+// less the failed calls that were cancelled before their first attempt. CacheHits are answers served from disk.
 type Stats struct {
 	Requests, CacheHits, Retries, Failures  int
 	RateLimited, ServerErrors, Timeouts     int
