@@ -395,6 +395,12 @@ func TestScoreWithTeacher(t *testing.T) {
 	if err == nil || out.Nrow() != 3 || out.Col("score").Float()[0] != 4 || !math.IsNaN(out.Col("score").Float()[1]) {
 		t.Errorf("partial failure: %v %v", out, err)
 	}
+	// A column typed as numbers is scored as the numbers' text, not gota's "2023.000000".
+	years := dataframe.New(series.New([]float64{2023, 1.5}, series.Float, "anchor"), series.New([]string{"p", "q"}, series.String, "positive"))
+	ys := tableScorer{{Query: "2023", Passage: "p"}: 1, {Query: "1.5", Passage: "q"}: 2}
+	if out, err := ScoreWithTeacher(context.Background(), years, ys, ScoreOptions{}, nil); err != nil || fmt.Sprint(out.Col("score").Float()) != "[1 2]" {
+		t.Errorf("numeric query column: %v %v", out, err)
+	}
 	if _, err := ScoreWithTeacher(context.Background(), df, sc, ScoreOptions{QueryColumn: "question"}, nil); err == nil || !strings.Contains(err.Error(), `"question"`) {
 		t.Errorf("missing column: %v", err)
 	}
