@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 
+	"github.com/ragnb/ragnb/datasets"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
 )
@@ -100,12 +100,12 @@ func ScoreWithTeacher(ctx context.Context, df dataframe.DataFrame, scorer releva
 			return df, fmt.Errorf("score: no column %q (columns: %v)", c, df.Names())
 		}
 	}
-	queries := texts(df.Col(opts.QueryColumn))
+	queries := datasets.Texts(df.Col(opts.QueryColumn))
 	type slot struct{ col, row int }
 	var pairs []relevance.Pair
 	var slots []slot
 	for c, name := range opts.PassageColumns {
-		for i, p := range texts(df.Col(name)) {
+		for i, p := range datasets.Texts(df.Col(name)) {
 			if p == "" || queries[i] == "" {
 				continue
 			}
@@ -156,19 +156,4 @@ func ScoreWithTeacher(ctx context.Context, df dataframe.DataFrame, scorer releva
 		return out, fmt.Errorf("score: %w", scoreErr)
 	}
 	return out, nil
-}
-
-// texts is a column's values as text. A column that datasets typed as numbers (every cell numeric, e.g. queries
-// that are years) is formatted back without gota's fixed six decimals ("2023", not "2023.000000"); NaN is "".
-func texts(c series.Series) []string {
-	if c.Type() != series.Float {
-		return c.Records()
-	}
-	out := make([]string, c.Len())
-	for i, f := range c.Float() {
-		if !math.IsNaN(f) {
-			out[i] = strconv.FormatFloat(f, 'f', -1, 64)
-		}
-	}
-	return out
 }
