@@ -37,6 +37,8 @@ func commands() []*command {
 		doctorCmd(),
 		generateCmd(),
 		scoreCmd(),
+		initModelCmd(),
+		embedCmd(),
 	}
 }
 
