@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/go-gota/gota v0.12.0 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/gofrs/flock v0.13.0 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
