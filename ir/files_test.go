@@ -163,3 +163,23 @@ func TestFromPairsDeduplicatesPassages(t *testing.T) {
 		t.Errorf("empty positive: %v", err)
 	}
 }
+
+func TestFromPairsIDsSortInCorpusOrder(t *testing.T) {
+	var a, p []string
+	for i := 0; i < 12; i++ {
+		a = append(a, "q"+string(rune('a'+i)))
+		p = append(p, "passage "+string(rune('a'+i)))
+	}
+	ds, err := FromPairs(a, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Corpus[0].ID != "d00" || ds.Corpus[11].ID != "d11" || ds.Queries[3].ID != "q03" {
+		t.Errorf("ids %s %s %s: want zero-padded", ds.Corpus[0].ID, ds.Corpus[11].ID, ds.Queries[3].ID)
+	}
+	for i := 1; i < len(ds.Corpus); i++ {
+		if ds.Corpus[i-1].ID >= ds.Corpus[i].ID {
+			t.Errorf("ids out of order at %d", i)
+		}
+	}
+}

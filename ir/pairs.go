@@ -7,7 +7,7 @@ import (
 
 // FromPairs turns (anchor, positive) rows into an evaluation set: every row becomes a query ("q<row>", in row
 // order, the anchor as its text) and every distinct passage a document ("d<n>", numbered in order of first
-// appearance).
+// appearance). Numbers are zero-padded to a common width (d0007), so id order is corpus order.
 //
 // corpus lists the passages to search; nil means the distinct positives of the rows. A typical split evaluation
 // passes the test split's rows and the positives of the whole table as corpus, so test questions are searched
@@ -23,21 +23,23 @@ func FromPairs(anchors, positives, corpus []string) (*Dataset, error) {
 		return nil, fmt.Errorf("pairs: %d anchors but %d positives", len(anchors), len(positives))
 	}
 	ds := &Dataset{Qrels: Qrels{}}
-	docID := map[string]string{}
-	addDoc := func(text string) string {
-		if id, ok := docID[text]; ok {
-			return id
-		}
-		id := "d" + strconv.Itoa(len(ds.Corpus))
-		docID[text] = id
-		ds.Corpus = append(ds.Corpus, Document{ID: id, Text: text})
-		return id
-	}
 	if corpus == nil {
 		corpus = positives
 	}
+	var unique []string
+	seen := map[string]bool{}
 	for _, p := range corpus {
-		addDoc(p)
+		if !seen[p] {
+			seen[p] = true
+			unique = append(unique, p)
+		}
+	}
+	docID := make(map[string]string, len(unique))
+	width := len(strconv.Itoa(max(len(unique)-1, 0)))
+	for i, p := range unique {
+		id := fmt.Sprintf("d%0*d", width, i)
+		docID[p] = id
+		ds.Corpus = append(ds.Corpus, Document{ID: id, Text: p})
 	}
 	byAnchor := map[string][]string{} // anchor text → doc ids of its positives
 	for i, p := range positives {
@@ -50,8 +52,9 @@ func FromPairs(anchors, positives, corpus []string) (*Dataset, error) {
 		}
 		byAnchor[anchors[i]] = append(byAnchor[anchors[i]], id)
 	}
+	qWidth := len(strconv.Itoa(max(len(anchors)-1, 0)))
 	for i, a := range anchors {
-		qid := "q" + strconv.Itoa(i)
+		qid := fmt.Sprintf("q%0*d", qWidth, i)
 		ds.Queries = append(ds.Queries, Query{ID: qid, Text: a})
 		for _, d := range byAnchor[a] {
 			ds.Qrels.Add(qid, d, 1)
