@@ -80,7 +80,7 @@ func TestScoresByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	idfThe := math.Log(1 + (3-2+0.5)/(2+0.5)) // "the" is kept without stop words, in 2 docs
-	hitsNear(t, flat.Search("cat the", 10), []search.Hit{{0, idf + idfThe}, {1, idfThe}, {2, idf}})
+	hitsNear(t, flat.Search("cat the", 10), []search.Hit{{Index: 0, Score: idf + idfThe}, {Index: 1, Score: idfThe}, {Index: 2, Score: idf}})
 	for _, p := range []Params{{K1: -1, B: 0.5}, {K1: 1, B: 1.5}, {K1: math.NaN(), B: 0.5}} {
 		if _, err := New(docs, p); err == nil {
 			t.Errorf("%+v: want an error", p)
