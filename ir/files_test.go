@@ -126,9 +126,9 @@ func TestFromPairsDeduplicatesPassages(t *testing.T) {
 	anchors := []string{"who?", "what?", "who?", ""}
 	positives := []string{"P1", "P2", "P3", "P1"}
 	corpus := []string{"P0", "P1", "P2", "P1", "P3"} // P1 twice: one document
-	ds, err := FromPairs(anchors, positives, corpus)
-	if err != nil {
-		t.Fatal(err)
+	ds, skipped, err := FromPairs(anchors, positives, corpus)
+	if err != nil || len(skipped) != 0 {
+		t.Fatal(err, skipped)
 	}
 	wantCorpus := []Document{{ID: "d0", Text: "P0"}, {ID: "d1", Text: "P1"}, {ID: "d2", Text: "P2"}, {ID: "d3", Text: "P3"}}
 	if !reflect.DeepEqual(ds.Corpus, wantCorpus) {
@@ -152,15 +152,17 @@ func TestFromPairsDeduplicatesPassages(t *testing.T) {
 		t.Errorf("mrr = %v", m.Values["mrr@10"])
 	}
 	// Corpus from the positives.
-	ds, err = FromPairs(anchors, positives, nil)
+	ds, _, err = FromPairs(anchors, positives, nil)
 	if err != nil || len(ds.Corpus) != 3 {
 		t.Errorf("corpus from positives: %v %+v", err, ds)
 	}
-	if _, err := FromPairs([]string{"a"}, []string{"missing"}, []string{"other"}); err == nil || !strings.Contains(err.Error(), "row 0") {
+	if _, _, err := FromPairs([]string{"a"}, []string{"missing"}, []string{"other"}); err == nil || !strings.Contains(err.Error(), "row 0") {
 		t.Errorf("positive not in corpus: %v", err)
 	}
-	if _, err := FromPairs([]string{"a", "b"}, []string{"x", ""}, nil); err == nil || !strings.Contains(err.Error(), "row 1") {
-		t.Errorf("empty positive: %v", err)
+	// A row with an empty positive is skipped and reported; the empty string is not a document.
+	ds, skipped, err = FromPairs([]string{"a", "", "c"}, []string{"x", "", "y"}, []string{"x", "", "y"})
+	if err != nil || len(skipped) != 1 || skipped[0] != 1 || len(ds.Corpus) != 2 || len(ds.Queries) != 2 || ds.Queries[1].ID != "q2" {
+		t.Errorf("empty positive: %v %v %+v", err, skipped, ds)
 	}
 }
 
@@ -170,7 +172,7 @@ func TestFromPairsIDsSortInCorpusOrder(t *testing.T) {
 		a = append(a, "q"+string(rune('a'+i)))
 		p = append(p, "passage "+string(rune('a'+i)))
 	}
-	ds, err := FromPairs(a, p, nil)
+	ds, _, err := FromPairs(a, p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

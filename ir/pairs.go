@@ -16,20 +16,21 @@ import (
 // Identical passages are deduplicated (exact string equality): a passage that occurs in several rows is one
 // document, so retrieving it counts as a hit for every one of those rows, never as a miss against a duplicate
 // copy. Rows with the very same anchor text cannot be told apart by any retriever, so each such query's
-// relevant set is the union of those rows' positives. Empty anchors are kept (and evaluated); an empty
-// positive is an error naming its row.
-func FromPairs(anchors, positives, corpus []string) (*Dataset, error) {
+// relevant set is the union of those rows' positives. Empty anchors are kept (and evaluated). A row whose
+// positive is empty has nothing to judge against: it is left out, and its index is returned in skipped so the
+// caller can say so; empty strings in corpus are not documents.
+func FromPairs(anchors, positives, corpus []string) (ds *Dataset, skipped []int, err error) {
 	if len(anchors) != len(positives) {
-		return nil, fmt.Errorf("pairs: %d anchors but %d positives", len(anchors), len(positives))
+		return nil, nil, fmt.Errorf("pairs: %d anchors but %d positives", len(anchors), len(positives))
 	}
-	ds := &Dataset{Qrels: Qrels{}}
+	ds = &Dataset{Qrels: Qrels{}}
 	if corpus == nil {
 		corpus = positives
 	}
 	var unique []string
 	seen := map[string]bool{}
 	for _, p := range corpus {
-		if !seen[p] {
+		if p != "" && !seen[p] {
 			seen[p] = true
 			unique = append(unique, p)
 		}
@@ -44,21 +45,25 @@ func FromPairs(anchors, positives, corpus []string) (*Dataset, error) {
 	byAnchor := map[string][]string{} // anchor text → doc ids of its positives
 	for i, p := range positives {
 		if p == "" {
-			return nil, fmt.Errorf("pairs row %d: empty positive", i)
+			skipped = append(skipped, i)
+			continue
 		}
 		id, ok := docID[p]
 		if !ok {
-			return nil, fmt.Errorf("pairs row %d: positive passage is not in the corpus (%.60q)", i, p)
+			return nil, nil, fmt.Errorf("pairs row %d: positive passage is not in the corpus (%.60q)", i, p)
 		}
 		byAnchor[anchors[i]] = append(byAnchor[anchors[i]], id)
 	}
 	qWidth := len(strconv.Itoa(max(len(anchors)-1, 0)))
 	for i, a := range anchors {
+		if positives[i] == "" {
+			continue
+		}
 		qid := fmt.Sprintf("q%0*d", qWidth, i)
 		ds.Queries = append(ds.Queries, Query{ID: qid, Text: a})
 		for _, d := range byAnchor[a] {
 			ds.Qrels.Add(qid, d, 1)
 		}
 	}
-	return ds, nil
+	return ds, skipped, nil
 }
