@@ -55,6 +55,9 @@ type Layout struct {
 	Normalize bool
 	// MaxSeqLength is the number of tokens a text is truncated to (0: no limit, static models).
 	MaxSeqLength int
+	// DoLowerCase is sentence_bert_config.json's do_lower_case: sentence-transformers lowercases texts
+	// before tokenizing (the tokenizer package applies it when loading the directory).
+	DoLowerCase bool
 	// Prompts are config_sentence_transformers.json's named prompts (e.g. "query": "Represent this ...").
 	Prompts map[string]string
 	// DefaultPromptName names the prompt applied when none is asked for ("" for none).
@@ -227,6 +230,7 @@ func finishTransformer(dir string, l *Layout) error {
 	maxPos := l.Config.MaxPositionEmbeddings
 	var sb struct {
 		MaxSeqLength *int `json:"max_seq_length"`
+		DoLowerCase  bool `json:"do_lower_case"`
 	}
 	if _, err := readJSON(filepath.Join(sub, "sentence_bert_config.json"), &sb); err != nil {
 		return err
@@ -237,6 +241,7 @@ func finishTransformer(dir string, l *Layout) error {
 	if _, err := readJSON(filepath.Join(sub, "tokenizer_config.json"), &tc); err != nil {
 		return err
 	}
+	l.DoLowerCase = sb.DoLowerCase
 	switch {
 	case sb.MaxSeqLength != nil && *sb.MaxSeqLength > 0:
 		l.MaxSeqLength = *sb.MaxSeqLength

@@ -56,7 +56,7 @@ func TestReadHubBiEncoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Kind != BiEncoder || l.Pooling != bert.PoolCLS || !l.Normalize || l.MaxSeqLength != 512 || l.Config.HiddenSize != 384 {
+	if l.Kind != BiEncoder || l.Pooling != bert.PoolCLS || !l.Normalize || l.MaxSeqLength != 512 || l.Config.HiddenSize != 384 || !l.DoLowerCase {
 		t.Errorf("layout %+v", l)
 	}
 	if l.QueryPrompt() != "Represent this sentence for searching relevant passages: " || l.DocumentPrompt() != "" {
@@ -157,7 +157,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	tok := map[string][]byte{"tokenizer.json": tokJSON}
 	root := t.TempDir()
 	for _, l := range []*Layout{
-		{Kind: BiEncoder, Config: cfg, Pooling: bert.PoolMean, Normalize: true, IncludePrompt: true, MaxSeqLength: 128,
+		{Kind: BiEncoder, Config: cfg, Pooling: bert.PoolMean, Normalize: true, IncludePrompt: true, MaxSeqLength: 128, DoLowerCase: true,
 			Prompts: map[string]string{"query": "query: "}, SimilarityFn: "cosine"},
 		{Kind: CrossEncoder, Config: cfg, MaxSeqLength: 256},
 		{Kind: Static, Normalize: true},
@@ -174,7 +174,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", l.Kind, err)
 		}
-		if back.Kind != l.Kind || back.Normalize != l.Normalize || back.Pooling != l.Pooling ||
+		if back.Kind != l.Kind || back.Normalize != l.Normalize || back.Pooling != l.Pooling || back.DoLowerCase != l.DoLowerCase ||
 			back.QueryPrompt() != l.QueryPrompt() || (l.Kind != Static && back.MaxSeqLength != l.MaxSeqLength) {
 			t.Errorf("%s: wrote %+v, read %+v", l.Kind, l, back)
 		}

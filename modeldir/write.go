@@ -245,7 +245,7 @@ func writeBiEncoder(dir string, c Contents) error {
 	if err := writeJSON(filepath.Join(dir, "1_Pooling", "config.json"), pool); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(dir, "sentence_bert_config.json"), map[string]any{"max_seq_length": maxLen, "do_lower_case": false}); err != nil {
+	if err := writeJSON(filepath.Join(dir, "sentence_bert_config.json"), map[string]any{"max_seq_length": maxLen, "do_lower_case": l.DoLowerCase}); err != nil {
 		return err
 	}
 	return writeSTConfig(dir, l)
