@@ -35,6 +35,7 @@ func commands() []*command {
 	return []*command{
 		versionCmd(),
 		doctorCmd(),
+		cacheCmd(),
 	}
 }
 
