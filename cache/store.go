@@ -114,7 +114,7 @@ func (s *Store) Do(ctx context.Context, key Key, compute func(ctx context.Contex
 	if e, ok, err := s.lookup(key.Step, hash); err != nil || ok {
 		return e.Dir, ok, err
 	}
-	for _, d := range []string{".locks", ".tmp", key.Step} {
+	for _, d := range []string{".locks", ".tmp"} {
 		if err := os.MkdirAll(filepath.Join(s.dir, d), 0o755); err != nil {
 			return "", false, fmt.Errorf("cache: %w", err)
 		}
@@ -164,6 +164,9 @@ func (s *Store) Do(ctx context.Context, key Key, compute func(ctx context.Contex
 		return "", false, fmt.Errorf("cache: %w", err)
 	}
 	final := s.entryDir(key.Step, hash)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return "", false, fmt.Errorf("cache: %w", err)
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		// Without a working lock another process can win the race: use its entry.
 		if e, ok, lerr := s.lookup(key.Step, hash); lerr == nil && ok {
