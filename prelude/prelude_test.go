@@ -372,3 +372,52 @@ func TestMetricsCompareAndPlot(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestChangingOneParameterRerunsOnlyLaterSteps runs a two-step pipeline (mine → train) the way notebook cells
+// do, each "cell" starting from a fresh Load: a changed training parameter re-runs training only; a changed
+// mining parameter re-runs mining and, because its output changed, training.
+func TestChangingOneParameterRerunsOnlyLaterSteps(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(DataEnv, "")
+	runs := map[string]int{}
+	cell := func(window float64, batch int) string {
+		pairs := Load("financial").Rename("question", "anchor").Rename("context", "positive").Select("anchor", "positive")
+		mined := pairs.Step("mine-v1", map[string]float64{"lo": window}, func(df dataframe.DataFrame) (dataframe.DataFrame, error) {
+			runs["mine"]++
+			n := int(window * 100) // the window decides how many rows survive
+			return df.Subset(seq(n)), nil
+		})
+		dir, err := Memo("train-v1", map[string]int{"batch_size": batch}, []string{mined.Hash()}, func(dir string) error {
+			runs["train"]++
+			return os.WriteFile(filepath.Join(dir, "model.txt"), []byte(mined.Hash()), 0o644)
+		})
+		if err != nil || mined.Err() != nil {
+			t.Fatal(err, mined.Err())
+		}
+		return dir
+	}
+	first := cell(0.3, 32)
+	if again := cell(0.3, 32); again != first || runs["mine"] != 1 || runs["train"] != 1 {
+		t.Fatalf("unchanged re-run computed again: %v", runs)
+	}
+	cell(0.3, 64)
+	if runs["mine"] != 1 || runs["train"] != 2 {
+		t.Errorf("batch size change: %v, want mining from cache and training again", runs)
+	}
+	cell(0.4, 64)
+	if runs["mine"] != 2 || runs["train"] != 3 {
+		t.Errorf("window change: %v, want both steps again", runs)
+	}
+	cell(0.3, 32)
+	if runs["mine"] != 2 || runs["train"] != 3 {
+		t.Errorf("going back to the first settings: %v, want every step from cache", runs)
+	}
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}

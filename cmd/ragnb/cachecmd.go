@@ -116,11 +116,15 @@ func cacheList(std *stdio, dir string, asJSON bool) error {
 	now := time.Now()
 	for _, e := range all {
 		total += e.Size
+		params := string(e.Params)
+		if params == "null" {
+			params = "-"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Step, e.Key[:12], humanBytes(e.Size),
-			humanAge(now.Sub(e.Created)), humanAge(time.Duration(e.Seconds*float64(time.Second))), clip(string(e.Params), 70))
+			humanAge(now.Sub(e.Created)), humanAge(time.Duration(e.Seconds*float64(time.Second))), clip(params, 70))
 	}
 	tw.Flush()
-	fmt.Fprintf(std.out, "%d entries, %s in %s\n", len(all), humanBytes(total), s.Dir())
+	fmt.Fprintf(std.out, "%d %s, %s in %s\n", len(all), entries(len(all)), humanBytes(total), s.Dir())
 	return nil
 }
 
@@ -134,8 +138,15 @@ func cacheClear(std *stdio, dir string, opts cache.ClearOptions) error {
 	for _, e := range removed {
 		freed += e.Size
 	}
-	fmt.Fprintf(std.out, "removed %d entries (%s) from %s\n", len(removed), humanBytes(freed), s.Dir())
+	fmt.Fprintf(std.out, "removed %d %s (%s) from %s\n", len(removed), entries(len(removed)), humanBytes(freed), s.Dir())
 	return err
+}
+
+func entries(n int) string {
+	if n == 1 {
+		return "entry"
+	}
+	return "entries"
 }
 
 func humanBytes(n int64) string {

@@ -45,7 +45,7 @@ func TestCacheLsAndClear(t *testing.T) {
 		t.Errorf("clear --older-than 1d: %d %q", code, out)
 	}
 	code, out, _ = runCLI(t, "cache", "--step", "mine", "clear")
-	if code != 0 || !strings.Contains(out, "removed 1 entries (2.0 KiB)") {
+	if code != 0 || !strings.Contains(out, "removed 1 entry (2.0 KiB)") {
 		t.Errorf("clear --step mine: %d %q", code, out)
 	}
 	if all, _ := s.List(); len(all) != 1 || all[0].Step != "train-matryoshka" {
