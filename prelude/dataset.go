@@ -27,7 +27,7 @@ type Dataset struct {
 	df      dataframe.DataFrame
 	err     error
 	skipped int      // steps after the failing one
-	notes   []string // what the steps did ("DropEmpty(context): 7,000 → 6,988 rows")
+	notes   []string // what the steps did (`Dedupe("context"): 7,000 → 6,757 rows`)
 	hash    string   // content hash, computed on first use
 }
 

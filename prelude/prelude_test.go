@@ -421,3 +421,11 @@ func seq(n int) []int {
 	}
 	return out
 }
+
+func TestNotesOnTheSharedSet(t *testing.T) {
+	t.Setenv(DataEnv, sharedtest.FinancialQA(t))
+	d := Load("financial").Dedupe("context")
+	if notes := d.Notes(); len(notes) != 1 || notes[0] != `Dedupe("context"): 7,000 → 6,757 rows` {
+		t.Errorf("notes %q", notes)
+	}
+}
