@@ -244,3 +244,17 @@ func TestLoadFinancialQA(t *testing.T) {
 		t.Errorf("missing column error should list the columns: %v", err)
 	}
 }
+
+func TestTextsOfNumericColumn(t *testing.T) {
+	df, err := Load(write(t, "years.csv", "anchor,positive\n2023,1.5\n1999,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Strings(df, "anchor")
+	if err != nil || !reflect.DeepEqual(got, []string{"2023", "1999"}) {
+		t.Errorf("anchor = %q, %v", got, err)
+	}
+	if got := Texts(df.Col("positive")); !reflect.DeepEqual(got, []string{"1.5", ""}) {
+		t.Errorf("positive = %q", got)
+	}
+}

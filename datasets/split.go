@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
 )
 
 // Split shuffles the rows with a seeded PCG generator and returns (train, test), test holding
@@ -41,12 +43,28 @@ func Split(df dataframe.DataFrame, testFraction float64, seed uint64) (train, te
 	return df.Subset(trainIdx), df.Subset(testIdx), nil
 }
 
-// Strings returns a column's values as strings, or an error naming the column and the columns that exist.
+// Strings returns a column's values as text (see Texts), or an error naming the column and the columns that
+// exist.
 func Strings(df dataframe.DataFrame, column string) ([]string, error) {
 	for _, n := range df.Names() {
 		if n == column {
-			return df.Col(column).Records(), nil
+			return Texts(df.Col(column)), nil
 		}
 	}
 	return nil, fmt.Errorf("no column %q (columns: %v)", column, df.Names())
+}
+
+// Texts is a column's values as text. A column typed as numbers (every cell numeric, e.g. queries that are
+// years) is formatted back in the shortest form ("2023", not gota's "2023.000000"); NaN becomes "".
+func Texts(c series.Series) []string {
+	if c.Type() != series.Float {
+		return c.Records()
+	}
+	out := make([]string, c.Len())
+	for i, f := range c.Float() {
+		if !math.IsNaN(f) {
+			out[i] = strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	return out
 }

@@ -343,7 +343,7 @@ func (d *Dataset) Dedupe(cols ...string) *Dataset {
 	}
 	recs := make([][]string, len(cols))
 	for j, c := range cols {
-		recs[j] = d.df.Col(c).Records()
+		recs[j] = datasets.Texts(d.df.Col(c))
 	}
 	seen := map[string]bool{}
 	keep := make([]bool, d.df.Nrow())

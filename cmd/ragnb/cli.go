@@ -35,6 +35,8 @@ func commands() []*command {
 	return []*command{
 		versionCmd(),
 		doctorCmd(),
+		generateCmd(),
+		scoreCmd(),
 		cacheCmd(),
 	}
 }
@@ -65,19 +67,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ragnb "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	runFn := cmd.flags(fs)
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprintf(fs.Output(), "usage: ragnb %s %s\n\n%s\n", cmd.name, cmd.usage, cmd.summary)
 		if hasFlags(fs) {
 			fmt.Fprintln(fs.Output(), "\nflags:")
 			fs.PrintDefaults()
 		}
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	// During parsing the flag package prints Usage on -help before returning ErrHelp; help goes to stdout
+	// once, after parsing, so keep it quiet there and print it below.
+	fs.Usage = func() {}
+	err := fs.Parse(args[1:])
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()
 			return 0
 		}
+		fmt.Fprintln(stderr)
+		fs.Usage()
 		return 2
 	}
 	if err := runFn(ctx, std, fs.Args()); err != nil {
