@@ -40,6 +40,7 @@ func commands() []*command {
 		scoreCmd(),
 		initModelCmd(),
 		embedCmd(),
+		cacheCmd(),
 	}
 }
 
