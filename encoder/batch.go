@@ -159,3 +159,19 @@ type batchConfig struct {
 	batchSize, maxTokens, maxLen int
 	padID                        int32
 }
+
+// Pad right-pads sequences into [len(seqs), L] int32 tensors of ids, type ids and attention mask, where L is
+// BucketLength of the longest sequence (capped at maxLen when positive) or toLen if larger: the inputs of
+// EmbedGraph / LogitGraph for a training step.
+func Pad(seqs []Sequence, toLen, maxLen int, padID int32) (ids, types, mask *tensors.Tensor) {
+	longest := 0
+	for _, s := range seqs {
+		longest = max(longest, len(s.IDs))
+	}
+	plan := batchPlan{rows: len(seqs), len: max(toLen, BucketLength(longest, maxLen), longest)}
+	for i := range seqs {
+		plan.index = append(plan.index, i)
+	}
+	ids, types, mask, _ = padded(seqs, plan, padID)
+	return ids, types, mask
+}

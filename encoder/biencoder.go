@@ -128,6 +128,9 @@ func (m *BiEncoder) Tokenizer() Tokenizer { return m.tok }
 // Dim is the full embedding dimension (before any Matryoshka truncation).
 func (m *BiEncoder) Dim() int { return m.dim }
 
+// PadID is the token id batches are padded with.
+func (m *BiEncoder) PadID() int32 { return m.padID }
+
 // IsStatic reports whether this is a static embedding model.
 func (m *BiEncoder) IsStatic() bool { return m.layout.Kind == modeldir.Static }
 

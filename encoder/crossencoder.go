@@ -87,6 +87,9 @@ func (m *CrossEncoder) Store() *model.Store { return m.store }
 // Tokenizer is the model's tokenizer.
 func (m *CrossEncoder) Tokenizer() Tokenizer { return m.tok }
 
+// PadID is the token id batches are padded with.
+func (m *CrossEncoder) PadID() int32 { return m.padID }
+
 // MaxLength is the number of tokens a pair is truncated to (longest first).
 func (m *CrossEncoder) MaxLength() int {
 	if m.opts.MaxLength > 0 {
