@@ -3,6 +3,7 @@ package encoder
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -98,6 +99,16 @@ func newBiEncoder(l *modeldir.Layout, tok Tokenizer, tokFiles map[string][]byte,
 	if err := weights.ToStore(store, "/", ts); err != nil {
 		return nil, err
 	}
+	if len(opts.Prompts) > 0 {
+		merged := maps.Clone(l.Prompts)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, opts.Prompts)
+		copied := *l
+		copied.Prompts = merged
+		l = &copied
+	}
 	m := &BiEncoder{layout: l, tok: tok, tokFiles: tokFiles, store: store, opts: opts, backend: backend, padID: 0}
 	if tok != nil {
 		m.padID = tok.PadID()
@@ -189,14 +200,14 @@ func (m *BiEncoder) Tokenize(texts []string, prompt string) []Sequence {
 		// sentence-transformers: the prompt's token count without its final [SEP].
 		skip = len(m.tok.Encode(prompt, maxLen).IDs) - 1
 	}
-	for i, t := range texts {
+	parallel(len(texts), func(i int) {
 		if m.IsStatic() {
-			out[i] = m.tok.EncodeNoSpecial(prompt+t, maxLen)
+			out[i] = m.tok.EncodeNoSpecial(prompt+texts[i], maxLen)
 		} else {
-			out[i] = m.tok.Encode(prompt+t, maxLen)
+			out[i] = m.tok.Encode(prompt+texts[i], maxLen)
 		}
 		out[i].SkipPool = skip
-	}
+	})
 	return out
 }
 

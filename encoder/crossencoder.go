@@ -109,9 +109,7 @@ func (m *CrossEncoder) LogitGraph(scope *model.Scope, ids, typeIDs, mask *graph.
 // longest-first to MaxLength.
 func (m *CrossEncoder) Tokenize(pairs []relevance.Pair) []Sequence {
 	out := make([]Sequence, len(pairs))
-	for i, p := range pairs {
-		out[i] = m.tok.EncodePair(p.Query, p.Passage, m.MaxLength())
-	}
+	parallel(len(pairs), func(i int) { out[i] = m.tok.EncodePair(pairs[i].Query, pairs[i].Passage, m.MaxLength()) })
 	return out
 }
 

@@ -44,6 +44,10 @@ type Options struct {
 	Dim int
 	// Sigmoid makes a cross-encoder's scores sigmoid(logit) in (0, 1) instead of the raw logit.
 	Sigmoid bool
+	// Prompts override or add to the model's named prompts (config_sentence_transformers.json), e.g.
+	// {"query": "Represent this sentence for searching relevant passages: "} for a bge checkpoint whose
+	// config lacks it. EmbedQueries uses "query", EmbedDocuments "document" (or "passage").
+	Prompts map[string]string
 	// Seed draws weights a checkpoint lacks but the saved layout needs (a bi-encoder's unused BERT pooler).
 	Seed uint64
 }
