@@ -7,6 +7,7 @@ require (
 	github.com/gomlx/go-xla v0.4.0
 	github.com/gomlx/gomlx v0.28.1
 	golang.org/x/sys v0.43.0
+	golang.org/x/text v0.35.0
 )
 
 require (
