@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/ragnb/ragnb/internal/sharedtest"
@@ -134,5 +136,63 @@ func TestGoldenIDs(t *testing.T) {
 	}
 	if counts["single"] == 0 || counts["pair"] == 0 || counts["nospecial"] == 0 {
 		t.Fatalf("golden cases by kind: %v", counts)
+	}
+}
+
+// TestTinyGolden loads small tokenizer.json files written by the reference library itself (added tokens
+// with single_word / lstrip / rstrip / normalized, BertProcessing, RobertaProcessing, a Sequence normalizer
+// and WhitespaceSplit) and compares their encodings with the reference's.
+func TestTinyGolden(t *testing.T) {
+	data, err := os.ReadFile("testdata/tiny_golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Tokenizers []struct {
+			Name          string `json:"name"`
+			TokenizerJSON string `json:"tokenizer_json"`
+			Cases         []struct {
+				Kind    string   `json:"kind"`
+				A       string   `json:"a"`
+				B       string   `json:"b"`
+				MaxLen  int      `json:"max_len"`
+				IDs     []int32  `json:"ids"`
+				TypeIDs []int32  `json:"type_ids"`
+				Offsets [][2]int `json:"offsets"`
+			} `json:"cases"`
+		} `json:"tokenizers"`
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Tokenizers) != 2 {
+		t.Fatalf("%d tiny tokenizers, want 2", len(g.Tokenizers))
+	}
+	for _, tt := range g.Tokenizers {
+		p := filepath.Join(t.TempDir(), "tokenizer.json")
+		writeFile(t, p, []byte(tt.TokenizerJSON))
+		tok, err := Load(p)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.Name, err)
+		}
+		for _, c := range tt.Cases {
+			var got Encoding
+			switch c.Kind {
+			case "single":
+				got = tok.Encode(c.A, c.MaxLen)
+			case "nospecial":
+				got = tok.EncodeNoSpecial(c.A, c.MaxLen)
+			case "pair":
+				got = tok.EncodePair(c.A, c.B, c.MaxLen)
+			}
+			wantTypes := c.TypeIDs
+			if wantTypes == nil {
+				wantTypes = make([]int32, len(c.IDs))
+			}
+			if !reflect.DeepEqual(got.IDs, c.IDs) || !reflect.DeepEqual(got.TypeIDs, wantTypes) || !reflect.DeepEqual(got.Offsets, c.Offsets) {
+				t.Errorf("%s %s(%q, %q, %d):\n got %q %v %v\nwant %q %v %v", tt.Name, c.Kind, c.A, c.B, c.MaxLen,
+					tok.Tokens(got.IDs), got.TypeIDs, got.Offsets, tok.Tokens(c.IDs), wantTypes, c.Offsets)
+			}
+		}
 	}
 }

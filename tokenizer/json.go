@@ -450,8 +450,12 @@ type addedToken struct {
 
 func newAddedVocab(tokens []addedTokenJSON, n *normalizer) *addedVocab {
 	v := &addedVocab{}
-	for _, at := range tokens {
-		if at.Content == "" {
+	last := map[string]int{} // a content listed twice keeps its last definition, as tokenizers does
+	for i, at := range tokens {
+		last[at.Content] = i
+	}
+	for i, at := range tokens {
+		if at.Content == "" || last[at.Content] != i {
 			continue
 		}
 		tok := addedToken{pattern: at.Content, id: int32(at.ID), singleWord: at.SingleWord, lstrip: at.Lstrip, rstrip: at.Rstrip}

@@ -9,6 +9,8 @@
 // the financial QA CSV. Outputs, under tokenizer/testdata/:
 //   golden_ids.json        ids, type ids and byte offsets for hand-picked sentences (single, pair, no special
 //                          tokens; with and without truncation) for both tokenizer files
+//   tiny_golden.json       two small tokenizers built and saved by the reference (added-token options,
+//                          Bert/RobertaProcessing, a Sequence normalizer) with their encodings
 //   financial_digest.json  SHA-256 digests of the ids of every financial QA row (contexts, questions and
 //                          question/context pairs), in blocks of 500 rows, so the texts stay out of the repo
 //   bert_unicode.json      how the reference BertNormalizer / BertPreTokenizer treat every Unicode code point
@@ -318,6 +320,60 @@ function unicodeTable() {
   };
 }
 
+// tinyTokenizers builds small tokenizers with the reference library itself (covering what the real files do
+// not: added tokens with single_word / lstrip / rstrip / normalized, BertProcessing, RobertaProcessing, a
+// Sequence normalizer, WhitespaceSplit), saves them as tokenizer.json text and records their encodings.
+async function tinyTokenizers() {
+  const os = require('os');
+  const words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '<s>', '</s>', 'hello', 'world', '##s', 'un', '##aff',
+    '##able', ',', '!', 'ab', 'c', '##ab', 'rocks', 'e', 'cafe', 'creme', '##e', 'new', '-', 'york', 'x', '##x', 'i', '##̇'];
+  const vocab = {};
+  words.forEach((w, i) => (vocab[w] = i));
+  const build = (kind) => {
+    const t = new tk.Tokenizer(tk.WordPiece.init(vocab, {unkToken: '[UNK]', maxInputCharsPerWord: 12}));
+    if (kind === 'bert') {
+      t.setNormalizer(tk.bertNormalizer({cleanText: true, handleChineseChars: true, lowercase: true}));
+      t.setPreTokenizer(tk.bertPreTokenizer());
+      t.setPostProcessor(tk.bertProcessing(['[SEP]', 3], ['[CLS]', 2]));
+      t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+      t.addAddedTokens([
+        new tk.AddedToken('<x>', true, {leftStrip: true, rightStrip: true, normalized: false}),
+        new tk.AddedToken('ab', false, {singleWord: true, normalized: false}),
+        new tk.AddedToken('NEW-YORK', false, {normalized: true}),
+      ]);
+    } else {
+      t.setNormalizer(tk.sequenceNormalizer([tk.nfdNormalizer(), tk.lowercase(), tk.stripAccentsNormalizer()]));
+      t.setPreTokenizer(tk.sequencePreTokenizer([tk.whitespaceSplitPreTokenizer()]));
+      t.setPostProcessor(tk.robertaProcessing(['</s>', 6], ['<s>', 5]));
+      t.addSpecialTokens(['<s>', '</s>', '[UNK]', '[PAD]']);
+    }
+    const file = path.join(os.tmpdir(), 'ragnb-tiny-' + kind + '.json');
+    t.save(file);
+    return {json: fs.readFileSync(file, 'utf8'), tok: tk.Tokenizer.fromFile(file)};
+  };
+  const texts = [
+    'Hello, WORLDS!', 'hello  <x>  world', 'cab ab abc', 'New-York rocks', 'NEW-YORKrocks', 'unaffable unaffabx',
+    'Café CRÈME crème İ', 'hello[SEP]world [sep] <x>', 'x'.repeat(13) + ' ' + 'x'.repeat(12), '', ' \t ',
+  ];
+  const out = [];
+  for (const kind of ['bert', 'seq']) {
+    const {json, tok} = build(kind);
+    const cases = [];
+    for (const a of texts) {
+      for (const [addSpecial, max] of [[true, 0], [false, 0], [true, 4]]) {
+        setMax(tok, max);
+        const e = await tok.encode(a, null, {addSpecialTokens: addSpecial});
+        cases.push({kind: addSpecial ? 'single' : 'nospecial', a, max_len: max, ...record(e, a, null, true)});
+      }
+      setMax(tok, 0);
+      const e = await tok.encode(a, 'rocks, hello', {addSpecialTokens: true});
+      cases.push({kind: 'pair', a, b: 'rocks, hello', max_len: 0, ...record(e, a, 'rocks, hello', true)});
+    }
+    out.push({name: kind, tokenizer_json: json, cases});
+  }
+  return {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, tokenizers: out};
+}
+
 function write(name, obj) {
   const p = path.join(outDir, name);
   fs.writeFileSync(p, JSON.stringify(obj) + '\n');
@@ -327,6 +383,7 @@ function write(name, obj) {
 (async () => {
   fs.mkdirSync(outDir, {recursive: true});
   write('golden_ids.json', await goldenIDs());
+  write('tiny_golden.json', await tinyTokenizers());
   write('financial_digest.json', await financialDigest());
   write('bert_unicode.json', unicodeTable());
 })().catch((e) => {
