@@ -238,7 +238,6 @@ func newFromVocabTxt(path string, cfg dirConfig) (*Tokenizer, error) {
 	t.addedJSON = added
 	t.added = newAddedVocab(added, t.norm)
 	t.single, t.pair = bertTemplate(ids["cls_token"], ids["sep_token"])
-	t.hasTemplate = true
 	return t, nil
 }
 

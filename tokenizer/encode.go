@@ -14,7 +14,9 @@ type Encoding struct {
 	// Offsets are the byte offsets [start, end) into the input of each token; [0, 0] for special tokens.
 	// For pairs, offsets of the second segment refer to the second text. A WordPiece token of a word whose
 	// characters were expanded by normalization (a Hangul syllable decomposed into jamo, İ lowercased to
-	// i + U+0307) spans the whole original character, as in tokenizers.
+	// i + U+0307) spans the whole original character, as in tokenizers. (With sentence_bert_config.json's
+	// do_lower_case the offsets refer to the lowercased text, which can differ in length for a few
+	// characters such as İ.)
 	Offsets [][2]int
 }
 
@@ -53,11 +55,13 @@ func (s *seqEnc) truncate(n int) {
 // truncating the text so that the total is at most maxLen tokens (0: no limit). When maxLen is smaller
 // than the number of special tokens, the text is dropped and the special tokens alone are returned.
 func (t *Tokenizer) Encode(text string, maxLen int) Encoding {
-	a := t.encodeSeq(text, maxLen)
+	s := t.scratch()
+	defer t.release(s)
+	t.encodeSeq(text, maxLen, &s.a, &s.nt)
 	if maxLen > 0 {
-		a.truncate(max(0, maxLen-t.SpecialTokens(false)))
+		s.a.truncate(max(0, maxLen-t.SpecialTokens(false)))
 	}
-	return t.assemble(t.single, a, seqEnc{})
+	return t.assemble(t.single, &s.a, nil)
 }
 
 // EncodePair tokenizes a pair as [CLS] a [SEP] b [SEP] (the post-processor's pair template) with token type
@@ -68,27 +72,35 @@ func (t *Tokenizer) Encode(text string, maxLen int) Encoding {
 // tokens, so when both texts exceed maxLen the odd token goes to the second text (tokenizers ≤ 0.22
 // compared full lengths; the results differ only in that case, by one token).
 func (t *Tokenizer) EncodePair(a, b string, maxLen int) Encoding {
-	ea, eb := t.encodeSeq(a, maxLen), t.encodeSeq(b, maxLen)
+	s := t.scratch()
+	defer t.release(s)
+	t.encodeSeq(a, maxLen, &s.a, &s.nt)
+	t.encodeSeq(b, maxLen, &s.b, &s.nt)
 	if maxLen > 0 {
-		truncatePair(&ea, &eb, max(0, maxLen-t.SpecialTokens(true)))
+		truncatePair(&s.a, &s.b, max(0, maxLen-t.SpecialTokens(true)))
 	}
-	return t.assemble(t.pair, ea, eb)
+	return t.assemble(t.pair, &s.a, &s.b)
 }
 
 // EncodeNoSpecial tokenizes text without special tokens (how sentence-transformers' StaticEmbedding
 // tokenizes), keeping at most maxLen tokens (0: no limit). Type ids are 0.
 func (t *Tokenizer) EncodeNoSpecial(text string, maxLen int) Encoding {
-	a := t.encodeSeq(text, maxLen)
+	s := t.scratch()
+	defer t.release(s)
+	t.encodeSeq(text, maxLen, &s.a, &s.nt)
 	if maxLen > 0 {
-		a.truncate(maxLen)
+		s.a.truncate(maxLen)
 	}
-	return t.assemble([]templateItem{{seq: 0}}, a, seqEnc{})
+	return t.assemble(noSpecial, &s.a, nil)
 }
 
 // CountTokens is the number of tokens of text without special tokens and without truncation (for sizing
 // chunks to a model's window: add SpecialTokens(false)).
 func (t *Tokenizer) CountTokens(text string) int {
-	return len(t.encodeSeq(text, 0).ids)
+	s := t.scratch()
+	defer t.release(s)
+	t.encodeSeq(text, 0, &s.a, &s.nt)
+	return len(s.a.ids)
 }
 
 // truncatePair is tokenizers' LongestFirst truncation of two sequences to budget tokens in total.
@@ -117,7 +129,30 @@ func truncatePair(a, b *seqEnc, budget int) {
 	b.truncate(n2)
 }
 
-func (t *Tokenizer) assemble(items []templateItem, a, b seqEnc) Encoding {
+var noSpecial = []templateItem{{seq: 0}}
+
+// scratchBufs are the per-call buffers of an encoding, reused through the Tokenizer's pool.
+type scratchBufs struct {
+	a, b seqEnc
+	nt   normText
+}
+
+func (t *Tokenizer) scratch() *scratchBufs {
+	if v := t.pool.Get(); v != nil {
+		return v.(*scratchBufs)
+	}
+	return &scratchBufs{}
+}
+
+func (t *Tokenizer) release(s *scratchBufs) {
+	if cap(s.nt.b) > 1<<20 || cap(s.a.ids) > 1<<18 || cap(s.b.ids) > 1<<18 {
+		return // do not keep the buffers of a huge text alive
+	}
+	t.pool.Put(s)
+}
+
+// assemble lays out the template with the sequences' tokens (b is nil for single texts).
+func (t *Tokenizer) assemble(items []templateItem, a, b *seqEnc) Encoding {
 	n := 0
 	for _, it := range items {
 		switch it.seq {
@@ -126,13 +161,16 @@ func (t *Tokenizer) assemble(items []templateItem, a, b seqEnc) Encoding {
 		case 0:
 			n += len(a.ids)
 		case 1:
-			n += len(b.ids)
+			if b != nil {
+				n += len(b.ids)
+			}
 		}
 	}
+	buf := make([]int32, 3*n)
 	e := Encoding{
-		IDs:     make([]int32, 0, n),
-		TypeIDs: make([]int32, 0, n),
-		Mask:    make([]int32, n),
+		IDs:     buf[0:0:n],
+		TypeIDs: buf[n : n : 2*n],
+		Mask:    buf[2*n : 3*n : 3*n],
 		Offsets: make([][2]int, 0, n),
 	}
 	for _, it := range items {
@@ -146,9 +184,12 @@ func (t *Tokenizer) assemble(items []templateItem, a, b seqEnc) Encoding {
 			}
 			continue
 		case 0:
-			s = &a
+			s = a
 		default:
-			s = &b
+			s = b
+			if s == nil {
+				continue
+			}
 		}
 		e.IDs = append(e.IDs, s.ids...)
 		e.Offsets = append(e.Offsets, s.offs...)
@@ -165,28 +206,21 @@ func (t *Tokenizer) assemble(items []templateItem, a, b seqEnc) Encoding {
 // encodeSeq runs added-token extraction, normalization, pre-tokenization and WordPiece on one text. With
 // limit > 0 it stops after the first word that brings the token count to limit or more (tokenizers' early
 // exit when truncation is on; callers then cut to their budget).
-func (t *Tokenizer) encodeSeq(text string, limit int) seqEnc {
+func (t *Tokenizer) encodeSeq(text string, limit int, out *seqEnc, nt *normText) {
 	if t.lowerText {
 		text = lowerString(text)
 	}
-	c := len(text)/4 + 2
-	if limit > 0 {
-		c = min(c, limit+8)
-	}
-	out := seqEnc{ids: make([]int32, 0, c), offs: make([][2]int, 0, c), limit: limit}
-	n := len(text) + len(text)/8 + 8
-	nt := normText{b: make([]byte, 0, n), start: make([]int32, 0, n), end: make([]int32, 0, n)}
+	out.ids, out.offs, out.limit, out.done = out.ids[:0], out.offs[:0], limit, false
 	prev := 0
 	for _, m := range t.added.find(text, false) {
-		t.encodeText(text[prev:m.start], prev, &nt, &out)
+		t.encodeText(text[prev:m.start], prev, nt, out)
 		if out.done {
-			return out
+			return
 		}
 		out.add(m.id, m.start, m.end)
 		prev = m.end
 	}
-	t.encodeText(text[prev:], prev, &nt, &out)
-	return out
+	t.encodeText(text[prev:], prev, nt, out)
 }
 
 // encodeText handles a stretch of input with no raw added tokens in it; base is its offset in the input.

@@ -390,7 +390,6 @@ func (t *Tokenizer) parsePostProcessor(raw json.RawMessage) error {
 		if len(p.Pair) == 0 { // a template without a pair form: as tokenizers, fall back to the single form + $B
 			t.pair = append(append([]templateItem{}, t.single...), templateItem{seq: 1, typeID: 1})
 		}
-		t.hasTemplate = true
 		return nil
 	case "BertProcessing":
 		cls, err1 := tokenIDPair(p.Cls)
@@ -399,7 +398,6 @@ func (t *Tokenizer) parsePostProcessor(raw json.RawMessage) error {
 			return fmt.Errorf("parse BertProcessing: %w", err)
 		}
 		t.single, t.pair = bertTemplate(cls, sep)
-		t.hasTemplate = true
 		return nil
 	case "RobertaProcessing": // <s> A </s> and <s> A </s> </s> B </s>, every type id 0 (MPNet uses it with WordPiece)
 		cls, err1 := tokenIDPair(p.Cls)
@@ -410,7 +408,6 @@ func (t *Tokenizer) parsePostProcessor(raw json.RawMessage) error {
 		c, s := []int32{cls}, []int32{sep}
 		t.single = []templateItem{{seq: -1, ids: c}, {seq: 0}, {seq: -1, ids: s}}
 		t.pair = []templateItem{{seq: -1, ids: c}, {seq: 0}, {seq: -1, ids: []int32{sep, sep}}, {seq: 1}, {seq: -1, ids: s}}
-		t.hasTemplate = true
 		return nil
 	}
 	return fmt.Errorf("unsupported post_processor %q (supported: TemplateProcessing, BertProcessing, RobertaProcessing)", p.Type)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Tokenizer encodes text into token ids. Create it with Load or LoadDir.
@@ -40,11 +41,12 @@ type Tokenizer struct {
 	addedJSON []addedTokenJSON
 
 	single, pair []templateItem
-	hasTemplate  bool
 
 	padID     int32
 	maxLength int
 	lowerText bool // sentence_bert_config.json do_lower_case: lowercase the text before tokenizing
+
+	pool sync.Pool // *scratchBufs
 }
 
 // MaxLength is the model's maximum sequence length in tokens (special tokens included), 0 when unknown.

@@ -380,12 +380,33 @@ function write(name, obj) {
   console.log('wrote', path.relative(repo, p), fs.statSync(p).size, 'bytes');
 }
 
+// Each output is written by a child process with a time limit: the Node bindings were seen to hang
+// (idle, no CPU) about once in five runs, so a stage that times out is retried once.
+const stages = {
+  golden_ids: goldenIDs,
+  tiny_golden: tinyTokenizers,
+  financial_digest: financialDigest,
+  bert_unicode: unicodeTable,
+};
+
 (async () => {
   fs.mkdirSync(outDir, {recursive: true});
-  write('golden_ids.json', await goldenIDs());
-  write('tiny_golden.json', await tinyTokenizers());
-  write('financial_digest.json', await financialDigest());
-  write('bert_unicode.json', unicodeTable());
+  const stage = process.argv[2];
+  if (stage) {
+    if (!stages[stage]) throw new Error('unknown stage ' + stage);
+    write(stage + '.json', await stages[stage]());
+    return;
+  }
+  const {spawnSync} = require('child_process');
+  for (const name of Object.keys(stages)) {
+    let ok = false;
+    for (let attempt = 1; attempt <= 2 && !ok; attempt++) {
+      const r = spawnSync(process.execPath, [__filename, name], {stdio: 'inherit', timeout: 300000});
+      ok = r.status === 0;
+      if (!ok) console.error(`stage ${name} failed (attempt ${attempt}): status ${r.status} signal ${r.signal}`);
+    }
+    if (!ok) process.exit(1);
+  }
 })().catch((e) => {
   console.error(e);
   process.exit(1);
