@@ -272,8 +272,8 @@ func Install(ctx context.Context, o InstallOptions) ([]Step, error) {
 	}
 	for _, f := range []struct {
 		name, path string
-		data []byte
-		mode os.FileMode
+		data       []byte
+		mode       os.FileMode
 	}{
 		{"wrapper", l.WrapperPath(), []byte(l.Wrapper()), 0o755},
 		{"kernelspec", filepath.Join(l.SpecDir, "kernel.json"), append(spec, '\n'), 0o644},
