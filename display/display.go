@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 	"golang.org/x/term"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -51,10 +52,18 @@ type gonbuiNotebook struct{}
 
 func (gonbuiNotebook) DisplayHTML(html string)    { gonbui.DisplayHTML(html) }
 func (gonbuiNotebook) UpdateHTML(id, html string) { gonbui.UpdateHTML(id, html) }
-func (gonbuiNotebook) DisplaySVG(svg string)      { gonbui.DisplaySVG(svg) }
 func (gonbuiNotebook) DisplayPNG(png []byte)      { gonbui.DisplayPNG(png) }
 func (gonbuiNotebook) Sync()                      { gonbui.Sync() }
 func (gonbuiNotebook) UniqueID() string           { return gonbui.UniqueID() }
+
+// DisplaySVG sends the image as image/svg+xml (gonbui.DisplaySVG wraps it in HTML instead, which saved
+// notebooks then do not hold as an image) with a text/plain alternative.
+func (gonbuiNotebook) DisplaySVG(svg string) {
+	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
+		protocol.MIMEImageSVG:  svg,
+		protocol.MIMETextPlain: fmt.Sprintf("[SVG image, %s]", sizeString(len(svg))),
+	}})
+}
 
 // Options configure a Display. The zero value writes text to os.Stdout and saves nothing.
 type Options struct {
