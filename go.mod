@@ -7,6 +7,7 @@ require (
 	github.com/gomlx/go-xla v0.4.0
 	github.com/gomlx/gomlx v0.28.1
 	github.com/janpfeifer/gonb v0.11.4
+	github.com/traefik/yaegi v0.16.1
 	golang.org/x/mod v0.35.0
 	golang.org/x/sys v0.43.0
 	golang.org/x/term v0.40.0

@@ -1,0 +1,13 @@
+package repl
+
+import "reflect"
+
+// Symbols are the compiled packages the interpreter can import, by "import/path/name" as yaegi expects. The
+// generated z_*.go files fill it in their init functions; it is not changed afterwards.
+var Symbols = map[string]map[string]reflect.Value{}
+
+// The packages extracted for the REPL: the prelude and what its API hands out. Re-run `go generate ./repl`
+// when their exported API changes; TestSymbolsUpToDate fails until then. Generic declarations are dropped by
+// yaegi, so these packages keep their public API non-generic.
+//
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name repl github.com/ragnb/ragnb/prelude github.com/ragnb/ragnb/display github.com/ragnb/ragnb/progress
