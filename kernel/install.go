@@ -144,9 +144,10 @@ func (l Layout) WrapperPath() string { return filepath.Join(l.SpecDir, "bin", "g
 // Spec returns the kernel.json content. Its env holds build settings only — never credentials: cells read API
 // keys from the environment Jupyter was started with.
 func (l Layout) Spec() Spec {
-	// The go.work gives gopls the checkout's source (completion, hover); GoNB's log stays out of the
-	// terminal that runs Jupyter (errors still reach it).
-	argv := []string{l.GoNB, "--kernel", "{connection_file}", "--go_work=" + l.ModuleDir,
+	// GoNB's log stays out of the terminal that runs Jupyter (errors still reach it). No -go_work: the
+	// replace directive already gives gopls the checkout's source (prelude.X completes either way, measured),
+	// and workspace mode would forbid GOFLAGS=-mod=mod in cells.
+	argv := []string{l.GoNB, "--kernel", "{connection_file}",
 		"--logtostderr=false", "--log_file=/dev/null", "--stderrthreshold=ERROR"}
 	if l.RawError {
 		argv = append(argv, "--raw_error=true")

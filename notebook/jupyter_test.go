@@ -82,3 +82,12 @@ func notSubsequence(want, got string) string {
 	}
 	return ""
 }
+
+// TestKernelCompletesPrelude: the kernel completes prelude.X in a cell with no import line (gopls finds the
+// preloaded module through the cell module's replace directive).
+func TestKernelCompletesPrelude(t *testing.T) {
+	matches := nbtest.Complete(t, "%%\nfmt.Println(prelude.Backend")
+	if strings.Join(matches, " ") != "BackendInfo" {
+		t.Errorf("completions %q, want [BackendInfo]", matches)
+	}
+}

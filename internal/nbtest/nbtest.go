@@ -5,8 +5,10 @@ package nbtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -142,6 +144,57 @@ type Result struct {
 	Elapsed time.Duration
 }
 
+// privateKernel writes a kernelspec for this checkout into a temporary Jupyter data directory, with the same
+// code as `ragnb kernel install`, and returns that directory.
+func privateKernel(t testing.TB) string {
+	t.Helper()
+	data := t.TempDir()
+	if _, err := kernel.Install(context.Background(), kernel.InstallOptions{ModuleDir: ModuleDir(t), DataDir: data,
+		NoJupyter: true, NoGoTools: true, RawError: true}); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// completeScript asks a fresh kernel to complete code at its end, every 2 seconds until it answers with
+// matches or the time runs out (gopls answers nothing until it has loaded the module), and prints them.
+const completeScript = `
+import json, sys, time, jupyter_client
+km, kc = jupyter_client.manager.start_new_kernel(kernel_name=sys.argv[1], startup_timeout=120)
+try:
+    code, deadline, matches = sys.argv[2], time.time() + float(sys.argv[3]), []
+    while not matches and time.time() < deadline:
+        reply = kc.complete(code, len(code), reply=True, timeout=120)
+        matches = reply["content"]["matches"]
+        if not matches:
+            time.sleep(2)
+    print(json.dumps(matches))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+`
+
+// Complete returns the kernel's completions for code with the cursor at its end (Jupyter's complete_request,
+// answered by GoNB with gopls), from a fresh kernel of this checkout.
+func Complete(t testing.TB, code string) []string {
+	t.Helper()
+	RequireTools(t)
+	data := privateKernel(t)
+	cmd := exec.Command(kernel.DebianPython, "-c", completeScript, kernel.DefaultName, code, "60")
+	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+data, "TMPDIR="+t.TempDir(), "PYDEVD_DISABLE_FILE_VALIDATION=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("complete %q: %v\n%s", code, err, stderr.String())
+	}
+	var matches []string
+	if err := json.Unmarshal(out, &matches); err != nil {
+		t.Fatalf("complete %q: %v in %q\n%s", code, err, out, stderr.String())
+	}
+	return matches
+}
+
 // RunJupyter executes the notebook at path in Jupyter with a kernelspec for this checkout (written into a
 // temporary Jupyter data directory with the same code as `ragnb kernel install`, so other checkouts' kernels
 // are never used), applies the checks, and returns the executed notebook. Cell errors and failed checks fail t.
@@ -149,11 +202,7 @@ func RunJupyter(t testing.TB, path string, checks ...Check) *Result {
 	t.Helper()
 	RequireTools(t)
 	ctx := context.Background()
-	data := t.TempDir()
-	if _, err := kernel.Install(ctx, kernel.InstallOptions{ModuleDir: ModuleDir(t), DataDir: data,
-		NoJupyter: true, NoGoTools: true, RawError: true}); err != nil {
-		t.Fatal(err)
-	}
+	data := privateKernel(t)
 	out := filepath.Join(t.TempDir(), filepath.Base(path))
 	start := time.Now()
 	nb, _, err := notebook.RunJupyter(ctx, path, notebook.JupyterOptions{DataDir: data, Output: out})
