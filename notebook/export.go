@@ -78,6 +78,9 @@ func splitCell(index int, src string) (code string, dropped []Dropped, skipCell 
 		case specialCell.MatchString(line):
 			out = append(out, "func main() {")
 			open = true
+			if args := strings.Fields(line)[1:]; len(args) > 0 {
+				dropped = append(dropped, Dropped{Cell: index, Line: line, Why: "program arguments (pass them to the exported program)"})
+			}
 			continue
 		case strings.HasPrefix(line, "%exec "):
 			f := strings.TrimSpace(strings.TrimPrefix(line, "%exec"))

@@ -26,6 +26,9 @@ func TestSplitCellHandlesGoNBSpecialLines(t *testing.T) {
 	if _, _, skip := splitCell(1, "%test\nfunc TestA(t *testing.T) {}"); skip != "%test" {
 		t.Errorf("a %%test cell must be skipped, got %q", skip)
 	}
+	if _, d, _ := splitCell(2, "%% -n=3\nfmt.Println(1)"); len(d) != 1 || !strings.HasPrefix(d[0].Why, "program arguments") {
+		t.Errorf("%%%% with arguments: %+v", d)
+	}
 	// "%%x" is not the main marker (GoNB requires %% alone or followed by a space).
 	if _, d, _ := splitCell(1, "%%x"); len(d) != 1 {
 		t.Errorf("%%%%x: %+v", d)
