@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ragnb/ragnb/internal/nbtest"
 )
 
 func TestParseInterspersed(t *testing.T) {
@@ -37,6 +39,7 @@ func TestKernelInstallUninstallCLI(t *testing.T) {
 }
 
 func TestExportAndRunCLI(t *testing.T) {
+	nbtest.RequireGoTool(t, "goimports")
 	nb := "../../notebook/testdata/export.ipynb"
 	dir := t.TempDir()
 	if code, _, errOut := runCLI(t, "export", nb); code != 2 || !strings.Contains(errOut, "-o DIR") {

@@ -137,6 +137,22 @@ func RequireTools(t testing.TB) {
 	}
 }
 
+// RequireGoTool skips (or fails, with RAGNB_REQUIRE_JUPYTER=1) unless the Go tool name (e.g. "goimports",
+// which export needs) is installed at its pinned version.
+func RequireGoTool(t testing.TB, name string) {
+	t.Helper()
+	for _, s := range kernel.Check() {
+		if s.Name == name && s.OK() {
+			return
+		}
+	}
+	msg := fmt.Sprintf("%s is not installed at its pinned version: run `ragnb kernel install --no-jupyter` or %s --go-only", name, kernel.InstallHint)
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + "; set " + EnvRequire + "=1 to make this a failure")
+}
+
 // Result is an executed notebook with where it was written and how long it took.
 type Result struct {
 	*notebook.Notebook
