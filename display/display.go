@@ -130,7 +130,27 @@ func (d *Display) HTML(html, text string) error {
 			return fmt.Errorf("display html: %w", err)
 		}
 	}
+	if d.o.OutputDir == "" {
+		return nil // the text says it all
+	}
 	return d.save("html", "html", []byte(html))
+}
+
+// Image shows a figure given as SVG (preferred) and/or PNG: in a notebook the image; elsewhere text (its
+// description) and, with an output directory, the SVG (or PNG) file.
+func (d *Display) Image(svg, png []byte, text string) error {
+	if d.o.Notebook == nil && text != "" {
+		if _, err := io.WriteString(d.o.Stdout, ensureNewline(text)); err != nil {
+			return fmt.Errorf("display image: %w", err)
+		}
+		if d.o.OutputDir == "" {
+			return nil
+		}
+	}
+	if len(svg) > 0 {
+		return d.SVG(svg)
+	}
+	return d.PNG(png)
 }
 
 // SVG shows an SVG image; outside a notebook it is saved (with an output directory) and a line says where.
@@ -254,6 +274,9 @@ func PNG(png []byte) error { return New().PNG(png) }
 
 // Text prints s (see Display.Text).
 func Text(s string) error { return New().Text(s) }
+
+// Image shows a figure as SVG or PNG with a text description (see Display.Image).
+func Image(svg, png []byte, text string) error { return New().Image(svg, png, text) }
 
 // Plot shows a gonum plot as SVG (see Display.Plot).
 func Plot(p *plot.Plot, width, height vg.Length) error { return New().Plot(p, width, height) }

@@ -82,12 +82,30 @@ func TestOutsideNotebookPrintsTextAndSavesNumberedFiles(t *testing.T) {
 	}
 }
 
-func TestWithoutOutputDirSaysNotSaved(t *testing.T) {
+func TestWithoutOutputDir(t *testing.T) {
 	var out bytes.Buffer
 	d := NewWith(Options{Stdout: &out})
+	d.HTML("<b>x</b>", "x") // the text is the whole display
 	d.SVG(make([]byte, 2500))
-	if want := "[svg image, 2.5 kB, not saved: set RAGNB_OUTPUT_DIR to keep it]\n"; out.String() != want {
+	d.Image([]byte("<svg/>"), nil, "a chart")
+	if want := "x\n[svg image, 2.5 kB, not saved: set RAGNB_OUTPUT_DIR to keep it]\na chart\n"; out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+func TestImagePrefersSVGAndSavesIt(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := NewWith(Options{Stdout: &out, OutputDir: dir}).Image([]byte("<svg/>"), []byte("png"), "a chart"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "a chart\n[svg image: " + filepath.Join(dir, "0001.svg") + "]\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	nb := &recorder{}
+	NewWith(Options{Notebook: nb}).Image(nil, []byte("png"), "a chart")
+	if strings.Join(nb.calls, "|") != "png:3|sync" {
+		t.Errorf("notebook calls %q", nb.calls)
 	}
 }
 

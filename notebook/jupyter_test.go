@@ -15,11 +15,11 @@ import (
 const smoke = "../notebooks/smoke.ipynb"
 
 // TestSmokeNotebookInJupyterAndHeadless executes notebooks/smoke.ipynb in real Jupyter with the kernel (no error
-// outputs, an HTML table, an image, the printed results), then runs the same notebook headless as an exported
+// outputs, HTML tables from package display and from the prelude, an image, the printed results), then runs the same notebook headless as an exported
 // program and checks it printed every line the notebook printed, in order, and saved the table and the chart.
 func TestSmokeNotebookInJupyterAndHeadless(t *testing.T) {
 	res := nbtest.RunJupyter(t, smoke,
-		nbtest.AtLeast("text/html", 2), // the table and the progress bar
+		nbtest.AtLeast("text/html", 3), // the two tables and the progress bar
 		nbtest.AnyOf(nbtest.AtLeast("image/svg+xml", 1), nbtest.AtLeast("image/png", 1)),
 		nbtest.Stdout(2, "backend: "),
 		nbtest.Stdout(4, "sum of the first 10 squares: 385"),
@@ -32,6 +32,13 @@ func TestSmokeNotebookInJupyterAndHeadless(t *testing.T) {
 	}
 	if !strings.Contains(html, "<tr><td>5</td><td>25</td></tr>") {
 		t.Errorf("cell 4 HTML table: %q", html)
+	}
+	var dataset string
+	for _, o := range res.Cells[6].Outputs {
+		dataset += o.DataText("text/html")
+	}
+	if !strings.Contains(dataset, "HVMS") || !strings.Contains(dataset, "<table") {
+		t.Errorf("cell 7 (prelude Dataset.Display) HTML: %q", dataset)
 	}
 	var bar string
 	for _, o := range res.Cells[4].Outputs {
@@ -55,7 +62,7 @@ func TestSmokeNotebookInJupyterAndHeadless(t *testing.T) {
 	for _, f := range run.Files {
 		names = append(names, filepath.Base(f))
 	}
-	if strings.Join(names, " ") != "0001.html 0002.svg" {
+	if strings.Join(names, " ") != "0001.html 0002.svg 0003.html" {
 		t.Errorf("saved displays %v", names)
 	}
 	table, _ := os.ReadFile(filepath.Join(outDir, "0001.html"))

@@ -16,6 +16,7 @@ func init() {
 		"FormatDuration": reflect.ValueOf(display.FormatDuration),
 		"GoNB":           reflect.ValueOf(display.GoNB),
 		"HTML":           reflect.ValueOf(display.HTML),
+		"Image":          reflect.ValueOf(display.Image),
 		"New":            reflect.ValueOf(display.New),
 		"NewWith":        reflect.ValueOf(display.NewWith),
 		"PNG":            reflect.ValueOf(display.PNG),

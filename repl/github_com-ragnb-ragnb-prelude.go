@@ -4,12 +4,38 @@ package repl
 
 import (
 	"github.com/ragnb/ragnb/prelude"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/ragnb/ragnb/prelude/prelude"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"BackendInfo": reflect.ValueOf(prelude.BackendInfo),
+		"BackendInfo":        reflect.ValueOf(prelude.BackendInfo),
+		"Compare":            reflect.ValueOf(prelude.Compare),
+		"DataEnv":            reflect.ValueOf(constant.MakeFromLiteral("\"RAGNB_DATA\"", token.STRING, 0)),
+		"Errorf":             reflect.ValueOf(prelude.Errorf),
+		"Financial":          reflect.ValueOf(constant.MakeFromLiteral("\"financial\"", token.STRING, 0)),
+		"FinancialCompanies": reflect.ValueOf(constant.MakeFromLiteral("\"financial-companies\"", token.STRING, 0)),
+		"FinancialFilings":   reflect.ValueOf(constant.MakeFromLiteral("\"financial-filings\"", token.STRING, 0)),
+		"FromFrame":          reflect.ValueOf(prelude.FromFrame),
+		"Load":               reflect.ValueOf(prelude.Load),
+		"LoadBEIR":           reflect.ValueOf(prelude.LoadBEIR),
+		"LoadMetrics":        reflect.ValueOf(prelude.LoadMetrics),
+		"Memo":               reflect.ValueOf(prelude.Memo),
+		"MemoKey":            reflect.ValueOf(prelude.MemoKey),
+		"NewMetrics":         reflect.ValueOf(prelude.NewMetrics),
+		"PlotByDimension":    reflect.ValueOf(prelude.PlotByDimension),
+		"PlotDistances":      reflect.ValueOf(prelude.PlotDistances),
+		"PlotTraining":       reflect.ValueOf(prelude.PlotTraining),
+		"Sample":             reflect.ValueOf(prelude.Sample),
+
+		// type definitions
+		"BEIR":       reflect.ValueOf((*prelude.BEIR)(nil)),
+		"Chart":      reflect.ValueOf((*prelude.Chart)(nil)),
+		"Comparison": reflect.ValueOf((*prelude.Comparison)(nil)),
+		"Dataset":    reflect.ValueOf((*prelude.Dataset)(nil)),
+		"Metrics":    reflect.ValueOf((*prelude.Metrics)(nil)),
 	}
 }

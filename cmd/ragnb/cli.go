@@ -35,6 +35,10 @@ func commands() []*command {
 	return []*command{
 		versionCmd(),
 		doctorCmd(),
+		evalCmd(),
+		generateCmd(),
+		scoreCmd(),
+		cacheCmd(),
 		kernelCmd(),
 		runCmd(),
 		exportCmd(),
@@ -68,20 +72,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ragnb "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	runFn := cmd.flags(fs)
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprintf(fs.Output(), "usage: ragnb %s %s\n\n%s\n", cmd.name, cmd.usage, cmd.summary)
 		if hasFlags(fs) {
 			fmt.Fprintln(fs.Output(), "\nflags:")
 			fs.PrintDefaults()
 		}
 	}
+	// During parsing the flag package prints Usage on -help before returning ErrHelp; help goes to stdout
+	// once, after parsing, so keep it quiet there and print it below.
+	fs.Usage = func() {}
 	positional, err := parseInterspersed(fs, args[1:])
+	fs.Usage = usage
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()
 			return 0
 		}
+		fmt.Fprintln(stderr)
+		fs.Usage()
 		return 2
 	}
 	if err := runFn(ctx, std, positional); err != nil {
