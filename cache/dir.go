@@ -1,5 +1,11 @@
 // Package cache memoises expensive steps on disk: a step's key is a hash of its name and version, its inputs'
-// hashes and its parameters; a hit loads the stored result instead of recomputing it.
+// content hashes and its parameters (Key); a hit returns the stored result instead of recomputing it (Store.Do,
+// Store.Value). Results are written to a temporary directory and renamed into place only when complete, so a
+// failed or interrupted step leaves nothing behind, and concurrent processes asking for the same key compute
+// it once. It also hashes artifacts (HashFile, HashDir, HashBytes) for use as inputs.
+//
+// It owns the on-disk layout and its bookkeeping (List, Remove, Clear); what a step stores in its directory,
+// and how it loads it back, is the step's business.
 package cache
 
 import (

@@ -35,6 +35,14 @@ func commands() []*command {
 	return []*command{
 		versionCmd(),
 		doctorCmd(),
+		evalCmd(),
+		generateCmd(),
+		scoreCmd(),
+		cacheCmd(),
+		kernelCmd(),
+		runCmd(),
+		exportCmd(),
+		replCmd(),
 	}
 }
 
@@ -64,22 +72,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ragnb "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	runFn := cmd.flags(fs)
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprintf(fs.Output(), "usage: ragnb %s %s\n\n%s\n", cmd.name, cmd.usage, cmd.summary)
 		if hasFlags(fs) {
 			fmt.Fprintln(fs.Output(), "\nflags:")
 			fs.PrintDefaults()
 		}
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	// During parsing the flag package prints Usage on -help before returning ErrHelp; help goes to stdout
+	// once, after parsing, so keep it quiet there and print it below.
+	fs.Usage = func() {}
+	positional, err := parseInterspersed(fs, args[1:])
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()
 			return 0
 		}
+		fmt.Fprintln(stderr)
+		fs.Usage()
 		return 2
 	}
-	if err := runFn(ctx, std, fs.Args()); err != nil {
+	if err := runFn(ctx, std, positional); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "ragnb %s: %s\n", cmd.name, ue.msg)
@@ -90,6 +105,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseInterspersed parses flags placed before, between or after the positional arguments
+// (`ragnb export NB.ipynb -o DIR`); everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 func hasFlags(fs *flag.FlagSet) bool {

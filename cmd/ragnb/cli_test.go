@@ -16,9 +16,12 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, c := range commands() {
-		code, out, _ := runCLI(t, c.name, "--help")
+		code, out, errOut := runCLI(t, c.name, "--help")
 		if code != 0 || !strings.Contains(out, "usage: ragnb "+c.name) || !strings.Contains(out, c.summary) {
 			t.Errorf("%s --help: code %d, output %q", c.name, code, out)
+		}
+		if strings.Count(out, "usage:") != 1 || errOut != "" {
+			t.Errorf("%s --help: usage must be printed once, to stdout; stdout %q stderr %q", c.name, out, errOut)
 		}
 		code, out2, _ := runCLI(t, "help", c.name)
 		if code != 0 || out2 != out {

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ragnb/ragnb/cache"
+)
+
+func cacheCmd() *command {
+	return &command{
+		name:    "cache",
+		summary: "list (ls) or clear the on-disk step cache that makes notebook cells and exported programs resumable",
+		usage: "[flags] ls|clear\n\n" +
+			"  ls     one line per stored step result: step, key prefix, size, age, parameters\n" +
+			"  clear  remove stored results (all of them, or those selected by --step and --older-than)\n\n" +
+			"Flags may come before or after the subcommand.",
+		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
+			dir := fs.String("dir", "", "cache directory (default: $RAGNB_CACHE, else .ragnb in the current directory)")
+			asJSON := fs.Bool("json", false, "ls: print the entries as a JSON array (with full keys, params and data directories)")
+			step := fs.String("step", "", "clear: only this step's entries (e.g. mine, train-matryoshka)")
+			older := fs.String("older-than", "", "clear: only entries created longer ago than this (e.g. 90m, 36h, 7d)")
+			return func(ctx context.Context, std *stdio, args []string) error {
+				if len(args) == 0 {
+					return usagef("missing subcommand: ls or clear")
+				}
+				sub := args[0]
+				if err := fs.Parse(args[1:]); err != nil {
+					if errors.Is(err, flag.ErrHelp) {
+						return nil // the flag set printed the usage
+					}
+					return usageError{err.Error()}
+				}
+				if err := noArgs("cache", fs.Args()); err != nil {
+					return err
+				}
+				d := *dir
+				if d == "" {
+					d = cache.DefaultDir()
+				}
+				switch sub {
+				case "ls", "list":
+					if *step != "" || *older != "" {
+						return usagef("--step and --older-than apply to clear")
+					}
+					return cacheList(std, d, *asJSON)
+				case "clear":
+					if *asJSON {
+						return usagef("--json applies to ls")
+					}
+					var before time.Time
+					if *older != "" {
+						age, err := parseAge(*older)
+						if err != nil {
+							return usagef("--older-than: %v", err)
+						}
+						before = time.Now().Add(-age)
+					}
+					return cacheClear(std, d, cache.ClearOptions{Step: *step, Before: before})
+				}
+				return usagef("unknown subcommand %q (want ls or clear)", sub)
+			}
+		},
+	}
+}
+
+// parseAge accepts Go durations (90m, 36h) and whole days (7d).
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad age %q", s)
+		}
+		return time.Duration(n * 24 * float64(time.Hour)), nil
+	}
+	a, err := time.ParseDuration(s)
+	if err != nil || a < 0 {
+		return 0, fmt.Errorf("bad age %q (want e.g. 90m, 36h, 7d)", s)
+	}
+	return a, nil
+}
+
+type entryJSON struct {
+	cache.Entry
+	Dir string `json:"dir"`
+}
+
+func cacheList(std *stdio, dir string, asJSON bool) error {
+	s, err := cache.Open(dir)
+	if err != nil {
+		return err
+	}
+	all, err := s.List()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := make([]entryJSON, len(all))
+		for i, e := range all {
+			out[i] = entryJSON{e, e.Dir}
+		}
+		enc := json.NewEncoder(std.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(std.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tKEY\tSIZE\tAGE\tTOOK\tPARAMS")
+	var total int64
+	now := time.Now()
+	for _, e := range all {
+		total += e.Size
+		params := string(e.Params)
+		if params == "null" {
+			params = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Step, e.Key[:12], humanBytes(e.Size),
+			humanAge(now.Sub(e.Created)), humanAge(time.Duration(e.Seconds*float64(time.Second))), clip(params, 70))
+	}
+	tw.Flush()
+	fmt.Fprintf(std.out, "%d %s, %s in %s\n", len(all), entries(len(all)), humanBytes(total), s.Dir())
+	return nil
+}
+
+func cacheClear(std *stdio, dir string, opts cache.ClearOptions) error {
+	s, err := cache.Open(dir)
+	if err != nil {
+		return err
+	}
+	removed, err := s.Clear(opts)
+	var freed int64
+	for _, e := range removed {
+		freed += e.Size
+	}
+	fmt.Fprintf(std.out, "removed %d %s (%s) from %s\n", len(removed), entries(len(removed)), humanBytes(freed), s.Dir())
+	return err
+}
+
+func entries(n int) string {
+	if n == 1 {
+		return "entry"
+	}
+	return "entries"
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func humanAge(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.0fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%.0fm", d.Minutes())
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.0fh", d.Hours())
+	}
+	return fmt.Sprintf("%.0fd", d.Hours()/24)
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

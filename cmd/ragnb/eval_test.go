@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The committed random run and qrels, with metrics from tools/ir_golden.py (an independent Python
+// implementation; regenerate with /usr/bin/python3 tools/ir_golden.py).
+func TestEvalRunMatchesIndependentGolden(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.json")
+	code, stdout, stderr := runCLI(t, "eval", "--run", "../../testdata/ir/random.trec",
+		"--qrels", "../../testdata/ir/random.qrels.tsv", "--json", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	var got map[string]float64
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	var golden struct {
+		Default struct {
+			Queries int
+			Metrics map[string]float64
+		}
+	}
+	b, _ = os.ReadFile("../../testdata/ir/random.golden.json")
+	if err := json.Unmarshal(b, &golden); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 15 || len(got) != len(golden.Default.Metrics) {
+		t.Errorf("%d keys, golden %d: %v", len(got), len(golden.Default.Metrics), got)
+	}
+	for k, w := range golden.Default.Metrics {
+		if g, ok := got[k]; !ok || math.Abs(g-w) > 1e-9 {
+			t.Errorf("%s = %.17g, golden %.17g", k, g, w)
+		}
+	}
+	if !strings.Contains(stdout, "ndcg@10") || !strings.Contains(stdout, "queries with a relevant document evaluated") {
+		t.Errorf("table:\n%s", stdout)
+	}
+}
+
+func TestEvalBM25OnPairsAndCompare(t *testing.T) {
+	dir := t.TempDir()
+	pairs := filepath.Join(dir, "pairs.csv")
+	// Row 3 repeats row 0's passage: one document, relevant to both questions.
+	os.WriteFile(pairs, []byte("question,context\n"+
+		"where do cats sleep,cats sleep on the warm mat\n"+
+		"what do dogs eat,dogs eat bones and biscuits\n"+
+		"how do fish breathe,fish breathe through gills\n"+
+		"what is warm for cats,cats sleep on the warm mat\n"), 0o644)
+	base := filepath.Join(dir, "base.json")
+	code, out, errOut := runCLI(t, "eval", "--model", "bm25", "--pairs", pairs, "--anchor", "question",
+		"--positive", "context", "--test-fraction", "0", "--json", base, "--save-run", filepath.Join(dir, "bm25.trec"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	for _, want := range []string{"queries  4 evaluated", "corpus   3 documents", "ndcg@10       1.0000"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	var m map[string]float64
+	b, _ := os.ReadFile(base)
+	if err := json.Unmarshal(b, &m); err != nil || m["bm25_mrr@10"] != 1 || m["bm25_precision@3"] != 1.0/3 {
+		t.Errorf("json %s (%v)", b, err)
+	}
+	run, err := os.ReadFile(filepath.Join(dir, "bm25.trec"))
+	if err != nil || !strings.HasPrefix(string(run), "q0 Q0 d0 1 ") {
+		t.Errorf("saved run: %q %v", run, err)
+	}
+
+	// The saved run evaluates to the same metrics through --run (it needs qrels: write them by hand).
+	qrels := filepath.Join(dir, "qrels.tsv")
+	os.WriteFile(qrels, []byte("query-id\tcorpus-id\tscore\nq0\td0\t1\nq1\td1\t1\nq2\td2\t1\nq3\td0\t1\n"), 0o644)
+	code, out, _ = runCLI(t, "eval", "--run", filepath.Join(dir, "bm25.trec"), "--qrels", qrels)
+	if code != 0 || !strings.Contains(out, "mrr@10        1.0000") {
+		t.Errorf("--run on the saved run: %d\n%s", code, out)
+	}
+
+	tuned := filepath.Join(dir, "tuned.json")
+	os.WriteFile(tuned, []byte(`{"bm25_mrr@10": 0.5, "bm25_ndcg@10": 1.1, "other": 3}`), 0o644)
+	code, out, errOut = runCLI(t, "eval", "--compare", base, tuned)
+	if code != 0 || !strings.Contains(out, "bm25_mrr@10") || !strings.Contains(out, "-50.0%") || !strings.Contains(out, "+10.0%") {
+		t.Errorf("compare: %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestEvalErrors(t *testing.T) {
+	code, _, errOut := runCLI(t, "eval", "--model", "some/model/dir", "--corpus", "c", "--queries", "q", "--qrels", "r")
+	if code != 1 || !strings.Contains(errOut, "loading model directories lands with the encoder package") {
+		t.Errorf("--model DIR: %d %q", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"eval"},
+		{"eval", "--run", "x.trec"},
+		{"eval", "--run", "x", "--model", "bm25"},
+		{"eval", "--model", "bm25"},
+		{"eval", "--model", "bm25", "--pairs", "p.csv", "--beir", "dir"},
+		{"eval", "--run", "x", "--qrels", "y", "--mrr-at", "0"},
+		{"eval", "--compare", "one.json"},
+	} {
+		if code, _, _ := runCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)", args, code)
+		}
+	}
+	code, _, errOut = runCLI(t, "eval", "--run", "/nonexistent.trec", "--qrels", "/nonexistent.tsv")
+	if code != 1 || !strings.Contains(errOut, "/nonexistent.trec") {
+		t.Errorf("missing run file: %d %q", code, errOut)
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ragnb/ragnb/llm"
+	"github.com/ragnb/ragnb/progress"
+)
+
+// llmFlags are the chat-endpoint flags shared by generate and score. The API key never comes from a flag
+// value (shell history, process lists): --api-key-env names the environment variable that holds it.
+type llmFlags struct {
+	model, baseURL, keyEnv, cacheDir string
+	temperature                      float64
+	maxTokens, seed, concurrency     int
+	retries                          int
+	rps                              float64
+	timeout                          time.Duration
+	jsonMode, noCache                bool
+}
+
+func (f *llmFlags) register(fs *flag.FlagSet, temperature float64, modelHelp string) {
+	fs.StringVar(&f.model, "model", "", modelHelp)
+	fs.StringVar(&f.baseURL, "base-url", "", "OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM); default $OPENAI_BASE_URL, else "+llm.DefaultBaseURL)
+	fs.StringVar(&f.keyEnv, "api-key-env", llm.EnvAPIKey, "name of the environment variable holding the API key; $"+llm.EnvAPIKey+" may be unset (local servers need no key), another named variable must be set; the key is never logged or cached")
+	fs.Float64Var(&f.temperature, "temperature", temperature, "sampling temperature (negative: the server's default)")
+	fs.IntVar(&f.maxTokens, "max-tokens", 0, "answer length cap in tokens (0: the server's default)")
+	fs.IntVar(&f.seed, "seed", 0, "sampling seed sent to the server (0: none)")
+	fs.BoolVar(&f.jsonMode, "json-mode", false, `ask for response_format {"type":"json_object"} (not every server supports it)`)
+	fs.IntVar(&f.concurrency, "concurrency", 4, "requests in flight at once")
+	fs.Float64Var(&f.rps, "rps", 0, "requests per second at most (0: unlimited)")
+	fs.IntVar(&f.retries, "retries", 5, "retries per request on 408/409/429/5xx, timeouts and dropped connections (backoff with jitter; Retry-After honoured)")
+	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "time limit of one attempt")
+	fs.StringVar(&f.cacheDir, "cache", "", "cache root (default $RAGNB_CACHE, else .ragnb): chat answers are kept under llm/, rerank answers under rerank/")
+	fs.BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
+}
+
+func (f *llmFlags) client() (*llm.Client, error) {
+	if f.model == "" {
+		return nil, usagef("--model is required")
+	}
+	retries := f.retries
+	if retries == 0 {
+		retries = -1 // llm: 0 means the default, negative means none
+	}
+	cfg := llm.Config{BaseURL: f.baseURL, Model: f.model, Temperature: f.temperature, MaxTokens: f.maxTokens,
+		Seed: f.seed, JSONMode: f.jsonMode, Concurrency: f.concurrency, RequestsPerSecond: f.rps,
+		MaxRetries: retries, Timeout: f.timeout, NoCache: f.noCache}
+	if f.cacheDir != "" {
+		cfg.CacheDir = filepath.Join(f.cacheDir, "llm")
+	}
+	key, err := apiKey(f.keyEnv, llm.EnvAPIKey)
+	if err != nil {
+		return nil, err
+	}
+	cfg.APIKey = key
+	return llm.New(cfg)
+}
+
+// lineProgress prints a progress line to w at most every interval, and the last report of each stage.
+func lineProgress(w io.Writer, interval time.Duration) progress.Func {
+	var mu sync.Mutex
+	var last time.Time
+	return func(r progress.Report) {
+		mu.Lock()
+		defer mu.Unlock()
+		done := r.Total > 0 && r.Done >= r.Total
+		if !done && time.Since(last) < interval {
+			return
+		}
+		last = time.Now()
+		line := fmt.Sprintf("%s: %d", r.Stage, r.Done)
+		if r.Total > 0 {
+			line += fmt.Sprintf("/%d", r.Total)
+		}
+		line += " " + r.Unit
+		for _, k := range []string{"requests", "cache hits", "retries", "failed"} {
+			if v, ok := r.Values[k]; ok {
+				line += fmt.Sprintf(", %s %g", k, v)
+			}
+		}
+		if eta := r.ETA(); eta > 0 {
+			line += fmt.Sprintf(", ETA %v", eta.Round(time.Second))
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// apiKey reads the key from the environment variable name. The default variable may be unset (no key); a
+// variable the user named explicitly must hold one.
+func apiKey(name, defaultName string) (llm.Secret, error) {
+	if name == "" {
+		name = defaultName
+	}
+	v := os.Getenv(name)
+	if v == "" && name != defaultName {
+		return "", fmt.Errorf("--api-key-env %s: the variable is not set", name)
+	}
+	return llm.Secret(v), nil
+}
