@@ -82,6 +82,10 @@ func (h hfTokenizer) EncodeNoSpecial(text string, maxLen int) Sequence {
 func (h hfTokenizer) VocabSize() int { return h.t.VocabSize() }
 func (h hfTokenizer) PadID() int32   { return h.t.PadID() }
 
+// FromTokenizer adapts a package tokenizer value (e.g. one trained with tokenizer.TrainWordPiece) for
+// NewBERTBiEncoder, NewBERTCrossEncoder and NewStatic; pass its tokenizer.json bytes as the tokenizer files.
+func FromTokenizer(t *tokenizer.Tokenizer) Tokenizer { return hfTokenizer{t} }
+
 // Unwrap returns the package tokenizer value behind a Tokenizer loaded by this package (nil otherwise),
 // for its other methods (IDToken, offsets, batches).
 func Unwrap(t Tokenizer) *tokenizer.Tokenizer {
