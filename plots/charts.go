@@ -233,6 +233,9 @@ type HistogramOptions struct {
 	Bins int
 	// Lo and Hi are the mining window; the band [Lo, Hi] is shaded when Hi > Lo.
 	Lo, Hi float64
+	// LegendRight puts the legend on the right: for distances, where the positives sit on the left (for
+	// similarities they sit on the right, and the legend goes left).
+	LegendRight bool
 }
 
 // windowColor is the fill of the shaded mining window (drawn under the histograms).
@@ -268,7 +271,7 @@ func DistanceHistogram(positives, candidates []float64, o HistogramOptions) (*Ch
 	}
 	width := (hi - lo) / float64(o.Bins)
 	p := newPlot(o.Title, o.XLabel, "density")
-	p.Legend.Left = true // positives sit on the right
+	p.Legend.Left = !o.LegendRight // away from the positives
 	if o.Hi > o.Lo {
 		b := &band{Lo: o.Lo, Hi: o.Hi, Color: windowColor}
 		p.Add(b)

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/internal/sharedtest"
+	"github.com/ragnb/ragnb/mining"
+	"github.com/ragnb/ragnb/vector"
+)
+
+// ragnb mine on 120 rows of the shared financial set with an IDF static model made by init-model: n-tuples
+// whose negatives lie in the window (recomputed from `ragnb embed` outputs) and are never the row's
+// positive; the histogram, the stats file, and a second run served from the cache.
+func TestMineCLI(t *testing.T) {
+	df, err := datasets.Load(sharedtest.FinancialQA(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df = df.Subset(seqInts(120)).Select([]string{"question", "context"})
+	dir := t.TempDir()
+	pairs := filepath.Join(dir, "pairs.jsonl")
+	if err := datasets.Save(df, pairs); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
+		"--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %q %q", code, out, errOut)
+	}
+	out := filepath.Join(dir, "mined.jsonl")
+	stats := filepath.Join(dir, "stats.json")
+	hist := filepath.Join(dir, "hist.svg")
+	cacheDir := filepath.Join(dir, "cache")
+	args := []string{"mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+		"--top-k", "20", "--distance", "cosine", "--min-distance", "0.5", "--max-distance", "0.9", "--num-negatives", "2",
+		"--format", "n-tuple", "--out", out, "--stats", stats, "--histogram", hist, "--cache", cacheDir}
+	code, stdout, errOut := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("mine: %d %q %q", code, stdout, errOut)
+	}
+	if !strings.Contains(stdout, "0.5 < cosine distance ≤ 0.9") || !strings.Contains(stdout, "rows (n-tuple)") {
+		t.Errorf("output: %s", stdout)
+	}
+	var st mining.Stats
+	b, err := os.ReadFile(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	mined, err := datasets.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	questions, _ := datasets.Strings(df, "question")
+	distinct := map[string]bool{}
+	for _, q := range questions {
+		distinct[q] = true
+	}
+	// One row per (question, positive) of the questions with two negatives (a repeated question with two
+	// contexts has two rows).
+	if st.Queries != len(distinct) || st.Rows != 120 || st.Negatives == 0 || mined.Nrow() < st.Queries-st.StillShort {
+		t.Fatalf("stats %+v, %d rows", st, mined.Nrow())
+	}
+	if strings.Join(mined.Names(), ",") != "anchor,positive,negative_1,negative_2" {
+		t.Errorf("columns %v", mined.Names())
+	}
+	// Recompute each negative's cosine distance from embeddings made by `ragnb embed`.
+	col := func(name string) []string { s, _ := datasets.Strings(mined, name); return s }
+	anchors, positives := col("anchor"), col("positive")
+	embed := func(texts []string, query bool) *vector.Matrix {
+		in := writeFile(t, filepath.Join(t.TempDir(), "t.jsonl"), jsonl(texts))
+		npy := filepath.Join(t.TempDir(), "e.npy")
+		a := []string{"embed", "--model", model, "--in", in, "--out", npy}
+		if query {
+			a = append(a, "--query")
+		}
+		if code, o, e := runCLI(t, a...); code != 0 {
+			t.Fatalf("embed: %d %q %q", code, o, e)
+		}
+		m, err := vector.LoadNPY(npy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	qv := embed(anchors, true)
+	for _, c := range []string{"negative_1", "negative_2"} {
+		negs := col(c)
+		nv := embed(negs, false)
+		for i, n := range negs {
+			if n == positives[i] || n == "" {
+				t.Errorf("row %d %s: %.40q is the positive or empty", i, c, n)
+			}
+			d := 1 - vector.Cosine(qv.Row(i), nv.Row(i))
+			if !(d > 0.5-1e-9 && d <= 0.9+1e-9) {
+				t.Errorf("row %d %s: cosine distance %v outside (0.5, 0.9]", i, c, d)
+			}
+		}
+	}
+	if svg, err := os.ReadFile(hist); err != nil || !strings.Contains(string(svg), "<svg") {
+		t.Errorf("histogram: %v", err)
+	}
+	// A new window reuses the embeddings and the top-k.
+	args2 := append(append([]string(nil), args...), "--max-distance", "0.95", "--format", "labeled-pair", "--output-scores")
+	code, stdout, errOut = runCLI(t, args2...)
+	if code != 0 || !strings.Contains(stdout, "from the cache") {
+		t.Fatalf("second mine: %d %q %q", code, stdout, errOut)
+	}
+	lp, err := datasets.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(lp.Names(), ",") != "anchor,passage,score" {
+		t.Errorf("labeled pairs columns %v", lp.Names())
+	}
+	for i, s := range lp.Col("score").Float() {
+		if math.IsNaN(s) || s < -1 || s > 1 {
+			t.Errorf("row %d score %v", i, s)
+		}
+	}
+
+	// A cross-encoder check scores candidates; options are validated before any work.
+	ce := filepath.Join(dir, "ce")
+	if code, o, e := runCLI(t, "init-model", "--arch", "cross-encoder", "--tokenizer", sharedtest.BertTokenizer(t), "--layers", "1",
+		"--hidden", "16", "--heads", "2", "--intermediate", "32", "--max-len", "64", "--out", ce); code != 0 {
+		t.Fatalf("init-model cross-encoder: %d %q %q", code, o, e)
+	}
+	code, stdout, errOut = runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+		"--top-k", "10", "--max-distance", "0", "--cross-encoder", ce, "--ce-threshold", "100", "--out", out, "--stats", stats)
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("cross-encoder scored %d pairs", len(distinct))) {
+		t.Fatalf("mine with a cross-encoder: %d %q %q", code, stdout, errOut)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ce-threshold", "0.5"}, "need --cross-encoder"},
+		{[]string{"--range-min", "30", "--range-max", "20"}, "range_min 30"},
+		{[]string{"--fallback", "later"}, "unknown fallback"},
+		{[]string{"--distance", "hamming"}, "unknown distance"},
+		{[]string{"--histogram", "h.pdf"}, ".svg or .png"},
+	} {
+		a := append([]string{"mine", "--model", model, "--data", pairs, "--out", out}, c.args...)
+		if code, _, e := runCLI(t, a...); code != 2 || !strings.Contains(e, c.want) {
+			t.Errorf("%v: exit %d %q, want 2 and %q", c.args, code, e, c.want)
+		}
+	}
+	if code, _, e := runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "query", "--out", out); code != 1 || !strings.Contains(e, `no column "query"`) {
+		t.Errorf("missing column: %d %q", code, e)
+	}
+}
+
+func seqInts(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func jsonl(texts []string) string {
+	var b strings.Builder
+	for _, t := range texts {
+		j, _ := json.Marshal(map[string]string{"text": t})
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
