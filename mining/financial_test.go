@@ -2,6 +2,7 @@ package mining
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -30,16 +31,16 @@ func financial(tb testing.TB) (questions, contexts []string) {
 	return q, c
 }
 
-// staticModel is the offline base model: bert-base-uncased's WordPiece vocabulary, 256 dimensions,
+// staticModel is the offline base model: bert-base-uncased's WordPiece vocabulary, dim dimensions,
 // Gaussian × IDF over the contexts, normalised.
-func staticModel(tb testing.TB, corpus []string) *encoder.BiEncoder {
+func staticModel(tb testing.TB, corpus []string, dim int) *encoder.BiEncoder {
 	tb.Helper()
 	tok, files, err := encoder.LoadTokenizer(sharedtest.BertTokenizer(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	m, err := encoder.NewStatic(context.Background(), tok, files,
-		encoder.StaticSpec{Dim: 256, Init: encoder.InitIDF, Corpus: corpus, Normalize: true, Seed: 1}, encoder.Options{}, nil)
+		encoder.StaticSpec{Dim: dim, Init: encoder.InitIDF, Corpus: corpus, Normalize: true, Seed: 1}, encoder.Options{}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func staticModel(tb testing.TB, corpus []string) *encoder.BiEncoder {
 // positive of any row asking the same question.
 func TestFinancialNegativesRespectTheWindow(t *testing.T) {
 	questions, contexts := financial(t)
-	model := staticModel(t, contexts)
+	model := staticModel(t, contexts, 256)
 	const rows = 400
 	set, err := NewSet(questions[:rows], contexts[:rows], contexts)
 	if err != nil {
@@ -139,51 +140,53 @@ func independentDistance(kind Distance, a, b []float32) float64 {
 	return math.Sqrt(sq)
 }
 
-// BenchmarkMineFinancial mines the whole shared set (7,000 rows, 6,932 distinct questions × 6,756 passages,
-// top 100) with the static IDF model and reports the embedding time and the search + selection time apart.
+// BenchmarkMineFinancial mines the whole shared set (7,000 rows: 6,932 distinct questions × 6,755 distinct
+// contexts, top 100, DefaultOptions) with static IDF models of 256 and 768 dimensions, and reports the
+// embedding time and the search and selection times apart.
 // go test ./mining -run '^$' -bench MineFinancial -benchtime 1x
 func BenchmarkMineFinancial(b *testing.B) {
 	questions, contexts := financial(b)
-	model := staticModel(b, contexts)
-	ctx := context.Background()
-	for range b.N {
-		set, err := NewSet(questions, contexts, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t0 := time.Now()
-		q, err := model.EmbedQueries(ctx, set.Queries, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := model.EmbedDocuments(ctx, set.Corpus, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		s, err := search.New(nil, search.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := NewPrepared(ctx, set, q, c, s, 100, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t2 := time.Now()
-		r, err := Select(ctx, p, DefaultOptions(), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t3 := time.Now()
-		s.Close()
-		b.ReportMetric(t1.Sub(t0).Seconds(), "embed-s")
-		b.ReportMetric(t2.Sub(t1).Seconds(), "search-s")
-		b.ReportMetric(t3.Sub(t2).Seconds(), "select-s")
-		b.ReportMetric(float64(len(set.Queries)+len(set.Corpus))/t1.Sub(t0).Seconds(), "texts/s")
-		b.ReportMetric(float64(r.Stats.Negatives), "negatives")
-		b.ReportMetric(float64(r.Stats.EmptyWindow), "empty-windows")
-		if b.N == 1 {
-			b.Logf("%d queries × %d passages\n%v", len(set.Queries), len(set.Corpus), r.Stats)
-		}
+	for _, dim := range []int{256, 768} {
+		b.Run(fmt.Sprintf("dim%d", dim), func(b *testing.B) {
+			model := staticModel(b, contexts, dim)
+			ctx := context.Background()
+			for range b.N {
+				set, err := NewSet(questions, contexts, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				q, err := model.EmbedQueries(ctx, set.Queries, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c, err := model.EmbedDocuments(ctx, set.Corpus, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				s, err := search.New(nil, search.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := NewPrepared(ctx, set, q, c, s, 100, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				r, err := Select(ctx, p, DefaultOptions(), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t3 := time.Now()
+				s.Close()
+				b.ReportMetric(t1.Sub(t0).Seconds(), "embed-s")
+				b.ReportMetric(t2.Sub(t1).Seconds(), "search-s")
+				b.ReportMetric(t3.Sub(t2).Seconds(), "select-s")
+				b.ReportMetric(float64(len(set.Queries)+len(set.Corpus))/t1.Sub(t0).Seconds(), "texts/s")
+				b.ReportMetric(float64(r.Stats.EmptyWindow), "empty-windows")
+				b.Logf("%d queries × %d passages, dim %d\n%v", len(set.Queries), len(set.Corpus), dim, r.Stats)
+			}
+		})
 	}
 }

@@ -81,8 +81,8 @@ func Prepare(ctx context.Context, set *Set, load Embedder, o PrepareOptions, rep
 		return model, nil
 	}
 	p := &Prepared{Set: set}
-	qKey := embedKey(o.ModelID, "query", set.QueriesHash())
-	cKey := embedKey(o.ModelID, "document", set.CorpusHash())
+	qKey := EmbedKey(o.ModelID, set.QueriesHash(), true)
+	cKey := EmbedKey(o.ModelID, set.CorpusHash(), false)
 	var qHit, cHit bool
 	var err error
 	p.Queries, qHit, err = embedCached(ctx, o.Cache, qKey, len(set.Queries), func() (*vector.Matrix, error) {
@@ -168,8 +168,11 @@ func NewPrepared(ctx context.Context, set *Set, queries, corpus *vector.Matrix, 
 	return &Prepared{Set: set, Queries: queries, Corpus: corpus, Hits: hits}, nil
 }
 
-func embedKey(modelID, role, textsHash string) cache.Key {
-	return cache.Key{Step: "embed", Version: 1, Inputs: []string{modelID, textsHash}, Params: map[string]string{"role": role}}
+// EmbedKey is the cache key of the embeddings of texts (textsHash = cache.HashStrings(texts...)) by a model,
+// as queries (with the query prompt) or as documents: step "embed", data file embeddings.npy. The prelude's
+// Model.Embed uses the same key, so mining and evaluation share stored embeddings.
+func EmbedKey(modelID, textsHash string, queries bool) cache.Key {
+	return cache.Key{Step: "embed", Version: 1, Inputs: []string{modelID, textsHash}, Params: map[string]any{"queries": queries}}
 }
 
 // embedCached runs embed, or loads its stored result when st has it.
