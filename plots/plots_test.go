@@ -224,6 +224,14 @@ func TestDistanceHistogramShadesTheWindow(t *testing.T) {
 	if _, err := DistanceHistogram([]float64{math.NaN()}, nil, o); err == nil {
 		t.Error("NaN distance accepted")
 	}
+	// The legend goes away from the positives: left for similarities, right for distances.
+	if !c.Panels()[0].Legend.Left {
+		t.Error("similarity histogram: legend not on the left")
+	}
+	o.LegendRight = true
+	if c, err := DistanceHistogram(pos, cand, o); err != nil || c.Panels()[0].Legend.Left {
+		t.Errorf("LegendRight: legend on the left (%v)", err)
+	}
 }
 
 func TestHistogramUnitArea(t *testing.T) {
