@@ -498,6 +498,28 @@ func TestPrepareCache(t *testing.T) {
 	}
 }
 
+func TestResultSaveLoad(t *testing.T) {
+	ce := &tableScorer{scores: map[string]float64{"pos": 0.5, "A": 0.9}}
+	r := mineToy(t, Options{NumNegatives: 3, CrossEncoder: ce, Window: Window{Max: 1.9}, MaxScore: Float(0.99)})
+	path := filepath.Join(t.TempDir(), "r.gob")
+	if err := r.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadResult(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *r
+	want.Options.CrossEncoder = nil
+	// With a cross-encoder every CEScore is a number (no NaN), so a deep comparison works.
+	if !reflect.DeepEqual(got, &want) {
+		t.Errorf("round trip differs:\n%+v\n%+v", got, &want)
+	}
+	if got.Queries[0].Negatives[0].CEScore != 0 || *got.Options.MaxScore != 0.99 {
+		t.Errorf("loaded %+v", got.Queries[0].Negatives[0])
+	}
+}
+
 func TestSummarize(t *testing.T) {
 	s := Summarize([]float64{4, 1, 3, 2})
 	// numpy: mean 2.5, std(ddof=1) 1.2910, quantiles 1.75 / 2.5 / 3.25.

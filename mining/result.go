@@ -1,9 +1,13 @@
 package mining
 
 import (
+	"bufio"
 	"context"
+	"encoding/gob"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -350,4 +354,43 @@ func Mine(ctx context.Context, e vector.Embedder, anchors, positives, corpus []s
 		return nil, err
 	}
 	return Select(ctx, p, opts, report)
+}
+
+// Save writes the result (its set, options without the cross-encoder, negatives, distances and stats) to
+// path, atomically, for a step cache: LoadResult reads it back identical.
+func (r *Result) Save(path string) error {
+	c := *r
+	c.Options.CrossEncoder = nil
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	if err := gob.NewEncoder(w).Encode(&c); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// LoadResult reads a result written by Save.
+func LoadResult(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r Result
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &r, nil
 }
