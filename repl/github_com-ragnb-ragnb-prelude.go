@@ -13,9 +13,13 @@ func init() {
 	Symbols["github.com/ragnb/ragnb/prelude/prelude"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BackendInfo":        reflect.ValueOf(prelude.BackendInfo),
+		"BaseModel":          reflect.ValueOf(prelude.BaseModel),
 		"Compare":            reflect.ValueOf(prelude.Compare),
 		"DataEnv":            reflect.ValueOf(constant.MakeFromLiteral("\"RAGNB_DATA\"", token.STRING, 0)),
+		"EnvModel":           reflect.ValueOf(constant.MakeFromLiteral("\"RAGNB_MODEL\"", token.STRING, 0)),
 		"Errorf":             reflect.ValueOf(prelude.Errorf),
+		"Evaluate":           reflect.ValueOf(prelude.Evaluate),
+		"EvaluateBM25":       reflect.ValueOf(prelude.EvaluateBM25),
 		"Financial":          reflect.ValueOf(constant.MakeFromLiteral("\"financial\"", token.STRING, 0)),
 		"FinancialCompanies": reflect.ValueOf(constant.MakeFromLiteral("\"financial-companies\"", token.STRING, 0)),
 		"FinancialFilings":   reflect.ValueOf(constant.MakeFromLiteral("\"financial-filings\"", token.STRING, 0)),
@@ -23,6 +27,7 @@ func init() {
 		"Load":               reflect.ValueOf(prelude.Load),
 		"LoadBEIR":           reflect.ValueOf(prelude.LoadBEIR),
 		"LoadMetrics":        reflect.ValueOf(prelude.LoadMetrics),
+		"LoadModel":          reflect.ValueOf(prelude.LoadModel),
 		"Memo":               reflect.ValueOf(prelude.Memo),
 		"MemoKey":            reflect.ValueOf(prelude.MemoKey),
 		"NewMetrics":         reflect.ValueOf(prelude.NewMetrics),
@@ -30,12 +35,16 @@ func init() {
 		"PlotDistances":      reflect.ValueOf(prelude.PlotDistances),
 		"PlotTraining":       reflect.ValueOf(prelude.PlotTraining),
 		"Sample":             reflect.ValueOf(prelude.Sample),
+		"StaticModel":        reflect.ValueOf(prelude.StaticModel),
 
 		// type definitions
-		"BEIR":       reflect.ValueOf((*prelude.BEIR)(nil)),
-		"Chart":      reflect.ValueOf((*prelude.Chart)(nil)),
-		"Comparison": reflect.ValueOf((*prelude.Comparison)(nil)),
-		"Dataset":    reflect.ValueOf((*prelude.Dataset)(nil)),
-		"Metrics":    reflect.ValueOf((*prelude.Metrics)(nil)),
+		"BEIR":          reflect.ValueOf((*prelude.BEIR)(nil)),
+		"Chart":         reflect.ValueOf((*prelude.Chart)(nil)),
+		"Comparison":    reflect.ValueOf((*prelude.Comparison)(nil)),
+		"Dataset":       reflect.ValueOf((*prelude.Dataset)(nil)),
+		"EvalOptions":   reflect.ValueOf((*prelude.EvalOptions)(nil)),
+		"Metrics":       reflect.ValueOf((*prelude.Metrics)(nil)),
+		"Model":         reflect.ValueOf((*prelude.Model)(nil)),
+		"StaticOptions": reflect.ValueOf((*prelude.StaticOptions)(nil)),
 	}
 }
