@@ -183,7 +183,7 @@ func mineCmd() *command {
 				if p.EmbedCached && p.RetrieveCached {
 					cached = " (embeddings and top-k from the cache)"
 				}
-				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s; embed + search %v%s, selection %v\n", table.Nrow(), r.Options.Format,
+				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s; embed + search %v%s, selection and output %v\n", table.Nrow(), r.Options.Format,
 					*out, prepared.Round(time.Millisecond), cached, (time.Since(start) - prepared).Round(time.Millisecond))
 				return nil
 			}
