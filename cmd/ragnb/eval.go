@@ -10,13 +10,12 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/bm25"
-	"github.com/ragnb/ragnb/encoder"
 	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/encoder"
 	"github.com/ragnb/ragnb/evaluate"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/search"
 )
-
 
 // listFlag collects a repeatable string flag.
 type listFlag []string
