@@ -35,7 +35,7 @@ type Params struct {
 	// EfConstruction is the candidate list size while inserting (default 200): larger builds slower and
 	// better.
 	EfConstruction int `json:"ef_construction"`
-	// EfSearch is the default candidate list size of a search (default 64); a search uses max(ef, k).
+	// EfSearch is the default candidate list size of a search (default 128); a search uses max(ef, k).
 	EfSearch int `json:"ef_search"`
 	// Seed decides the nodes' levels.
 	Seed uint64 `json:"seed"`
@@ -50,7 +50,7 @@ func (p Params) WithDefaults() Params {
 		p.EfConstruction = 200
 	}
 	if p.EfSearch <= 0 {
-		p.EfSearch = 64
+		p.EfSearch = 128
 	}
 	return p
 }
@@ -333,6 +333,10 @@ func (g *Graph) Search(m *vector.Matrix, q []float32, k, ef int) ([]search.Hit, 
 	}
 	return out, nil
 }
+
+// Dot is the float32 dot product the graph scores with (AVX2 with FMA when the build has GOEXPERIMENT=simd
+// and the CPU has them); b must be at least as long as a.
+func Dot(a, b []float32) float32 { return dot(a, b) }
 
 // sortBest orders candidates by similarity, highest first; equal similarities by lower row.
 func sortBest(cs []cand) {

@@ -415,3 +415,34 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// Batches above hostQueries go to the backend's search; both paths must agree.
+func TestHostAndBackendExactSearchAgree(t *testing.T) {
+	docs := corpus(300, 12)
+	_, model := toy(12)
+	ix, err := Build(context.Background(), model, docs, goBackend(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qs []string
+	for i := 0; i < hostQueries+8; i++ {
+		qs = append(qs, docs[i*7].Text+" "+words[i%len(words)])
+	}
+	q, err := ix.EmbedQueries(context.Background(), qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := ix.Search(context.Background(), q, 7) // backend
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range qs {
+		one, _ := ix.Search(context.Background(), &vector.Matrix{Rows: 1, Dim: q.Dim, Data: q.Row(i)}, 7) // host
+		for j := range one[0] {
+			a, b := one[0][j], batch[i][j]
+			if a.Row != b.Row || abs(a.Score-b.Score) > 1e-5 {
+				t.Errorf("query %d hit %d: host %d (%.6f), backend %d (%.6f)", i, j, a.Row, a.Score, b.Row, b.Score)
+			}
+		}
+	}
+}
