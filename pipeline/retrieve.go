@@ -127,6 +127,9 @@ type batch struct {
 }
 
 func (b *batcher) Retrieve(ctx context.Context, questions []string, k int) ([][]Candidate, RetrieveTimings, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, RetrieveTimings{}, err
+	}
 	if len(questions) >= b.maxBatch {
 		return b.r.Retrieve(ctx, questions, k)
 	}
@@ -177,7 +180,9 @@ func (b *batcher) Retrieve(ctx context.Context, questions []string, k int) ([][]
 	select {
 	case <-bt.done:
 	case <-ctx.Done():
-		return nil, RetrieveTimings{}, ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, RetrieveTimings{}, err
 	}
 	if bt.err != nil {
 		return nil, bt.timings, bt.err

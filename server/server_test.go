@@ -206,7 +206,9 @@ func TestLLMFailureIs502WithSources(t *testing.T) {
 }
 
 func TestTimeoutReturnsRetrievalResults(t *testing.T) {
-	f := newFixture(t, func(llmtest.Request, int) llmtest.Reply { return llmtest.Reply{Content: "late", Delay: 3 * time.Second} })
+	f := newFixture(t, func(llmtest.Request, int) llmtest.Reply {
+		return llmtest.Reply{Content: "late", Delay: 3 * time.Second}
+	})
 	ts := httptest.NewServer(New(f.pipeline(t, false), Options{Timeout: 200 * time.Millisecond}).Handler())
 	defer ts.Close()
 	start := time.Now()
