@@ -43,6 +43,9 @@ func commands() []*command {
 		runCmd(),
 		exportCmd(),
 		replCmd(),
+		indexCmd(),
+		askCmd(),
+		serveCmd(),
 	}
 }
 
