@@ -12,6 +12,7 @@ import (
 func init() {
 	Symbols["github.com/ragnb/ragnb/prelude/prelude"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"Ask":                reflect.ValueOf(prelude.Ask),
 		"BackendInfo":        reflect.ValueOf(prelude.BackendInfo),
 		"Compare":            reflect.ValueOf(prelude.Compare),
 		"DataEnv":            reflect.ValueOf(constant.MakeFromLiteral("\"RAGNB_DATA\"", token.STRING, 0)),
@@ -30,6 +31,8 @@ func init() {
 		"PlotDistances":      reflect.ValueOf(prelude.PlotDistances),
 		"PlotTraining":       reflect.ValueOf(prelude.PlotTraining),
 		"Sample":             reflect.ValueOf(prelude.Sample),
+		"ShowAnswer":         reflect.ValueOf(prelude.ShowAnswer),
+		"ShowComparison":     reflect.ValueOf(prelude.ShowComparison),
 
 		// type definitions
 		"BEIR":       reflect.ValueOf((*prelude.BEIR)(nil)),
