@@ -7,21 +7,24 @@
 // node than to every neighbour already kept), which keeps clustered data — chunks of the same document — from
 // falling apart into islands; searches keep max(ef, k) candidates. The score is the float32 dot product, so
 // cosine similarity needs L2-normalised rows (package index normalises them). A node's level is a hash of
-// (Seed, node number), so a graph is reproducible and grows by Add without any random state to persist.
+// (Seed, node number), so a graph grows by Add without any random state to persist, and a graph built with one
+// worker is reproducible.
 //
 // It owns the link structure, its search and its binary file format. It does not own the vectors, document
 // ids, embedding, or exact search (package search); package index combines them.
 //
-// Searches may run concurrently with each other; Add must not run concurrently with anything (the caller
-// holds a lock).
+// Searches may run concurrently with each other; Add (itself concurrent inside) must not run concurrently
+// with anything else (the caller holds a lock).
 package hnsw
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/search"
@@ -136,29 +139,87 @@ func (g *Graph) check(m *vector.Matrix) error {
 	return nil
 }
 
-// Add links rows Len()..m.Rows-1 of m into the graph, in order. It reports progress in rows and stops
-// between rows when ctx is cancelled (the rows already added stay linked and usable).
+// Add links rows Len()..m.Rows-1 of m into the graph with one goroutine per CPU; see AddWorkers.
 func (g *Graph) Add(ctx context.Context, m *vector.Matrix, report progress.Func) error {
+	return g.AddWorkers(ctx, m, 0, report)
+}
+
+// AddWorkers links rows Len()..m.Rows-1 of m into the graph using workers goroutines (0: GOMAXPROCS). With
+// one worker rows are linked in order and the graph is reproducible: the same rows and Params give the same
+// links. With more, rows are linked concurrently as hnswlib does (a lock per node, a global one while the top
+// level rises), which is faster and as good, but the links depend on scheduling. It reports progress in rows
+// and stops when ctx is cancelled; the rows linked by then form a prefix and stay linked and searchable.
+func (g *Graph) AddWorkers(ctx context.Context, m *vector.Matrix, workers int, report progress.Func) error {
 	if err := g.check(m); err != nil {
 		return err
 	}
-	start := len(g.links)
-	tracker := progress.Start(report, "hnsw insert", m.Rows-start, "rows")
-	vis := g.getVisited()
-	defer g.visited.Put(vis)
-	for i := start; i < m.Rows; i++ {
-		if (i-start)%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("hnsw: insert row %d: %w", i, err)
+	start, end := len(g.links), m.Rows
+	if start == end {
+		return nil
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, end-start)
+	tracker := progress.Start(report, "hnsw insert", end-start, "rows")
+	// Every new row gets its (empty) level lists up front, so g.links does not move while workers run.
+	for i := start; i < end; i++ {
+		g.links = append(g.links, make([][]int32, g.levelOf(i)+1))
+	}
+	var bs *buildState
+	if workers > 1 {
+		bs = &buildState{locks: make([]sync.Mutex, end)}
+	}
+	var next atomic.Int64 // the next row to link; rows below it are linked or being linked
+	next.Store(int64(start))
+	var mu sync.Mutex // guards tracker
+	linked := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			vis := g.getVisited()
+			defer g.visited.Put(vis)
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(end) {
+					next.Add(-1) // keep next = end
+					return
+				}
+				g.insert(m, int32(i), vis, bs)
+				mu.Lock()
+				if linked++; linked%256 == 0 {
+					tracker.Set(linked, nil)
+				}
+				mu.Unlock()
 			}
-			if i > start {
-				tracker.Set(i-start, nil)
-			}
-		}
-		g.insert(m, int32(i), vis)
+		})
+	}
+	wg.Wait()
+	if done := int(next.Load()); done < end {
+		// Cancelled: rows from done on were never handed out, so nothing links to them.
+		g.links = g.links[:done]
+		return fmt.Errorf("hnsw: insert row %d: %w", done, ctx.Err())
 	}
 	tracker.Finish()
 	return nil
+}
+
+// buildState holds the locks of a concurrent Add; nil means one goroutine (or a search), needing no locks.
+type buildState struct {
+	locks []sync.Mutex // per node: its link lists
+	top   sync.Mutex   // entry and top
+}
+
+// neighbors returns node id's links on level l: the list itself, or under a concurrent build a copy made under
+// the node's lock into buf.
+func (g *Graph) neighbors(id int32, l int, buf []int32, bs *buildState) []int32 {
+	if bs == nil {
+		return g.links[id][l]
+	}
+	bs.locks[id].Lock()
+	buf = append(buf[:0], g.links[id][l]...)
+	bs.locks[id].Unlock()
+	return buf
 }
 
 // cand is a row and its similarity to the current target.
@@ -167,41 +228,71 @@ type cand struct {
 	id  int32
 }
 
-func (g *Graph) insert(m *vector.Matrix, id int32, vis *visitSet) {
-	level := g.levelOf(int(id))
-	g.links = append(g.links, make([][]int32, level+1))
-	if g.entry < 0 {
+// insert links row id, whose level lists exist already.
+func (g *Graph) insert(m *vector.Matrix, id int32, vis *visitSet, bs *buildState) {
+	level := len(g.links[id]) - 1
+	var entry int32
+	var top int
+	if bs == nil {
+		entry, top = g.entry, g.top
+	} else {
+		bs.top.Lock()
+		entry, top = g.entry, g.top
+		if level > top || entry < 0 {
+			defer bs.top.Unlock() // hold it while linking a node that raises the top, as hnswlib does
+		} else {
+			bs.top.Unlock()
+		}
+	}
+	if entry < 0 {
 		g.entry, g.top = id, level
 		return
 	}
 	q := m.Row(int(id))
-	ep := cand{dot(q, m.Row(int(g.entry))), g.entry}
-	for l := g.top; l > level; l-- {
-		ep = g.greedy(m, q, ep, l)
+	ep := cand{dot(q, m.Row(int(entry))), entry}
+	for l := top; l > level; l-- {
+		ep = g.greedy(m, q, ep, l, bs, id)
 	}
 	eps := []cand{ep}
-	for l := min(level, g.top); l >= 0; l-- {
+	for l := min(level, top); l >= 0; l-- {
 		vis.reset(len(g.links))
-		w := g.searchLayer(m, q, eps, g.p.EfConstruction, l, vis)
+		vis.mark(id) // under a concurrent build others may link to this node already: never its own neighbour
+		w := g.searchLayer(m, q, eps, g.p.EfConstruction, l, vis, bs)
 		sortBest(w)
 		chosen := g.selectNeighbors(m, w, g.p.M)
-		own := make([]int32, len(chosen), g.maxLinks(l)+1)
-		for i, c := range chosen {
-			own[i] = c.id
+		if bs == nil {
+			own := make([]int32, len(chosen), g.maxLinks(l)+1)
+			for i, c := range chosen {
+				own[i] = c.id
+			}
+			g.links[id][l] = own
+		} else {
+			// Others may have linked to this node already; add to its list rather than replace it.
+			for _, c := range chosen {
+				g.connect(m, id, c.id, l, bs)
+			}
 		}
-		g.links[id][l] = own
 		for _, c := range chosen {
-			g.connect(m, c.id, id, l)
+			g.connect(m, c.id, id, l, bs)
 		}
 		eps = w
 	}
-	if level > g.top {
+	if level > top {
 		g.entry, g.top = id, level
 	}
 }
 
 // connect adds a link from e to n on level l, pruning e's links with the heuristic when over the cap.
-func (g *Graph) connect(m *vector.Matrix, e, n int32, l int) {
+func (g *Graph) connect(m *vector.Matrix, e, n int32, l int, bs *buildState) {
+	if bs != nil {
+		bs.locks[e].Lock()
+		defer bs.locks[e].Unlock()
+	}
+	for _, x := range g.links[e][l] {
+		if x == n {
+			return
+		}
+	}
 	links := append(g.links[e][l], n)
 	if limit := g.maxLinks(l); len(links) > limit {
 		base := m.Row(int(e))
@@ -246,11 +337,17 @@ func (g *Graph) selectNeighbors(m *vector.Matrix, cs []cand, limit int) []cand {
 	return out
 }
 
-// greedy walks level l from ep to a local best for q.
-func (g *Graph) greedy(m *vector.Matrix, q []float32, ep cand, l int) cand {
+// greedy walks level l from ep to a local best for q, never stepping onto row skip (the row being
+// inserted; -1 in searches).
+func (g *Graph) greedy(m *vector.Matrix, q []float32, ep cand, l int, bs *buildState, skip int32) cand {
+	var buf []int32
 	for changed := true; changed; {
 		changed = false
-		for _, nb := range g.links[ep.id][l] {
+		buf = g.neighbors(ep.id, l, buf, bs)
+		for _, nb := range buf {
+			if nb == skip {
+				continue
+			}
 			if s := dot(q, m.Row(int(nb))); s > ep.sim {
 				ep, changed = cand{s, nb}, true
 			}
@@ -260,7 +357,8 @@ func (g *Graph) greedy(m *vector.Matrix, q []float32, ep cand, l int) cand {
 }
 
 // searchLayer is the paper's Algorithm 2: the ef best rows for q reachable on level l from eps (unsorted).
-func (g *Graph) searchLayer(m *vector.Matrix, q []float32, eps []cand, ef, l int, vis *visitSet) []cand {
+func (g *Graph) searchLayer(m *vector.Matrix, q []float32, eps []cand, ef, l int, vis *visitSet, bs *buildState) []cand {
+	var buf []int32
 	var cands bestHeap // best first: what to expand next
 	var res worstHeap  // worst first: the ef best found so far
 	for _, e := range eps {
@@ -279,7 +377,8 @@ func (g *Graph) searchLayer(m *vector.Matrix, q []float32, eps []cand, ef, l int
 		if len(res) >= ef && c.sim < res[0].sim {
 			break
 		}
-		for _, nb := range g.links[c.id][l] {
+		buf = g.neighbors(c.id, l, buf, bs)
+		for _, nb := range buf {
 			if vis.seen(nb) {
 				continue
 			}
@@ -319,11 +418,11 @@ func (g *Graph) Search(m *vector.Matrix, q []float32, k, ef int) ([]search.Hit, 
 	ef = max(ef, k)
 	ep := cand{dot(q, m.Row(int(g.entry))), g.entry}
 	for l := g.top; l > 0; l-- {
-		ep = g.greedy(m, q, ep, l)
+		ep = g.greedy(m, q, ep, l, nil, -1)
 	}
 	vis := g.getVisited()
 	vis.reset(len(g.links))
-	w := g.searchLayer(m, q, []cand{ep}, ef, 0, vis)
+	w := g.searchLayer(m, q, []cand{ep}, ef, 0, vis, nil)
 	g.visited.Put(vis)
 	sortBest(w)
 	w = w[:min(k, len(w))]

@@ -22,8 +22,10 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/hnsw"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
@@ -76,6 +78,9 @@ type Options struct {
 	// BatchSize is the number of texts per embedding call (default 256): progress and cancellation happen
 	// between batches.
 	BatchSize int
+	// Workers is the number of goroutines linking an HNSW graph (0: one per CPU; 1: reproducible links). It
+	// is not saved.
+	Workers int
 	// Backend runs exact search; nil means gpu.Shared(). It is not saved.
 	Backend compute.Backend
 }
@@ -103,6 +108,7 @@ type Index struct {
 	model   Model
 	backend compute.Backend
 	batch   int
+	workers int
 
 	addMu sync.Mutex // one Add at a time
 
@@ -117,6 +123,8 @@ type Index struct {
 	searcherOnce sync.Once
 	searcher     *search.Searcher
 	searcherErr  error
+	onCPU        bool // the searcher's backend is the pure-Go one
+	forceBackend bool // tests: exact search on the backend whatever the batch
 }
 
 // Hit is one retrieved document.
@@ -171,7 +179,7 @@ func Build(ctx context.Context, model Model, docs []ir.Document, opts Options, r
 		return nil, err
 	}
 	now := time.Now().UTC()
-	ix := &Index{model: model, backend: opts.Backend, batch: opts.BatchSize, pos: map[string]int{},
+	ix := &Index{model: model, backend: opts.Backend, batch: opts.BatchSize, workers: opts.Workers, pos: map[string]int{},
 		man: Manifest{Format: FormatVersion, Kind: opts.Kind, ModelHash: model.Hash, ModelName: model.Name,
 			Similarity: opts.Similarity, TruncateDim: opts.Dim, Created: now, Updated: now}}
 	if opts.Kind == HNSW {
@@ -360,7 +368,7 @@ func (ix *Index) appendLocked(ctx context.Context, docs []ir.Document, vecs *vec
 	if ix.graph != nil {
 		// Searches hold the read lock, so rows are linked under the write lock. Rows linked before a
 		// cancellation stay: they are complete and searchable.
-		if err := ix.graph.Add(ctx, grown, report); err != nil {
+		if err := ix.graph.AddWorkers(ctx, grown, ix.workers, report); err != nil {
 			linkErr = fmt.Errorf("index: %d of %d new documents linked: %w", ix.graph.Len()-old, len(docs), err)
 			grown.Rows = ix.graph.Len()
 			grown.Data = grown.Data[:grown.Rows*grown.Dim]
@@ -427,21 +435,30 @@ func (ix *Index) Search(ctx context.Context, queries *vector.Matrix, k int) ([][
 	return out, nil
 }
 
-// hostQueries is the largest batch searched exactly on the host: the backend's search copies and
-// normalises the whole corpus on every call (≈ 24 ms for 6.7k × 256 here), which only a batch amortises,
-// while the host scans the stored rows in place (≈ 0.4 ms per query).
+// hostQueries is the largest batch searched exactly on the host when an accelerator could take it: the
+// backend's search copies and normalises the whole corpus on every call (≈ 24 ms for 6.7k × 256 on the
+// pure-Go backend), which only a large batch amortises, while the host scans the stored rows in place
+// (≈ 0.25 ms per query with the SIMD dot product). On the pure-Go backend the host scan is as fast per
+// query as the backend's matmul even for 1,000 queries, so every exact search runs on the host there.
 const hostQueries = 32
 
 func (ix *Index) searchExact(ctx context.Context, queries *vector.Matrix, k int) ([][]search.Hit, error) {
-	if queries.Rows <= hostQueries {
-		return ix.searchHost(ctx, queries, k)
-	}
 	// The searcher is made on first use (it opens the backend); the index lock is only read-held here.
 	ix.searcherOnce.Do(func() {
-		ix.searcher, ix.searcherErr = search.New(ix.backend, search.Options{Similarity: ix.man.Similarity})
+		b := ix.backend
+		if b == nil {
+			if b, ix.searcherErr = gpu.Shared(); ix.searcherErr != nil {
+				return
+			}
+		}
+		ix.onCPU = b.String() == gobackend.BackendName
+		ix.searcher, ix.searcherErr = search.New(b, search.Options{Similarity: ix.man.Similarity})
 	})
 	if ix.searcherErr != nil {
 		return nil, fmt.Errorf("index: %w", ix.searcherErr)
+	}
+	if (queries.Rows <= hostQueries || ix.onCPU) && !ix.forceBackend {
+		return ix.searchHost(ctx, queries, k)
 	}
 	hits, err := ix.searcher.Search(ctx, queries, ix.vecs, k, nil)
 	if err != nil {

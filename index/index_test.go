@@ -416,7 +416,7 @@ func abs(x float64) float64 {
 	return x
 }
 
-// Batches above hostQueries go to the backend's search; both paths must agree.
+// The host scan (what serving uses) and the backend's search (large batches on an accelerator) must agree.
 func TestHostAndBackendExactSearchAgree(t *testing.T) {
 	docs := corpus(300, 12)
 	_, model := toy(12)
@@ -432,7 +432,9 @@ func TestHostAndBackendExactSearchAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ix.forceBackend = true
 	batch, err := ix.Search(context.Background(), q, 7) // backend
+	ix.forceBackend = false
 	if err != nil {
 		t.Fatal(err)
 	}

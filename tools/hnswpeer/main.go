@@ -28,6 +28,7 @@ func main() {
 	out := flag.String("out", "/tmp/hnswpeer", "folder for corpus.npy and queries.npy")
 	m := flag.Int("m", 16, "HNSW M")
 	efc := flag.Int("ef-construction", 200, "HNSW efConstruction")
+	workers := flag.Int("workers", 1, "goroutines linking the graph (faiss runs one thread)")
 	flag.Parse()
 
 	df, err := datasets.Load(*qa)
@@ -74,10 +75,10 @@ func main() {
 	}
 	g, _ := hnsw.New(corpus.Dim, hnsw.Params{M: *m, EfConstruction: *efc})
 	t0 := time.Now()
-	if err := g.Add(ctx, corpus, nil); err != nil {
+	if err := g.AddWorkers(ctx, corpus, *workers, nil); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("ragnb hnsw: %d × %d, M %d efConstruction %d, build %.2f s\n", corpus.Rows, corpus.Dim, *m, *efc, time.Since(t0).Seconds())
+	fmt.Printf("ragnb hnsw: %d × %d, M %d efConstruction %d, build %.2f s (%d workers)\n", corpus.Rows, corpus.Dim, *m, *efc, time.Since(t0).Seconds(), *workers)
 	for _, ef := range []int{16, 32, 64, 128, 256} {
 		t0 = time.Now()
 		hit := 0
