@@ -47,6 +47,15 @@ func (f *llmFlags) registerAs(fs *flag.FlagSet, modelFlag string, temperature fl
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "time limit of one attempt")
 	fs.StringVar(&f.cacheDir, "cache", "", "cache root (default $RAGNB_CACHE, else .ragnb): chat answers are kept under llm/, rerank answers under rerank/")
 	fs.BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
+	if modelFlag != "model" {
+		// In commands where the chat model is one stage among others, say which stage these flags tune.
+		for _, name := range []string{"base-url", "api-key-env", "temperature", "max-tokens", "seed", "json-mode",
+			"concurrency", "rps", "retries", "timeout", "cache", "no-cache"} {
+			if fl := fs.Lookup(name); fl != nil {
+				fl.Usage = "chat model: " + fl.Usage
+			}
+		}
+	}
 }
 
 func (f *llmFlags) client() (*llm.Client, error) {
