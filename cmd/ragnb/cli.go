@@ -38,6 +38,8 @@ func commands() []*command {
 		evalCmd(),
 		generateCmd(),
 		scoreCmd(),
+		initModelCmd(),
+		embedCmd(),
 		cacheCmd(),
 		kernelCmd(),
 		runCmd(),

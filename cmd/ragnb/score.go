@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/encoder"
 	"github.com/ragnb/ragnb/llm"
 	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/teacher"
@@ -19,14 +20,14 @@ import (
 func scoreCmd() *command {
 	return &command{
 		name:    "score",
-		summary: "add teacher relevance scores to a pairs table (LLM judge, rerank API; embedder and cross-encoder to come)",
+		summary: "add teacher relevance scores to a pairs table (LLM judge, rerank API, local bi-encoder or cross-encoder)",
 		usage:   "--in pairs.jsonl --teacher llm|rerank-api|embedder|cross-encoder --out scored.jsonl [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			var lf llmFlags
 			lf.register(fs, 0, "llm: the judge's chat model name (required); rerank-api: the rerank model (e.g. rerank-v3.5, jina-reranker-v2-base-multilingual; TEI ignores it)")
 			in := fs.String("in", "", "input table (.jsonl, .json, .csv, .tsv, .parquet) (required)")
 			out := fs.String("out", "", "output table (.jsonl, .csv, .tsv): the input with the score column(s) added (required)")
-			kind := fs.String("teacher", "", "llm (a chat model judges relevance 0–1), rerank-api (Cohere/Jina/TEI /rerank), embedder or cross-encoder (a model directory; not wired yet) (required)")
+			kind := fs.String("teacher", "", "llm (a chat model judges relevance 0–1), rerank-api (Cohere/Jina/TEI /rerank), embedder (cosine of a bi-encoder's query and passage embeddings) or cross-encoder (its logit) (required)")
 			queryCol := fs.String("query-column", "anchor", "column holding the queries")
 			passageCols := fs.String("passage-columns", "positive", "comma-separated columns scored against the query; with several, each gets <column>_score")
 			scoreCol := fs.String("score-column", "score", "name of the score column (one passage column)")
@@ -34,9 +35,9 @@ func scoreCmd() *command {
 			template := fs.String("template", "", "llm: file holding the judge prompt, a Go text/template over .Query and .Passage (default: teacher.DefaultJudgeTemplate)")
 			url := fs.String("url", "", "rerank-api: full endpoint URL, e.g. https://api.cohere.com/v2/rerank, https://api.jina.ai/v1/rerank, http://localhost:8080/rerank")
 			style := fs.String("style", "cohere", "rerank-api: request shape, cohere, jina or tei")
-			batch := fs.Int("batch-size", 32, "rerank-api: documents per request (pairs are grouped by query)")
+			batch := fs.Int("batch-size", 32, "rerank-api: documents per request (pairs are grouped by query); embedder, cross-encoder: texts per batch")
 			raw := fs.Bool("raw-scores", false, "rerank-api with --style tei: ask for logits instead of probabilities")
-			modelDir := fs.String("model-dir", "", "embedder / cross-encoder: the model directory")
+			modelDir := fs.String("model-dir", "", "embedder / cross-encoder: the model directory or Hub id")
 			allowFailures := fs.Bool("allow-failures", false, "exit 0 even when some pairs could not be scored (they are null in the output)")
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if err := noArgs("score", args); err != nil {
@@ -103,7 +104,28 @@ func scoreCmd() *command {
 						return fmt.Sprintf("%d requests, %d cache hits, %d retries, %d failed", s.Requests, s.CacheHits, s.Retries, s.Failures)
 					}
 				case "embedder", "cross-encoder":
-					return fmt.Errorf("--teacher %s (--model-dir %q): local encoder models are not wired into the CLI yet; the model package lands separately (teacher.EmbedderTeacher and any relevance.Scorer work from Go today)", *kind, *modelDir)
+					if *modelDir == "" {
+						return usagef("--teacher %s needs --model-dir", *kind)
+					}
+					opts := encoder.Options{BatchSize: *batch}
+					dir, err := resolveModel(ctx, *modelDir, std)
+					if err != nil {
+						return err
+					}
+					if *kind == "embedder" {
+						m, err := encoder.LoadBiEncoder(dir, opts)
+						if err != nil {
+							return err
+						}
+						scorer = teacher.EmbedderTeacher{Embedder: m}
+					} else {
+						m, err := encoder.LoadCrossEncoder(dir, opts)
+						if err != nil {
+							return err
+						}
+						scorer = m // raw logits; --normalize sigmoid maps them to probabilities
+					}
+					stats = func() string { return "local model " + *modelDir }
 				default:
 					return usagef("unknown --teacher %q (want llm, rerank-api, embedder or cross-encoder)", *kind)
 				}

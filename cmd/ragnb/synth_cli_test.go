@@ -180,8 +180,8 @@ func TestScoreCLIRerankAPIAndErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"score", "--in", in, "--out", out, "--teacher", "embedder", "--model-dir", "m"}, 1, "not wired into the CLI yet"},
-		{[]string{"score", "--in", in, "--out", out, "--teacher", "cross-encoder"}, 1, "not wired into the CLI yet"},
+		{[]string{"score", "--in", in, "--out", out, "--teacher", "embedder", "--model-dir", filepath.Join(dir, "none")}, 1, "model directory"},
+		{[]string{"score", "--in", in, "--out", out, "--teacher", "cross-encoder"}, 2, "needs --model-dir"},
 		{[]string{"score", "--in", in, "--out", out, "--teacher", "magic"}, 2, "unknown --teacher"},
 		{[]string{"score", "--in", in, "--out", out}, 2, "required"},
 		{[]string{"score", "--in", in, "--out", out, "--teacher", "rerank-api"}, 2, "needs --url"},

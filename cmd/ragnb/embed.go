@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/hub"
+	"github.com/ragnb/ragnb/vector"
+)
+
+func embedCmd() *command {
+	return &command{
+		name:    "embed",
+		summary: "embed texts with a bi-encoder (BERT family or static) into a float32 .npy matrix, one row per text in input order",
+		usage:   "--model DIR --in FILE [--field text] [--prompt P | --query] [--dim D] --out FILE.npy",
+		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
+			modelDir := fs.String("model", "", "model directory (Hugging Face / sentence-transformers layout), or a Hub id such as BAAI/bge-small-en-v1.5 (downloaded to the HF cache) (required)")
+			in := fs.String("in", "", "texts: .txt (one per line), or .jsonl/.json/.csv/.tsv/.parquet with --field (required)")
+			field := fs.String("field", "text", "column of --in holding the texts (tables only)")
+			prompt := fs.String("prompt", "", "literal prompt put before every text (default: the model's document prompt, usually none)")
+			query := fs.Bool("query", false, "embed as queries: put the model's query prompt (config_sentence_transformers.json) before every text")
+			dim := fs.Int("dim", 0, "keep the first D dimensions and renormalise (Matryoshka); 0 keeps all")
+			out := fs.String("out", "", "output .npy file (float32, texts × dim) (required)")
+			batch := fs.Int("batch-size", 32, "texts per batch")
+			maxLen := fs.Int("max-length", 0, "truncate texts to this many tokens (0: the model's max_seq_length)")
+			return func(ctx context.Context, std *stdio, args []string) error {
+				if err := noArgs("embed", args); err != nil {
+					return err
+				}
+				if *modelDir == "" || *in == "" || *out == "" {
+					return usagef("--model, --in and --out are required")
+				}
+				if flagSet(fs, "prompt") && *query {
+					return usagef("--prompt and --query are exclusive")
+				}
+				if !strings.HasSuffix(strings.ToLower(*out), ".npy") {
+					return usagef("--out %s: want a .npy file", *out)
+				}
+				texts, err := readTexts(*in, *field)
+				if err != nil {
+					return err
+				}
+				dir, err := resolveModel(ctx, *modelDir, std)
+				if err != nil {
+					return err
+				}
+				m, err := encoder.LoadBiEncoder(dir, encoder.Options{BatchSize: *batch, Dim: *dim, MaxLength: *maxLen})
+				if err != nil {
+					return err
+				}
+				p := m.DocumentPrompt()
+				if *query {
+					p = m.QueryPrompt()
+				} else if flagSet(fs, "prompt") {
+					p = *prompt
+				}
+				start := time.Now()
+				emb, err := m.Embed(ctx, texts, p, lineProgress(std.err, 2*time.Second))
+				if err != nil {
+					return err
+				}
+				if err := vector.SaveNPY(*out, emb); err != nil {
+					return err
+				}
+				secs := time.Since(start).Seconds()
+				fmt.Fprintf(std.out, "embedded %d texts into %s (%d × %d float32) in %.1fs (%.1f texts/s)\n",
+					len(texts), *out, emb.Rows, emb.Dim, secs, float64(len(texts))/secs)
+				return nil
+			}
+		},
+	}
+}
+
+// readTexts reads one text per line from a .txt file (a final newline does not add an empty text), or the
+// field column of a table file.
+func readTexts(path, field string) ([]string, error) {
+	if strings.EqualFold(filepath.Ext(path), ".txt") {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		var texts []string
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			texts = append(texts, strings.TrimSuffix(sc.Text(), "\r"))
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read %s line %d: %w", path, len(texts)+1, err)
+		}
+		return texts, nil
+	}
+	df, err := datasets.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range df.Names() {
+		if name == field {
+			return datasets.Texts(df.Col(field)), nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no column %q (columns: %s)", path, field, strings.Join(df.Names(), ", "))
+}
+
+// resolveModel turns a model directory or Hub id into a local directory (hub.Resolve with the
+// environment's HF settings), reporting download progress on stderr.
+func resolveModel(ctx context.Context, nameOrDir string, std *stdio) (string, error) {
+	return hub.Resolve(ctx, nameOrDir, hub.FromEnv(), lineProgress(std.err, 2*time.Second))
+}

@@ -1,0 +1,196 @@
+package bert
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/nn"
+)
+
+// activationType maps config.json's hidden_act to GoMLX's activation: "gelu" is HF's exact erf GELU.
+func activationType(name string) (activation.Type, bool) {
+	switch name {
+	case "gelu":
+		return activation.TypeGelu, true
+	case "gelu_new", "gelu_pytorch_tanh":
+		return activation.TypeGeluApprox, true
+	case "relu":
+		return activation.TypeRelu, true
+	}
+	return 0, false
+}
+
+// variable returns the graph value of the variable name in scope, which must exist with the given shape:
+// weights come from a checkpoint or from InitWeights, never from GoMLX's default initializer, so a missing
+// variable is a bug worth stopping for.
+func variable(scope *model.Scope, g *Graph, name string, dims ...int) *Node {
+	v := scope.GetVariable(name)
+	if v == nil {
+		panic(fmt.Errorf("bert: variable %s/%s is not in the store (load weights or InitWeights first)", scope.Scope(), name))
+	}
+	if !slices.Equal(v.Shape().Dimensions, dims) {
+		panic(fmt.Errorf("bert: variable %s/%s has shape %v, the config needs %v", scope.Scope(), name, v.Shape().Dimensions, dims))
+	}
+	return v.NodeValue(g)
+}
+
+// linear is torch.nn.Linear with HF's [out, in] weight layout: x·Wᵀ + b.
+func linear(scope *model.Scope, x *Node, in, out int, act activation.Type) *Node {
+	g := x.Graph()
+	w := variable(scope, g, "weight", out, in)
+	b := variable(scope, g, "bias", out)
+	switch act {
+	case activation.TypeNone:
+		return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
+	case activation.TypeGelu, activation.TypeRelu:
+		return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput, act)
+	}
+	// The fused dense computes exact GELU for TypeGeluApprox too: apply other activations on their own.
+	return activation.Apply(act, nn.Dense(x, w, b, compute.DenseLayoutOutputsInput))
+}
+
+// layerNorm is torch.nn.LayerNorm over the last axis with HF's weight/bias names.
+func layerNorm(scope *model.Scope, x *Node, hidden int, eps float64) *Node {
+	g := x.Graph()
+	return nn.LayerNorm(x, []int{-1}, eps, variable(scope, g, "weight", hidden), variable(scope, g, "bias", hidden), nil)
+}
+
+// Encode builds BertModel's forward pass and returns the last hidden state [batch, seq, hidden].
+//
+// scope is the encoder root: its variables are the HF names with "." read as "/" (embeddings/word_embeddings/
+// weight, encoder/layer/0/attention/self/query/weight, ...). ids and typeIDs are integer [batch, seq];
+// mask is [batch, seq] of any numeric or bool dtype, 1 for tokens and 0 for padding. The math is HF
+// modeling_bert's: absolute positions 0..seq-1 for every row, word + position + token-type embeddings,
+// LayerNorm, then per layer post-LN self-attention (scores scaled by 1/√d, an additive mask of float32's
+// lowest value on padded keys) and a GELU feed-forward. Dropout (hidden_dropout_prob,
+// attention_probs_dropout_prob) is applied only when the graph is a training graph (Store.SetTraining).
+// Variables are looked up with Scope.At, so the function can be called several times in one graph (e.g.
+// for queries and documents) sharing weights.
+func Encode(scope *model.Scope, cfg *Config, ids, typeIDs, mask *Node) *Node {
+	g := ids.Graph()
+	if ids.Rank() != 2 {
+		panic(fmt.Errorf("bert: ids must be [batch, seq], got %s", ids.Shape()))
+	}
+	batch, seq := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
+	if seq > cfg.MaxPositionEmbeddings {
+		panic(fmt.Errorf("bert: sequence length %d exceeds max_position_embeddings %d", seq, cfg.MaxPositionEmbeddings))
+	}
+	h, heads, d := cfg.HiddenSize, cfg.NumAttentionHeads, cfg.HeadDim()
+	act, ok := activationType(cfg.HiddenAct)
+	if !ok {
+		panic(fmt.Errorf("bert: hidden_act %q not supported", cfg.HiddenAct))
+	}
+
+	// Embeddings.
+	emb := scope.At("embeddings")
+	words := Gather(variable(emb.At("word_embeddings"), g, "weight", cfg.VocabSize, h), ExpandAxes(ConvertDType(ids, dtypes.Int32), -1))
+	positions := Slice(variable(emb.At("position_embeddings"), g, "weight", cfg.MaxPositionEmbeddings, h), AxisRange(0, seq))
+	if typeIDs == nil {
+		typeIDs = ZerosLike(ids)
+	}
+	types := Gather(variable(emb.At("token_type_embeddings"), g, "weight", cfg.TypeVocabSize, h), ExpandAxes(ConvertDType(typeIDs, dtypes.Int32), -1))
+	x := Add(Add(words, ExpandAxes(positions, 0)), types)
+	x = layerNorm(emb.At("LayerNorm"), x, h, cfg.LayerNormEps)
+	x = layers.DropoutStatic(scope, x, cfg.HiddenDropoutProb)
+
+	// Additive attention mask [batch, 1, 1, seq]: 0 for tokens, float32's lowest value for padding.
+	maskF := ConvertDType(mask, dtypes.Float32)
+	bias := MulScalar(OneMinus(maskF), -math.MaxFloat32)
+	bias = Reshape(bias, batch, 1, 1, seq)
+	scale := 1 / math.Sqrt(float64(d))
+
+	for i := range cfg.NumHiddenLayers {
+		layer := scope.At("encoder").At("layer").At("%d", i)
+		att := layer.At("attention")
+		self := att.At("self")
+		// Heads-major layouts that the pure-Go backend's SIMD matmul takes without transposing again:
+		// q [b, a, i, d], kᵀ [b, a, d, j], v [b, a, j, d].
+		split := func(t *Node, perm ...int) *Node { return TransposeAllAxes(Reshape(t, batch, seq, heads, d), perm...) }
+		q := split(linear(self.At("query"), x, h, h, activation.TypeNone), 0, 2, 1, 3)
+		kT := split(linear(self.At("key"), x, h, h, activation.TypeNone), 0, 2, 3, 1)
+		v := split(linear(self.At("value"), x, h, h, activation.TypeNone), 0, 2, 1, 3)
+		// scores[b, a, i, j] = q[b, a, i, :] · k[b, a, j, :]
+		scores := DotGeneral(q, []int{3}, []int{0, 1}, kT, []int{2}, []int{0, 1})
+		scores = Add(MulScalar(scores, scale), bias)
+		probs := Softmax(scores, -1)
+		probs = layers.DropoutStatic(scope, probs, cfg.AttentionProbsDropoutProb)
+		// ctx[b, a, i, :] = Σ_j probs[b, a, i, j] v[b, a, j, :]
+		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
+		ctx = Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), batch, seq, h)
+		out := att.At("output")
+		attOut := linear(out.At("dense"), ctx, h, h, activation.TypeNone)
+		attOut = layers.DropoutStatic(scope, attOut, cfg.HiddenDropoutProb)
+		x = layerNorm(out.At("LayerNorm"), Add(attOut, x), h, cfg.LayerNormEps)
+
+		inter := linear(layer.At("intermediate").At("dense"), x, h, cfg.IntermediateSize, act)
+		ffOut := linear(layer.At("output").At("dense"), inter, cfg.IntermediateSize, h, activation.TypeNone)
+		ffOut = layers.DropoutStatic(scope, ffOut, cfg.HiddenDropoutProb)
+		x = layerNorm(layer.At("output").At("LayerNorm"), Add(ffOut, x), h, cfg.LayerNormEps)
+	}
+	return x
+}
+
+// Pooling modes of sentence-transformers' Pooling module that this package computes.
+const (
+	PoolCLS  = "cls"
+	PoolMean = "mean"
+	PoolMax  = "max"
+	// PoolMeanSqrtLen is the sum over tokens divided by √(number of tokens).
+	PoolMeanSqrtLen = "mean_sqrt_len_tokens"
+)
+
+// PoolingModes lists the modes Pool accepts.
+func PoolingModes() []string { return []string{PoolCLS, PoolMean, PoolMax, PoolMeanSqrtLen} }
+
+// Pool reduces hidden [batch, seq, hidden] to [batch, hidden] like sentence-transformers' Pooling:
+// cls takes position 0; mean is Σ h·mask / max(Σ mask, 1e-9); max takes the maximum over tokens with padding
+// set to -1e9; mean_sqrt_len_tokens divides the sum by √max(Σ mask, 1e-9). mask is [batch, seq], 1 = pooled
+// (it may differ from the attention mask, e.g. to leave out prompt tokens).
+func Pool(hidden, mask *Node, mode string) *Node {
+	if mode == PoolCLS {
+		return Squeeze(Slice(hidden, AxisRange(), AxisElem(0), AxisRange()), 1)
+	}
+	m := ExpandAxes(ConvertDType(mask, hidden.DType()), -1) // [batch, seq, 1]
+	switch mode {
+	case PoolMean, PoolMeanSqrtLen:
+		sum := ReduceSum(Mul(hidden, m), 1)
+		count := MaxScalar(ReduceSum(m, 1), 1e-9)
+		if mode == PoolMeanSqrtLen {
+			count = Sqrt(count)
+		}
+		return Div(sum, count)
+	case PoolMax:
+		masked := Where(GreaterThan(BroadcastToShape(m, hidden.Shape()), ScalarZero(hidden.Graph(), hidden.DType())),
+			hidden, MulScalar(OnesLike(hidden), -1e9))
+		return ReduceMax(masked, 1)
+	}
+	panic(fmt.Errorf("bert: pooling mode %q not supported (supported: %v)", mode, PoolingModes()))
+}
+
+// Pooler is BertPooler: tanh(dense(hidden[:, 0])), [batch, hidden]. scope is the encoder root (the weights
+// are pooler.dense.*).
+func Pooler(scope *model.Scope, cfg *Config, hidden *Node) *Node {
+	first := Squeeze(Slice(hidden, AxisRange(), AxisElem(0), AxisRange()), 1)
+	return Tanh(linear(scope.At("pooler").At("dense"), first, cfg.HiddenSize, cfg.HiddenSize, activation.TypeNone))
+}
+
+// SequenceClassification is BertForSequenceClassification's forward: logits [batch, num_labels] from the
+// encoder under root/bert, its pooler, dropout (training only) and root/classifier. For a cross-encoder
+// (num_labels 1) the logit is the relevance score; sigmoid maps it to (0, 1).
+func SequenceClassification(root *model.Scope, cfg *Config, ids, typeIDs, mask *Node) *Node {
+	enc := root.At("bert")
+	pooled := Pooler(enc, cfg, Encode(enc, cfg, ids, typeIDs, mask))
+	rate := cfg.HiddenDropoutProb
+	if cfg.ClassifierDropout != nil {
+		rate = *cfg.ClassifierDropout
+	}
+	pooled = layers.DropoutStatic(root, pooled, rate)
+	return linear(root.At("classifier"), pooled, cfg.HiddenSize, cfg.NumLabels(), activation.TypeNone)
+}
