@@ -13,6 +13,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -150,6 +151,23 @@ func (t Timings) MarshalJSON() ([]byte, error) {
 	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
 	return []byte(`{"embed_ms":` + ms(t.Embed) + `,"search_ms":` + ms(t.Search) + `,"rerank_ms":` + ms(t.Rerank) +
 		`,"generate_ms":` + ms(t.Generate) + `,"total_ms":` + ms(t.Total) + `}`), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Timings) UnmarshalJSON(b []byte) error {
+	var ms struct {
+		Embed    float64 `json:"embed_ms"`
+		Search   float64 `json:"search_ms"`
+		Rerank   float64 `json:"rerank_ms"`
+		Generate float64 `json:"generate_ms"`
+		Total    float64 `json:"total_ms"`
+	}
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return err
+	}
+	d := func(x float64) time.Duration { return time.Duration(math.Round(x * 1e6)) }
+	*t = Timings{Embed: d(ms.Embed), Search: d(ms.Search), Rerank: d(ms.Rerank), Generate: d(ms.Generate), Total: d(ms.Total)}
+	return nil
 }
 
 // Answer is the result of one question.

@@ -507,6 +507,10 @@ func TestAnswerJSON(t *testing.T) {
 	a := Answer{Question: "q", Text: "t [1]", Sources: []Source{{Rank: 1, DocID: "d", Text: "x", RetrieveRank: 2, RetrieveScore: 0.5, RerankScore: 3}},
 		Cited: []int{1}, Timings: Timings{Embed: 1500 * time.Microsecond, Total: 2 * time.Second}}
 	b, _ := json.Marshal(a)
+	var back Answer
+	if err := json.Unmarshal(b, &back); err != nil || back.Timings != a.Timings || back.Sources[0] != a.Sources[0] {
+		t.Errorf("JSON round trip: %v %+v", err, back)
+	}
 	for _, want := range []string{`"answer":"t [1]"`, `"doc_id":"d"`, `"retrieve_rank":2`, `"rerank_score":3`,
 		`"embed_ms":1.500`, `"total_ms":2000.000`, `"cited":[1]`} {
 		if !strings.Contains(string(b), want) {

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragnb/ragnb/datasets"
 	"github.com/ragnb/ragnb/internal/llmtest"
+	"github.com/ragnb/ragnb/internal/sharedtest"
 	"github.com/ragnb/ragnb/pipeline"
 )
 
@@ -87,7 +89,7 @@ func TestAskWithoutLLMAndBadUsage(t *testing.T) {
 		{[]string{"ask", "--bm25", "--corpus", sampleQA}, "no question"},
 		{[]string{"ask", "--bm25", "--corpus", sampleQA, "--top-k", "2", "--top-n", "3", "q"}, "exceeds"},
 		{[]string{"ask", "--bm25", "--model", "m", "--corpus", sampleQA, "q"}, "--bm25 retrieves without"},
-		{[]string{"ask", "--model", t.TempDir(), "--corpus", sampleQA, "q"}, "encoder"},
+		{[]string{"ask", "--model", t.TempDir(), "--corpus", sampleQA, "q"}, "--model"},
 	} {
 		code, _, errOut := runCLI(t, c.args...)
 		if code == 0 || !strings.Contains(errOut, c.msg) {
@@ -161,11 +163,101 @@ func TestIndexCommandUsage(t *testing.T) {
 		{[]string{"index", "frob"}, "unknown subcommand"},
 		{[]string{"index", "build", "--corpus", sampleQA}, "build needs --model"},
 		{[]string{"index", "info", "--index", t.TempDir()}, "not an index directory"},
-		{[]string{"index", "build", "--model", t.TempDir(), "--corpus", sampleQA, "--out", t.TempDir() + "/ix"}, "encoder"},
+		{[]string{"index", "build", "--model", t.TempDir(), "--corpus", sampleQA, "--out", t.TempDir() + "/ix"}, "--model"},
 	} {
 		code, _, errOut := runCLI(t, c.args...)
 		if code == 0 || !strings.Contains(errOut, c.msg) {
 			t.Errorf("%v: exit %d, stderr %q (want %q)", c.args, code, errOut, c.msg)
 		}
 	}
+}
+
+// tinyModel writes a random 1-layer BERT model with `ragnb init-model` and returns its directory.
+func tinyModel(t *testing.T, arch string, seed int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), arch)
+	args := []string{"init-model", "--arch", arch, "--tokenizer", sharedtest.BertTokenizer(t), "--layers", "1",
+		"--hidden", "32", "--heads", "2", "--intermediate", "64", "--max-len", "128", "--seed", fmt.Sprint(seed), "--out", dir}
+	if arch == "bert" {
+		args = append(args, "--query-prompt", "query: ")
+	}
+	if code, _, errOut := runCLI(t, args...); code != 0 {
+		t.Fatalf("init-model: %s", errOut)
+	}
+	return dir
+}
+
+// The index → ask path over real model directories made by init-model.
+func TestIndexAndAskWithModels(t *testing.T) {
+	bi, ce := tinyModel(t, "bert", 1), tinyModel(t, "cross-encoder", 2)
+	dir := t.TempDir()
+	ix := filepath.Join(dir, "financial.index")
+	// Build from the first 100 rows, then add the whole file: only the new passages are embedded.
+	df := writeFile(t, filepath.Join(dir, "head.csv"), headLines(t, sampleQA, 101))
+	code, out, errOut := runCLI(t, "index", "build", "--model", bi, "--corpus", df, "--out", ix, "--hnsw")
+	if code != 0 || !strings.Contains(out, "hnsw index") || !strings.Contains(out, "dim 32") {
+		t.Fatalf("index build: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "index", "add", "--index", ix, "--corpus", sampleQA)
+	if code != 0 || !strings.Contains(out, "documents (") || !strings.Contains(out, "223 documents") {
+		t.Fatalf("index add: %d %q %q", code, out, errOut)
+	}
+	var added, total int
+	fmt.Sscanf(out, "added %d of %d", &added, &total)
+	if total != 223 || added <= 0 || added >= 223 {
+		t.Errorf("added %d of %d: the first rows' passages should have been skipped", added, total)
+	}
+	code, out, _ = runCLI(t, "index", "info", "--index", ix, "--json")
+	var man map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &man) != nil || man["count"] != 223.0 || man["kind"] != "hnsw" || man["model_name"] != bi {
+		t.Errorf("index info: %d %s", code, out)
+	}
+
+	srv := llmtest.New(func(llmtest.Request, int) llmtest.Reply { return llmtest.Reply{Content: "In Tacoma [1]."} })
+	defer srv.Close()
+	// --model defaults to the one the index was built with.
+	code, out, errOut = runCLI(t, "ask", "--index", ix, "--reranker", ce, "--top-k", "10", "--top-n", "3", "--json",
+		"--llm-model", "fake", "--base-url", srv.BaseURL(), "--no-cache", "Where is Halvorsen Marine headquartered?")
+	var a pipeline.Answer
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil {
+		t.Fatalf("ask: %d %q %q", code, out, errOut)
+	}
+	if a.Text != "In Tacoma [1]." || len(a.Sources) != 3 || !a.Reranked || a.Retrieved != 10 || a.Timings.Embed <= 0 {
+		t.Errorf("answer %q, %d sources, reranked %v, retrieved %d, timings %+v", a.Text, len(a.Sources), a.Reranked, a.Retrieved, a.Timings)
+	}
+
+	// Another model: stale, unless asked to rebuild.
+	other := tinyModel(t, "bert", 3)
+	code, _, errOut = runCLI(t, "ask", "--index", ix, "--model", other, "--no-llm", "q")
+	if code != 1 || !strings.Contains(errOut, "stale index") || !strings.Contains(errOut, bi) || !strings.Contains(errOut, other) {
+		t.Errorf("stale: %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "ask", "--index", ix, "--model", other, "--rebuild-stale", "--no-llm", "q")
+	if code != 0 {
+		t.Errorf("rebuild-stale: %d %q", code, errOut)
+	}
+	if code, out, _ = runCLI(t, "index", "info", "--index", ix); !strings.Contains(out, other) {
+		t.Errorf("after the rebuild the index names %q", out)
+	}
+}
+
+func headLines(t *testing.T, path string, n int) string {
+	t.Helper()
+	df, err := datasets.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := datasets.Write(&b, df.Subset(seq(n-1)), datasets.CSV); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }

@@ -62,11 +62,7 @@ func indexCmd() *command {
 					if err != nil {
 						return err
 					}
-					emb, err := loadBiEncoder(*modelDir)
-					if err != nil {
-						return err
-					}
-					model, err := index.ModelFromDir(*modelDir, emb)
+					model, err := openBiEncoder(ctx, *modelDir, report)
 					if err != nil {
 						return err
 					}
@@ -101,11 +97,7 @@ func indexCmd() *command {
 					if dir == "" {
 						dir = man.ModelName
 					}
-					emb, err := loadBiEncoder(dir)
-					if err != nil {
-						return err
-					}
-					model, err := index.ModelFromDir(dir, emb)
+					model, err := openBiEncoder(ctx, dir, report)
 					if err != nil {
 						return err
 					}

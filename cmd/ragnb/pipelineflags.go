@@ -5,23 +5,54 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/ragnb/ragnb/bm25"
+	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/hub"
 	"github.com/ragnb/ragnb/index"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/pipeline"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
-	"github.com/ragnb/ragnb/vector"
 )
 
-// loadBiEncoder and loadCrossEncoder open model directories.
-func loadBiEncoder(dir string) (vector.Embedder, error) {
-	return nil, fmt.Errorf("--model %s: %w", dir, errModelDir)
+// openBiEncoder loads a bi-encoder from a directory or Hub id and identifies it by its files' content hash.
+// The name recorded in an index is the absolute directory for a local model (so the index finds it from any
+// working directory), else the Hub id.
+func openBiEncoder(ctx context.Context, nameOrDir string, report progress.Func) (index.Model, error) {
+	dir, err := hub.Resolve(ctx, nameOrDir, hub.FromEnv(), report)
+	if err != nil {
+		return index.Model{}, fmt.Errorf("--model %s: %w", nameOrDir, err)
+	}
+	emb, err := encoder.LoadBiEncoder(dir, encoder.Options{})
+	if err != nil {
+		return index.Model{}, fmt.Errorf("--model %s: %w", nameOrDir, err)
+	}
+	m, err := index.ModelFromDir(dir, emb)
+	if err != nil {
+		return index.Model{}, err
+	}
+	m.Name = nameOrDir
+	if info, err := os.Stat(nameOrDir); err == nil && info.IsDir() {
+		if abs, err := filepath.Abs(nameOrDir); err == nil {
+			m.Name = abs
+		}
+	}
+	return m, nil
 }
 
-func loadCrossEncoder(dir string) (relevance.Scorer, error) {
-	return nil, fmt.Errorf("--reranker %s: %w", dir, errModelDir)
+// openCrossEncoder loads a cross-encoder (raw logits; only their order matters for reranking).
+func openCrossEncoder(ctx context.Context, nameOrDir string, report progress.Func) (relevance.Scorer, error) {
+	dir, err := hub.Resolve(ctx, nameOrDir, hub.FromEnv(), report)
+	if err != nil {
+		return nil, fmt.Errorf("--reranker %s: %w", nameOrDir, err)
+	}
+	ce, err := encoder.LoadCrossEncoder(dir, encoder.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("--reranker %s: %w", nameOrDir, err)
+	}
+	return ce, nil
 }
 
 // corpusFlags say where documents come from.
@@ -55,10 +86,10 @@ type pipelineFlags struct {
 
 func (f *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.indexDir, "index", "", "index `directory` made by `ragnb index build` (queries are embedded with --model, default the model the index was built with)")
-	fs.StringVar(&f.modelDir, "model", "", "bi-encoder model `directory`; with --corpus and no --index, the corpus is embedded in memory at start")
+	fs.StringVar(&f.modelDir, "model", "", "bi-encoder model `directory` (or Hub id); with --corpus and no --index, the corpus is embedded in memory at start")
 	fs.BoolVar(&f.useBM25, "bm25", false, "retrieve with BM25 over --corpus instead of a model")
 	f.corpusFlags.register(fs)
-	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` that reranks the top k (default: no reranking)")
+	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` (or Hub id) that reranks the top k (default: no reranking)")
 	fs.IntVar(&f.topK, "top-k", 20, "passages retrieved")
 	fs.IntVar(&f.topN, "top-n", 5, "passages kept after reranking and put into the prompt")
 	fs.IntVar(&f.efSearch, "ef-search", 0, "HNSW indexes: candidate list size of a search (0: the index's; larger is slower and closer to exact)")
@@ -108,11 +139,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		if dir == "" {
 			dir = man.ModelName
 		}
-		emb, err := loadBiEncoder(dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		m, err := index.ModelFromDir(dir, emb)
+		m, err := openBiEncoder(ctx, dir, report)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -127,11 +154,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		if err != nil {
 			return nil, nil, err
 		}
-		emb, err := loadBiEncoder(f.modelDir)
-		if err != nil {
-			return nil, nil, err
-		}
-		m, err := index.ModelFromDir(f.modelDir, emb)
+		m, err := openBiEncoder(ctx, f.modelDir, report)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -145,7 +168,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, or --bm25 --corpus FILE")
 	}
 	if f.rerankerDir != "" {
-		s, err := loadCrossEncoder(f.rerankerDir)
+		s, err := openCrossEncoder(ctx, f.rerankerDir, report)
 		if err != nil {
 			return nil, nil, err
 		}
