@@ -7,8 +7,9 @@ import "reflect"
 var Symbols = map[string]map[string]reflect.Value{}
 
 // The packages extracted for the REPL: the prelude, what its API hands out (gota frames, tables, plots,
-// display, progress) and the retrieval evaluation and mining it composes (bm25, ir, evaluate, mining). Re-run `go generate ./repl`
+// display, progress), the retrieval evaluation and mining it composes (bm25, ir, evaluate, mining) and the
+// answer pipeline (index, pipeline). Re-run `go generate ./repl`
 // when their exported API changes; TestSymbolsUpToDate fails until then. Generic declarations are dropped by
 // yaegi, so these packages keep their public API non-generic.
 //
-//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name repl github.com/ragnb/ragnb/prelude github.com/ragnb/ragnb/display github.com/ragnb/ragnb/progress github.com/go-gota/gota/dataframe github.com/go-gota/gota/series github.com/ragnb/ragnb/tables github.com/ragnb/ragnb/plots github.com/ragnb/ragnb/bm25 github.com/ragnb/ragnb/ir github.com/ragnb/ragnb/evaluate github.com/ragnb/ragnb/mining
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name repl github.com/ragnb/ragnb/prelude github.com/ragnb/ragnb/display github.com/ragnb/ragnb/progress github.com/go-gota/gota/dataframe github.com/go-gota/gota/series github.com/ragnb/ragnb/tables github.com/ragnb/ragnb/plots github.com/ragnb/ragnb/bm25 github.com/ragnb/ragnb/ir github.com/ragnb/ragnb/evaluate github.com/ragnb/ragnb/mining github.com/ragnb/ragnb/index github.com/ragnb/ragnb/pipeline

@@ -12,6 +12,7 @@ import (
 func init() {
 	Symbols["github.com/ragnb/ragnb/prelude/prelude"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"Ask":                 reflect.ValueOf(prelude.Ask),
 		"BackendInfo":         reflect.ValueOf(prelude.BackendInfo),
 		"BaseModel":           reflect.ValueOf(prelude.BaseModel),
 		"Compare":             reflect.ValueOf(prelude.Compare),
@@ -43,6 +44,8 @@ func init() {
 		"PlotTraining":        reflect.ValueOf(prelude.PlotTraining),
 		"RerankAPI":           reflect.ValueOf(prelude.RerankAPI),
 		"Sample":              reflect.ValueOf(prelude.Sample),
+		"ShowAnswer":          reflect.ValueOf(prelude.ShowAnswer),
+		"ShowComparison":      reflect.ValueOf(prelude.ShowComparison),
 		"StaticModel":         reflect.ValueOf(prelude.StaticModel),
 
 		// type definitions

@@ -46,6 +46,9 @@ func commands() []*command {
 		runCmd(),
 		exportCmd(),
 		replCmd(),
+		indexCmd(),
+		askCmd(),
+		serveCmd(),
 	}
 }
 

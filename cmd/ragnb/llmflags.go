@@ -16,6 +16,7 @@ import (
 // llmFlags are the chat-endpoint flags shared by generate and score. The API key never comes from a flag
 // value (shell history, process lists): --api-key-env names the environment variable that holds it.
 type llmFlags struct {
+	modelFlag                        string // the flag naming the chat model ("model" unless registered otherwise)
 	model, baseURL, keyEnv, cacheDir string
 	temperature                      float64
 	maxTokens, seed, concurrency     int
@@ -26,7 +27,14 @@ type llmFlags struct {
 }
 
 func (f *llmFlags) register(fs *flag.FlagSet, temperature float64, modelHelp string) {
-	fs.StringVar(&f.model, "model", "", modelHelp)
+	f.registerAs(fs, "model", temperature, modelHelp)
+}
+
+// registerAs is register with the chat model under another flag name, for commands whose --model is a
+// model directory (ask, serve).
+func (f *llmFlags) registerAs(fs *flag.FlagSet, modelFlag string, temperature float64, modelHelp string) {
+	f.modelFlag = modelFlag
+	fs.StringVar(&f.model, modelFlag, "", modelHelp)
 	fs.StringVar(&f.baseURL, "base-url", "", "OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM); default $OPENAI_BASE_URL, else "+llm.DefaultBaseURL)
 	fs.StringVar(&f.keyEnv, "api-key-env", llm.EnvAPIKey, "name of the environment variable holding the API key; $"+llm.EnvAPIKey+" may be unset (local servers need no key), another named variable must be set; the key is never logged or cached")
 	fs.Float64Var(&f.temperature, "temperature", temperature, "sampling temperature (negative: the server's default)")
@@ -39,11 +47,24 @@ func (f *llmFlags) register(fs *flag.FlagSet, temperature float64, modelHelp str
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "time limit of one attempt")
 	fs.StringVar(&f.cacheDir, "cache", "", "cache root (default $RAGNB_CACHE, else .ragnb): chat answers are kept under llm/, rerank answers under rerank/")
 	fs.BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
+	if modelFlag != "model" {
+		// In commands where the chat model is one stage among others, say which stage these flags tune.
+		for _, name := range []string{"base-url", "api-key-env", "temperature", "max-tokens", "seed", "json-mode",
+			"concurrency", "rps", "retries", "timeout", "cache", "no-cache"} {
+			if fl := fs.Lookup(name); fl != nil {
+				fl.Usage = "chat model: " + fl.Usage
+			}
+		}
+	}
 }
 
 func (f *llmFlags) client() (*llm.Client, error) {
 	if f.model == "" {
-		return nil, usagef("--model is required")
+		name := f.modelFlag
+		if name == "" {
+			name = "model"
+		}
+		return nil, usagef("--%s is required", name)
 	}
 	retries := f.retries
 	if retries == 0 {
