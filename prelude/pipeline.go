@@ -1,0 +1,255 @@
+package prelude
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"strings"
+
+	"github.com/ragnb/ragnb/bm25"
+	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/display"
+	"github.com/ragnb/ragnb/index"
+	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/pipeline"
+)
+
+// PipelineOptions configure BuildPipeline. Zero values take the defaults.
+type PipelineOptions struct {
+	// Corpus holds the passages to answer from, in column Column (default "positive"); identical passages are
+	// indexed once.
+	Corpus *Dataset
+	Column string
+	// Reranker, when set, rescores the TopK retrieved passages with a cross-encoder and keeps the TopN best
+	// (defaults 20 and 5; without a reranker the TopN first retrieved are kept).
+	Reranker   *Model
+	TopK, TopN int
+	// LLM, when configured, writes the answer from the kept passages; otherwise Ask returns the ranked
+	// passages alone.
+	LLM LLM
+	// Template and System replace the default prompt (a text/template over the question and the passages,
+	// cited as [1], [2], …; see package pipeline).
+	Template, System string
+	// HNSW builds an approximate graph index instead of exact search (for large corpora).
+	HNSW bool
+	// Dim truncates the embeddings to a Matryoshka dimension (0 = full).
+	Dim int
+	// Name labels the pipeline (default: the retriever's name).
+	Name string
+}
+
+// Pipeline answers questions: retrieve → rerank → prompt → LLM, with the sources and per-stage timings.
+type Pipeline struct {
+	name, chain string
+	p           *pipeline.Pipeline
+	docs        int
+	ids         map[string]string // passage text → document id
+	err         error
+	notes       []string
+}
+
+// BuildPipeline assembles an answer pipeline over a retriever model (nil: BM25) and a corpus. The vector index
+// is memoised on disk, keyed by the model's identity and the corpus content, so a re-run opens it instead of
+// embedding the corpus again.
+func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
+	name := opts.Name
+	rname := "bm25"
+	if retriever != nil {
+		rname = retriever.Name()
+	}
+	if name == "" {
+		name = rname
+	}
+	chain := fmt.Sprintf("BuildPipeline(%s)", rname)
+	p := &Pipeline{name: name, chain: chain}
+	fail := func(err error) *Pipeline { p.err = err; return p }
+	if opts.Corpus == nil {
+		return fail(fmt.Errorf("no corpus (PipelineOptions.Corpus)"))
+	}
+	if opts.Column == "" {
+		opts.Column = "positive"
+	}
+	if opts.Corpus.Err() != nil {
+		return fail(opts.Corpus.Err())
+	}
+	texts, err := opts.Corpus.Strings(opts.Column)
+	if err != nil {
+		return fail(err)
+	}
+	docs := uniqueDocs(texts)
+	p.docs = len(docs)
+	p.ids = make(map[string]string, len(docs))
+	for _, d := range docs {
+		p.ids[d.Text] = d.ID
+	}
+	cfg := pipeline.Config{Name: name, TopK: opts.TopK, TopN: opts.TopN, Template: opts.Template, System: opts.System}
+	if cfg.TopK == 0 {
+		cfg.TopK = 20
+	}
+	if cfg.TopN == 0 {
+		cfg.TopN = 5
+	}
+	if retriever == nil {
+		if cfg.Retriever, err = pipeline.Lexical(docs, bm25.DefaultParams()); err != nil {
+			return fail(err)
+		}
+	} else {
+		ix, err := openIndex(retriever, opts, docs)
+		if err != nil {
+			return fail(err)
+		}
+		cfg.Retriever = pipeline.Dense(ix)
+	}
+	if opts.Reranker != nil {
+		if cfg.Reranker, err = opts.Reranker.CrossEncoder(); err != nil {
+			return fail(fmt.Errorf("reranker: %w", err))
+		}
+		p.notes = append(p.notes, fmt.Sprintf("reranker %s: top %d → %d", opts.Reranker.Name(), cfg.TopK, cfg.TopN))
+	}
+	if opts.LLM.Configured() {
+		if cfg.LLM, err = opts.LLM.client(); err != nil {
+			return fail(err)
+		}
+		p.notes = append(p.notes, "LLM "+cfg.LLM.Model())
+	} else {
+		p.notes = append(p.notes, "no LLM configured: answers are the ranked passages")
+	}
+	if p.p, err = pipeline.Build(cfg); err != nil {
+		return fail(err)
+	}
+	return p
+}
+
+// uniqueDocs turns passages into documents, identical texts once, ids in first-seen order.
+func uniqueDocs(texts []string) []ir.Document {
+	seen := map[string]bool{}
+	var docs []ir.Document
+	for _, t := range texts {
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		docs = append(docs, ir.Document{ID: fmt.Sprintf("p%05d", len(docs)), Text: t})
+	}
+	return docs
+}
+
+// openIndex builds the retriever's index of docs once (step "index") and opens it afterwards.
+func openIndex(m *Model, opts PipelineOptions, docs []ir.Document) (*index.Index, error) {
+	if m.Err() != nil {
+		return nil, m.Err()
+	}
+	bi, err := m.BiEncoder()
+	if err != nil {
+		return nil, err
+	}
+	model := index.Model{Embedder: bi, Hash: m.ID(), Name: m.Name()}
+	kind := index.Exact
+	if opts.HNSW {
+		kind = index.HNSW
+	}
+	key := cache.Key{Step: "index", Version: 1, Inputs: []string{m.ID(), opts.Corpus.Hash()},
+		Params: map[string]any{"column": opts.Column, "kind": kind, "dim": opts.Dim}}
+	dir, _, _, err := cachedDir(key, func(ctx context.Context, dir string) error {
+		ix, err := index.Build(ctx, model, docs, index.Options{Kind: kind, Dim: opts.Dim}, display.Progress())
+		if err != nil {
+			return err
+		}
+		return ix.Save(dir)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := cellContext()
+	defer cancel()
+	return index.Open(ctx, dir, model, index.OpenOptions{}, nil)
+}
+
+// Err is the error met building the pipeline, or nil.
+func (p *Pipeline) Err() error { return p.err }
+
+// Name is the pipeline's label.
+func (p *Pipeline) Name() string { return p.name }
+
+// Pipeline is the library pipeline (nil after an error), for AskMany, Do and the rest of package pipeline.
+func (p *Pipeline) Pipeline() *pipeline.Pipeline { return p.p }
+
+// Ask answers a question and shows it (streamed in the notebook; see the package-level Ask). A pipeline that
+// failed to build shows its error.
+func (p *Pipeline) Ask(question string) pipeline.Answer {
+	if p.err != nil {
+		p.Display()
+		return pipeline.Answer{Question: question, Error: p.err.Error()}
+	}
+	return Ask(p.p, question)
+}
+
+// HTML renders the pipeline's description, or its error.
+func (p *Pipeline) HTML() string {
+	if p.err != nil {
+		return tableError(p.chain, p.err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<div><b>%s</b>: %d passages", html.EscapeString(p.name), p.docs)
+	for _, n := range p.notes {
+		b.WriteString("; " + html.EscapeString(n))
+	}
+	b.WriteString("</div>")
+	return b.String()
+}
+
+// String renders the pipeline's description as text, or its error.
+func (p *Pipeline) String() string {
+	if p.err != nil {
+		return "✗ " + p.chain + " failed\n  " + p.err.Error() + "\n"
+	}
+	return fmt.Sprintf("%s: %d passages; %s\n", p.name, p.docs, strings.Join(p.notes, "; "))
+}
+
+// Display shows the pipeline's description.
+func (p *Pipeline) Display() { showHTML(p.HTML(), p.String()) }
+
+// ComparePipelines answers the test set's anchors (the first n; 0 = all) with a base and a fine-tuned
+// pipeline built over the same corpus and shows them side by side: each one's top sources, where each put the
+// gold passage (the anchor's positive), and the answers.
+func ComparePipelines(base, tuned *Pipeline, test *Dataset, n int) *pipeline.Comparison {
+	chain := fmt.Sprintf("ComparePipelines(%s, %s)", base.name, tuned.name)
+	for _, p := range []*Pipeline{base, tuned} {
+		if p.err != nil {
+			showHTML(tableError(chain, p.err), "✗ "+chain+" failed\n  "+p.err.Error()+"\n")
+			return nil
+		}
+	}
+	if len(base.ids) != len(tuned.ids) {
+		err := fmt.Errorf("the pipelines index different corpora (%d and %d passages)", len(base.ids), len(tuned.ids))
+		showHTML(tableError(chain, err), "✗ "+chain+" failed\n  "+err.Error()+"\n")
+		return nil
+	}
+	questions, err := test.Strings("anchor")
+	if err == nil && n > 0 && n < len(questions) {
+		questions = questions[:n]
+	}
+	var gold []string
+	if err == nil {
+		var pos []string
+		if pos, err = test.Strings("positive"); err == nil {
+			for i := range questions {
+				gold = append(gold, base.ids[pos[i]])
+			}
+		}
+	}
+	if err != nil {
+		showHTML(tableError(chain, err), "✗ "+chain+" failed\n  "+err.Error()+"\n")
+		return nil
+	}
+	ctx, cancel := cellContext()
+	defer cancel()
+	c, err := pipeline.Compare(ctx, base.p, tuned.p, questions, gold, display.Progress())
+	if c != nil {
+		ShowComparison(c)
+	}
+	if err != nil {
+		showHTML(tableError(chain, err), "✗ "+chain+": "+err.Error()+"\n")
+	}
+	return c
+}
