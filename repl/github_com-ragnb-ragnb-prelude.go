@@ -15,6 +15,7 @@ func init() {
 		"Ask":                 reflect.ValueOf(prelude.Ask),
 		"BackendInfo":         reflect.ValueOf(prelude.BackendInfo),
 		"BaseModel":           reflect.ValueOf(prelude.BaseModel),
+		"BaseReranker":        reflect.ValueOf(prelude.BaseReranker),
 		"BuildPipeline":       reflect.ValueOf(prelude.BuildPipeline),
 		"Compare":             reflect.ValueOf(prelude.Compare),
 		"ComparePipelines":    reflect.ValueOf(prelude.ComparePipelines),
@@ -23,6 +24,7 @@ func init() {
 		"EmbedderTeacher":     reflect.ValueOf(prelude.EmbedderTeacher),
 		"EnvLLMModel":         reflect.ValueOf(constant.MakeFromLiteral("\"RAGNB_LLM_MODEL\"", token.STRING, 0)),
 		"EnvModel":            reflect.ValueOf(constant.MakeFromLiteral("\"RAGNB_MODEL\"", token.STRING, 0)),
+		"EnvReranker":         reflect.ValueOf(constant.MakeFromLiteral("\"RAGNB_RERANKER\"", token.STRING, 0)),
 		"Errorf":              reflect.ValueOf(prelude.Errorf),
 		"Evaluate":            reflect.ValueOf(prelude.Evaluate),
 		"EvaluateBM25":        reflect.ValueOf(prelude.EvaluateBM25),
@@ -40,6 +42,8 @@ func init() {
 		"LoadModel":           reflect.ValueOf(prelude.LoadModel),
 		"Memo":                reflect.ValueOf(prelude.Memo),
 		"MemoKey":             reflect.ValueOf(prelude.MemoKey),
+		"NewBertBiEncoder":    reflect.ValueOf(prelude.NewBertBiEncoder),
+		"NewCrossEncoder":     reflect.ValueOf(prelude.NewCrossEncoder),
 		"NewMetrics":          reflect.ValueOf(prelude.NewMetrics),
 		"PlotByDimension":     reflect.ValueOf(prelude.PlotByDimension),
 		"PlotDistances":       reflect.ValueOf(prelude.PlotDistances),
@@ -52,6 +56,7 @@ func init() {
 
 		// type definitions
 		"BEIR":            reflect.ValueOf((*prelude.BEIR)(nil)),
+		"BertOptions":     reflect.ValueOf((*prelude.BertOptions)(nil)),
 		"Chart":           reflect.ValueOf((*prelude.Chart)(nil)),
 		"Comparison":      reflect.ValueOf((*prelude.Comparison)(nil)),
 		"Dataset":         reflect.ValueOf((*prelude.Dataset)(nil)),
