@@ -9,6 +9,7 @@ import (
 	"github.com/ragnb/ragnb/display"
 	"github.com/ragnb/ragnb/evaluate"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/search"
 )
 
 // EvalOptions configure Evaluate and EvaluateBM25. Zero values take the defaults.
@@ -166,4 +167,92 @@ func memoMetrics(name, chain string, key cache.Key, compute func(ctx context.Con
 	defer cancel()
 	_, m.err = s.Value(ctx, key, &m.values, func(ctx context.Context) (any, error) { return compute(ctx) })
 	return m
+}
+
+// RerankOptions configure EvaluateReranker. Zero values take the defaults.
+type RerankOptions struct {
+	EvalOptions
+	// Depth is how many first-stage passages the reranker rescores and returns (default 20); as in
+	// sentence-transformers' CrossEncoderRerankingEvaluator, passages below it are not ranked at all.
+	Depth int
+	// Dim is the first stage's Matryoshka dimension (0 = full).
+	Dim int
+	// Label prefixes the keys (default "reranked": "reranked_ndcg@10").
+	Label string
+}
+
+// EvaluateReranker measures a two-stage retriever: the first stage (a bi-encoder, or BM25 when first is nil)
+// retrieves, the cross-encoder reranks its top Depth, and the metrics are those of the final order — the
+// same numbers a pipeline with this reranker would see. Memoised like Evaluate.
+func EvaluateReranker(first, reranker *Model, test *Dataset, opts RerankOptions) *Metrics {
+	o := opts.EvalOptions.withDefaults()
+	if opts.Depth == 0 {
+		opts.Depth = 20
+	}
+	if opts.Label == "" {
+		opts.Label = "reranked"
+	}
+	firstName, firstID := "bm25", "bm25"
+	if first != nil {
+		firstName, firstID = first.Name(), first.ID()
+	}
+	chain := fmt.Sprintf("EvaluateReranker(%s, %s, %s)", firstName, reranker.Chain(), test.Chain())
+	name := o.Name
+	if name == "" {
+		name = firstName + " → " + reranker.Name()
+	}
+	fail := func(err error) *Metrics { return &Metrics{name: name, chain: chain, err: err} }
+	for _, m := range []*Model{first, reranker} {
+		if m != nil && m.Err() != nil {
+			return fail(m.Err())
+		}
+	}
+	task, err := newIRTask(test, o)
+	if err != nil {
+		return fail(err)
+	}
+	params := o.evalParams()
+	params["depth"], params["dim"], params["label"] = opts.Depth, opts.Dim, opts.Label
+	key := cache.Key{Step: "evaluate-reranker", Version: 1, Inputs: append([]string{firstID, reranker.ID()}, task.inputs...),
+		Params: params}
+	return memoMetrics(name, chain, key, func(ctx context.Context) (map[string]float64, error) {
+		e, err := evaluate.NewIR(task.ds, evaluate.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer e.Close()
+		run, err := firstStage(ctx, e, first, opts.Dim)
+		if err != nil {
+			return nil, err
+		}
+		ce, err := reranker.CrossEncoder()
+		if err != nil {
+			return nil, err
+		}
+		r, _, err := e.EvaluateReranker(ctx, ce, run, evaluate.RerankOptions{Depth: opts.Depth}, opts.Label, display.Progress())
+		if err != nil {
+			return nil, err
+		}
+		return r.Flat(), nil
+	})
+}
+
+// firstStage is the run a reranker starts from: BM25 when m is nil, else m's embeddings searched at dim (0 =
+// full).
+func firstStage(ctx context.Context, e *evaluate.IR, m *Model, dim int) (ir.Run, error) {
+	if m == nil {
+		return e.BM25Run(ctx, bm25.DefaultParams(), display.Progress())
+	}
+	q, err := m.Embed(e.QueryTexts(), true)
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.Embed(e.CorpusTexts(), false)
+	if err != nil {
+		return nil, err
+	}
+	if dim == 0 {
+		dim = q.Dim
+	}
+	return e.DenseRun(ctx, q, c, dim, search.Cosine, display.Progress())
 }

@@ -50,3 +50,38 @@ func TestNewBertModelsUseTheVocabularyOfAnother(t *testing.T) {
 		t.Errorf("a failed vocabulary model: %v", bad)
 	}
 }
+
+// TestEvaluateReranker: a reranker's metrics are those of the first stage's top Depth reordered by the
+// cross-encoder; computed here again by hand from the library's run and scores.
+func TestEvaluateReranker(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	t.Setenv(EnvReranker, "")
+	pairs, _, test := samplePairs(t)
+	base := StaticModel(pairs, "positive", StaticOptions{Dim: 64})
+	rr := BaseReranker(base)
+	got := EvaluateReranker(nil, rr, test, RerankOptions{EvalOptions: EvalOptions{Corpus: pairs}, Depth: 10})
+	if got.Err() != nil {
+		t.Fatal(got.Err())
+	}
+	bm := EvaluateBM25(test, EvalOptions{Corpus: pairs})
+	// Reordering the top 10 keeps which passages are in it: every @10 set metric is BM25's.
+	for _, k := range []string{"accuracy@10", "recall@10", "precision@10"} {
+		if g, w := got.Get("reranked_"+k), bm.Get("bm25_"+k); g != w {
+			t.Errorf("%s: reranked %v, BM25 %v (a reorder of the top 10 keeps it)", k, g, w)
+		}
+	}
+	// Passages below the depth are not ranked (sentence-transformers' reranking evaluator).
+	shallow := EvaluateReranker(nil, rr, test, RerankOptions{EvalOptions: EvalOptions{Corpus: pairs}, Depth: 3})
+	if g, w := shallow.Get("reranked_recall@10"), bm.Get("bm25_recall@3"); g != w {
+		t.Errorf("depth 3: recall@10 %v, want BM25's recall@3 %v", g, w)
+	}
+	if got.Name() != "bm25 → reranker" || got.Get("reranked_ndcg@10") <= 0 {
+		t.Errorf("name %q ndcg %v", got.Name(), got.Get("reranked_ndcg@10"))
+	}
+	dense := EvaluateReranker(base, rr, test, RerankOptions{EvalOptions: EvalOptions{Corpus: pairs}, Depth: 10, Label: "r"})
+	first := Evaluate(base, test, EvalOptions{Corpus: pairs})
+	if g, w := dense.Get("r_accuracy@10"), first.Get("dim_64_cosine_accuracy@10"); dense.Err() != nil || g != w {
+		t.Errorf("dense first stage: accuracy@10 %v vs %v (%v)", g, w, dense.Err())
+	}
+}
