@@ -1,6 +1,7 @@
 // Package kernel owns the notebook environment around the Go kernel: finding and installing the external
-// tools it needs (Jupyter, GoNB, goimports, gopls) at pinned versions. It does not own what runs inside
-// a cell (that is the prelude).
+// tools it needs (Jupyter, GoNB, goimports, gopls) at pinned versions, and the "Go (ragnb)" kernelspec whose
+// `go` wrapper preloads the ragnb module into every cell. It does not own what runs inside a cell (that is
+// the prelude), what cells display (package display) nor running notebooks (package notebook).
 package kernel
 
 import (
@@ -28,7 +29,7 @@ var Tools = []Tool{
 	{Name: "jupyter", Debian: "jupyter-notebook"},
 }
 
-// InstallHint is the command that installs every tool in Tools.
+// InstallHint is the command that installs every tool in Tools and the kernel (it runs `ragnb kernel install`).
 const InstallHint = "scripts/install-tools.sh"
 
 // Status is what was found of a tool on this machine.

@@ -1,20 +1,26 @@
 package prelude
 
-import "fmt"
+import (
+	"fmt"
+	"os"
 
-// The prelude's one edge to the outside world: everything it shows goes through these two functions.
-// They print the text form to standard output, which GoNB shows as the cell's output and a terminal shows
-// as is. When package display lands they hand the rich form to it instead (in GoNB: HTML, SVG or PNG output;
-// elsewhere: the text, and the rich form written as a file under $RAGNB_OUTPUT_DIR).
+	"github.com/ragnb/ragnb/display"
+)
+
+// The prelude's one edge to the outside world: everything it shows goes through these two functions, which
+// hand it to package display: in GoNB the rich form (HTML, SVG) in the cell; elsewhere the text form on
+// standard output and, under $RAGNB_OUTPUT_DIR (set by `ragnb run`), the rich form as a numbered file.
 
 // showHTML shows a rich HTML rendering, or its text equivalent.
 func showHTML(html, text string) {
-	_ = html
-	fmt.Print(text)
+	if err := display.HTML(html, text); err != nil {
+		fmt.Fprintln(os.Stderr, "display:", err)
+	}
 }
 
 // showImage shows a chart as SVG (PNG as an alternative form), or its text description.
 func showImage(svg, png []byte, text string) {
-	_, _ = svg, png
-	fmt.Print(text)
+	if err := display.Image(svg, png, text); err != nil {
+		fmt.Fprintln(os.Stderr, "display:", err)
+	}
 }

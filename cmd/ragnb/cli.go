@@ -41,6 +41,10 @@ func commands() []*command {
 		initModelCmd(),
 		embedCmd(),
 		cacheCmd(),
+		kernelCmd(),
+		runCmd(),
+		exportCmd(),
+		replCmd(),
 	}
 }
 
@@ -80,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// During parsing the flag package prints Usage on -help before returning ErrHelp; help goes to stdout
 	// once, after parsing, so keep it quiet there and print it below.
 	fs.Usage = func() {}
-	err := fs.Parse(args[1:])
+	positional, err := parseInterspersed(fs, args[1:])
 	fs.Usage = usage
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -92,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if err := runFn(ctx, std, fs.Args()); err != nil {
+	if err := runFn(ctx, std, positional); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "ragnb %s: %s\n", cmd.name, ue.msg)
@@ -103,6 +107,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseInterspersed parses flags placed before, between or after the positional arguments
+// (`ragnb export NB.ipynb -o DIR`); everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 func hasFlags(fs *flag.FlagSet) bool {

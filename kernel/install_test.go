@@ -1,0 +1,224 @@
+package kernel
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func moduleDir(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	dir, err := FindModuleDir(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func actions(steps []Step) map[string]string {
+	m := map[string]string{}
+	for _, s := range steps {
+		m[s.Name] = s.Action
+	}
+	return m
+}
+
+func TestFindModuleDirWalksUp(t *testing.T) {
+	dir := moduleDir(t)
+	got, err := FindModuleDir(filepath.Join(dir, "kernel"))
+	if err != nil || got != dir {
+		t.Errorf("from kernel/: %q, %v; want %q", got, err, dir)
+	}
+	if !isRagnbModule(dir) || isRagnbModule(filepath.Join(dir, "kernel")) {
+		t.Error("isRagnbModule must accept the module root only")
+	}
+	// From outside any checkout it falls back to the checkout this test binary was built from.
+	if got, err := FindModuleDir(t.TempDir()); err != nil || got != dir {
+		t.Errorf("fallback: %q, %v", got, err)
+	}
+}
+
+func TestInstallWritesKernelspecIdempotentlyAndUninstalls(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "sk-secret-for-test")
+	data := t.TempDir()
+	mod := moduleDir(t)
+	opts := InstallOptions{ModuleDir: mod, DataDir: data, NoJupyter: true, NoGoTools: true}
+
+	// Dry run: nothing written.
+	dry := opts
+	dry.DryRun = true
+	steps, err := Install(context.Background(), dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(steps); a["wrapper"] != "would write" || a["kernelspec"] != "would write" || a["modules"] != "would download" {
+		t.Errorf("dry run steps: %v", steps)
+	}
+	if _, err := os.Stat(filepath.Join(data, "kernels")); !os.IsNotExist(err) {
+		t.Fatalf("dry run wrote files: %v", err)
+	}
+
+	steps, err = Install(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(steps); a["wrapper"] != "written" || a["kernelspec"] != "written" || a["jupyter"] != "skipped" {
+		t.Errorf("first install: %v", steps)
+	}
+	specDir := filepath.Join(data, "kernels", "ragnb")
+	raw, err := os.ReadFile(filepath.Join(specDir, "kernel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("sk-secret")) {
+		t.Fatal("kernel.json holds a secret from the environment")
+	}
+	var spec Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range spec.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if got := strings.Join(keys, " "); got != "GOEXPERIMENT GOMLX_NO_AUTO_INSTALL GOPROXY GOTOOLCHAIN PATH RAGNB_MODULE_DIR" {
+		t.Errorf("env keys %s", got)
+	}
+	if spec.DisplayName != "Go (ragnb)" || spec.Env["GOEXPERIMENT"] != "simd" || spec.Env["GOPROXY"] != "off" ||
+		spec.Env[EnvModuleDir] != mod || !strings.HasPrefix(spec.Env["PATH"], filepath.Join(specDir, "bin")+":") ||
+		!strings.HasSuffix(spec.Env["PATH"], ":${PATH}") {
+		t.Errorf("spec: %+v", spec)
+	}
+	if len(spec.Argv) < 3 || filepath.Base(spec.Argv[0]) != "gonb" || spec.Argv[1] != "--kernel" ||
+		spec.Argv[2] != "{connection_file}" {
+		t.Errorf("argv %q", spec.Argv)
+	}
+	if st, err := os.Stat(filepath.Join(specDir, "bin", "go")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("wrapper: %v %v", st, err)
+	}
+	inst, err := Installed(data, "")
+	if err != nil || inst.ModuleDir != mod || inst.SpecDir != specDir {
+		t.Errorf("Installed: %+v %v", inst, err)
+	}
+
+	// Second install: nothing changes.
+	steps, err = Install(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(steps); a["wrapper"] != "unchanged" || a["kernelspec"] != "unchanged" {
+		t.Errorf("second install: %v", steps)
+	}
+
+	if steps, err := Uninstall(UninstallOptions{DataDir: data, DryRun: true}); err != nil || steps[0].Action != "would remove" {
+		t.Errorf("dry uninstall: %v %v", steps, err)
+	}
+	if steps, err := Uninstall(UninstallOptions{DataDir: data}); err != nil || steps[0].Action != "removed" {
+		t.Errorf("uninstall: %v %v", steps, err)
+	}
+	if _, err := os.Stat(specDir); !os.IsNotExist(err) {
+		t.Errorf("spec dir still there: %v", err)
+	}
+	if steps, err := Uninstall(UninstallOptions{DataDir: data}); err != nil || steps[0].Action != "absent" {
+		t.Errorf("second uninstall: %v %v", steps, err)
+	}
+}
+
+func TestUninstallRefusesForeignKernelspec(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "kernels", "ragnb")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "kernel.json"), []byte(`{"argv":["x"],"display_name":"Go (gonb)","env":{}}`), 0o644)
+	if _, err := Uninstall(UninstallOptions{DataDir: data}); err == nil || !strings.Contains(err.Error(), "not written by ragnb") {
+		t.Errorf("want refusal, got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kernel.json")); err != nil {
+		t.Error("foreign kernelspec removed")
+	}
+}
+
+// TestWrapperPreloadsPrelude does what GoNB does at kernel start — `go mod init gonb_<id>` through the kernel's
+// PATH — then builds and runs a cell that uses prelude.X with no import setup, with the module proxy off.
+func TestWrapperPreloadsPrelude(t *testing.T) {
+	data := t.TempDir()
+	mod := moduleDir(t)
+	if _, err := Install(context.Background(), InstallOptions{ModuleDir: mod, DataDir: data, NoJupyter: true, NoGoTools: true}); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := Installed(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "PATH="+strings.ReplaceAll(inst.Spec.Env["PATH"], "${PATH}", os.Getenv("PATH")),
+		"GOPROXY=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOEXPERIMENT=simd")
+	cell := t.TempDir()
+	// run resolves name on the kernel's PATH, as GoNB does (exec.Command alone would use this test's PATH).
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("sh", append([]string{"-c", `exec "$0" "$@"`, name}, args...)...)
+		cmd.Dir, cmd.Env = cell, env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	// The wrapper is what `go` resolves to on the kernel's PATH.
+	if got := strings.TrimSpace(run("sh", "-c", "command -v go")); got != filepath.Join(inst.SpecDir, "bin", "go") {
+		t.Fatalf("go on the kernel PATH is %q", got)
+	}
+	run("go", "mod", "init", "gonb_0123abcd")
+	gomod, _ := os.ReadFile(filepath.Join(cell, "go.mod"))
+	if !strings.Contains(string(gomod), "replace "+ModulePath+" => "+mod) || !strings.Contains(string(gomod), ModulePath+" "+PreloadVersion) {
+		t.Errorf("go.mod:\n%s", gomod)
+	}
+	sum, _ := os.ReadFile(filepath.Join(cell, "go.sum"))
+	want, _ := os.ReadFile(filepath.Join(mod, "go.sum"))
+	if !bytes.Equal(sum, want) {
+		t.Error("go.sum is not the checkout's")
+	}
+	os.WriteFile(filepath.Join(cell, "main.go"), []byte(`package main
+
+import (
+	"fmt"
+
+	"github.com/ragnb/ragnb/prelude"
+)
+
+func main() { fmt.Println("backend:", prelude.BackendInfo()) }
+`), 0o644)
+	run("go", "build", "-o", "cell", ".")
+	if out := run(filepath.Join(cell, "cell")); !strings.HasPrefix(out, "backend: ") || strings.Contains(out, "error") {
+		t.Errorf("cell output %q", out)
+	}
+
+	// A module the user creates (not GoNB's gonb_*) is left alone.
+	other := t.TempDir()
+	cmd := exec.Command("sh", "-c", "go mod init example.com/mine")
+	cmd.Dir, cmd.Env = other, env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if gomod, _ := os.ReadFile(filepath.Join(other, "go.mod")); strings.Contains(string(gomod), ModulePath) {
+		t.Errorf("user module was changed:\n%s", gomod)
+	}
+}
+
+func TestWrapperQuotesPaths(t *testing.T) {
+	l := Layout{RealGo: "/opt/it's go/bin/go", ModuleDir: "/src/a b"}
+	w := l.Wrapper()
+	if !strings.Contains(w, `REAL_GO='/opt/it'\''s go/bin/go'`) || !strings.Contains(w, `RAGNB_MODULE_DIR='/src/a b'`) {
+		t.Errorf("wrapper:\n%s", w)
+	}
+	if out, err := exec.Command("sh", "-n", "-c", w).CombinedOutput(); err != nil {
+		t.Errorf("wrapper is not valid sh: %v %s", err, out)
+	}
+}

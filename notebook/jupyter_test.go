@@ -1,0 +1,100 @@
+package notebook_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ragnb/ragnb/internal/nbtest"
+	"github.com/ragnb/ragnb/notebook"
+)
+
+const smoke = "../notebooks/smoke.ipynb"
+
+// TestSmokeNotebookInJupyterAndHeadless executes notebooks/smoke.ipynb in real Jupyter with the kernel (no error
+// outputs, HTML tables from package display and from the prelude, an image, the printed results), then runs the same notebook headless as an exported
+// program and checks it printed every line the notebook printed, in order, and saved the table and the chart.
+func TestSmokeNotebookInJupyterAndHeadless(t *testing.T) {
+	res := nbtest.RunJupyter(t, smoke,
+		nbtest.AtLeast("text/html", 3), // the two tables and the progress bar
+		nbtest.AnyOf(nbtest.AtLeast("image/svg+xml", 1), nbtest.AtLeast("image/png", 1)),
+		nbtest.Stdout(2, "backend: "),
+		nbtest.Stdout(4, "sum of the first 10 squares: 385"),
+		nbtest.Stdout(5, "counted to 20"),
+		nbtest.Stdout(6, "plotted 10 points"),
+	)
+	html := ""
+	for _, o := range res.Cells[3].Outputs {
+		html += o.DataText("text/html")
+	}
+	if !strings.Contains(html, "<tr><td>5</td><td>25</td></tr>") {
+		t.Errorf("cell 4 HTML table: %q", html)
+	}
+	var dataset string
+	for _, o := range res.Cells[6].Outputs {
+		dataset += o.DataText("text/html")
+	}
+	if !strings.Contains(dataset, "HVMS") || !strings.Contains(dataset, "<table") {
+		t.Errorf("cell 7 (prelude Dataset.Display) HTML: %q", dataset)
+	}
+	var bar string
+	for _, o := range res.Cells[4].Outputs {
+		bar += o.DataText("text/html")
+	}
+	if !strings.Contains(bar, `<progress value="20" max="20"`) || !strings.Contains(bar, "20/20 items") {
+		t.Errorf("cell 5 progress bar did not reach 20/20: %q", bar)
+	}
+
+	var stdout, stderr bytes.Buffer
+	outDir := t.TempDir()
+	run, err := notebook.Run(context.Background(), smoke, notebook.RunOptions{OutDir: outDir, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		t.Fatalf("headless run: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("headless: export %v, build %v, run %v", run.Export, run.Build, run.Exec)
+	if missing := notSubsequence(nbtest.AllStdout(res.Notebook), stdout.String()); missing != "" {
+		t.Errorf("the headless run did not print %q\nJupyter printed:\n%s\nheadless printed:\n%s", missing, nbtest.AllStdout(res.Notebook), stdout.String())
+	}
+	var names []string
+	for _, f := range run.Files {
+		names = append(names, filepath.Base(f))
+	}
+	if strings.Join(names, " ") != "0001.html 0002.svg 0003.html" {
+		t.Errorf("saved displays %v", names)
+	}
+	table, _ := os.ReadFile(filepath.Join(outDir, "0001.html"))
+	if !strings.Contains(string(table), "<tr><td>5</td><td>25</td></tr>") {
+		t.Errorf("saved table %q", table)
+	}
+	if !strings.Contains(stderr.String(), "count 100% · 20/20 items") {
+		t.Errorf("headless progress final line missing from stderr: %q", stderr.String())
+	}
+}
+
+// notSubsequence returns the first line of want that does not appear in got after the previous one ("" if all do).
+func notSubsequence(want, got string) string {
+	lines := strings.Split(got, "\n")
+	i := 0
+	for _, w := range strings.Split(strings.TrimSpace(want), "\n") {
+		for i < len(lines) && lines[i] != w {
+			i++
+		}
+		if i == len(lines) {
+			return w
+		}
+		i++
+	}
+	return ""
+}
+
+// TestKernelCompletesPrelude: the kernel completes prelude.X in a cell with no import line (gopls finds the
+// preloaded module through the cell module's replace directive).
+func TestKernelCompletesPrelude(t *testing.T) {
+	matches := nbtest.Complete(t, "%%\nfmt.Println(prelude.Backend")
+	if strings.Join(matches, " ") != "BackendInfo" {
+		t.Errorf("completions %q, want [BackendInfo]", matches)
+	}
+}

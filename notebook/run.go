@@ -1,0 +1,126 @@
+package notebook
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ragnb/ragnb/display"
+)
+
+// RunOptions configure Run.
+type RunOptions struct {
+	// OutDir receives the displays (HTML, SVG, PNG) as numbered files (default <notebook>_outputs beside it).
+	OutDir string
+	// WorkDir is where the program is exported and built ("" = a temporary directory, removed afterwards).
+	WorkDir string
+	// Stdout and Stderr receive the program's output (default os.Stdout and os.Stderr) and Stderr the build's.
+	Stdout, Stderr io.Writer
+	// Export configures the export step.
+	Export ExportOptions
+}
+
+// RunResult says what a headless run did.
+type RunResult struct {
+	Program *Program
+	// Files are the displays saved in the output directory by this run.
+	Files []string
+	// Export, Build and Exec time the three steps.
+	Export, Build, Exec time.Duration
+}
+
+// DefaultOutDir is <dir>/<name>_outputs for the notebook <dir>/<name>.ipynb.
+func DefaultOutDir(path string) string {
+	return strings.TrimSuffix(path, filepath.Ext(path)) + "_outputs"
+}
+
+// Run executes a notebook without Jupyter: it exports it (see Export), builds the program and runs it in the
+// notebook's directory (so relative paths and the step cache behave as in Jupyter), streaming its output.
+// Displays go through package display, which saves them in the output directory ($RAGNB_OUTPUT_DIR) and
+// prints their text form. Interrupting ctx interrupts the program.
+func Run(ctx context.Context, path string, o RunOptions) (*RunResult, error) {
+	res := &RunResult{}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	nb, err := Read(abs)
+	if err != nil {
+		return nil, err
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	outDir := o.OutDir
+	if outDir == "" {
+		outDir = DefaultOutDir(abs)
+	}
+	if outDir, err = filepath.Abs(outDir); err != nil {
+		return nil, err
+	}
+	work := o.WorkDir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "ragnb-run-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(work)
+	}
+	if o.Export.Source == "" {
+		o.Export.Source = path
+	}
+
+	start := time.Now()
+	res.Program, err = Export(ctx, nb, work, o.Export)
+	res.Export = time.Since(start)
+	if err != nil {
+		return res, err
+	}
+
+	start = time.Now()
+	bin := filepath.Join(work, "notebook-program")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir, build.Env = work, offlineGoEnv()
+	if out, err := build.CombinedOutput(); err != nil {
+		return res, fmt.Errorf("build %s: %w\n%s", path, err, out)
+	}
+	res.Build = time.Since(start)
+
+	before := listFiles(outDir)
+	start = time.Now()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Dir = filepath.Dir(abs)
+	cmd.Env = append(os.Environ(), display.EnvOutputDir+"="+outDir)
+	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	err = cmd.Run()
+	res.Exec = time.Since(start)
+	for f := range listFiles(outDir) {
+		if !before[f] {
+			res.Files = append(res.Files, filepath.Join(outDir, f))
+		}
+	}
+	sort.Strings(res.Files)
+	if err != nil {
+		return res, fmt.Errorf("run %s: %w", path, err)
+	}
+	return res, nil
+}
+
+func listFiles(dir string) map[string]bool {
+	m := map[string]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		m[e.Name()] = true
+	}
+	return m
+}

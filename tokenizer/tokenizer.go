@@ -1,0 +1,159 @@
+// Package tokenizer turns text into token ids exactly as Hugging Face tokenizers (the Rust library behind
+// transformers' fast tokenizers and sentence-transformers) does for the BERT family: tokenizer.json files
+// with a WordPiece model, BertNormalizer (clean text, CJK spacing, accent stripping, lowercase) and
+// BertPreTokenizer, the TemplateProcessing post-processor ([CLS] a [SEP] b [SEP] with token type ids),
+// added/special tokens found in raw text, longest-first truncation and padding into batches. It also
+// reads the model directory's tokenizer_config.json, special_tokens_map.json, sentence_bert_config.json
+// and config.json for the maximum length, lowercasing and the padding token, and builds a BERT tokenizer
+// from vocab.txt when a directory has no tokenizer.json.
+//
+// It owns text → ids (and ids → tokens); it does not download files (package hub) and does not run
+// models. Other model types (BPE, Unigram/SentencePiece as in XLM-RoBERTa) are refused with an error
+// naming the model type rather than tokenized approximately.
+//
+// A Tokenizer is read-only after loading and safe for concurrent use.
+package tokenizer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Tokenizer encodes text into token ids. Create it with Load or LoadDir.
+type Tokenizer struct {
+	source string // file or directory it was loaded from, for errors
+
+	vocab     map[string]int32 // model vocabulary plus added tokens
+	idToToken []string         // "" for ids that have no token
+	unkID     int32
+	prefix    string // WordPiece continuing subword prefix ("##")
+	maxChars  int    // WordPiece max_input_chars_per_word
+	maxTokLen int    // longest vocabulary entry in bytes (bounds the WordPiece search)
+
+	norm      *normalizer // nil: no normalization
+	bert      *bertFlags  // the BertNormalizer settings, nil for other normalizers
+	splitPunc bool        // BertPreTokenizer (whitespace + punctuation) vs WhitespaceSplit
+	pretok    bool        // false: no pre-tokenizer, the whole normalized text is one word
+
+	added     *addedVocab
+	addedJSON []addedTokenJSON
+
+	single, pair []templateItem
+
+	padID     int32
+	maxLength int
+	lowerText bool // sentence_bert_config.json do_lower_case: lowercase the text before tokenizing
+
+	pool sync.Pool // *scratchBufs
+}
+
+// MaxLength is the model's maximum sequence length in tokens (special tokens included), 0 when unknown.
+// In order: sentence_bert_config.json max_seq_length; the smaller of tokenizer_config.json
+// model_max_length and config.json max_position_embeddings (what sentence-transformers does); the
+// truncation max_length stored in tokenizer.json.
+func (t *Tokenizer) MaxLength() int { return t.maxLength }
+
+// VocabSize is the number of token ids (the largest id + 1), the size of the embedding matrix.
+func (t *Tokenizer) VocabSize() int { return len(t.idToToken) }
+
+// PadID is the id used for padding.
+func (t *Tokenizer) PadID() int32 { return t.padID }
+
+// UnknownID is the id of the unknown token ([UNK]).
+func (t *Tokenizer) UnknownID() int32 { return t.unkID }
+
+// TokenID returns the id of a vocabulary or added token.
+func (t *Tokenizer) TokenID(token string) (int32, bool) {
+	id, ok := t.vocab[token]
+	return id, ok
+}
+
+// IDToken returns the token of id, or "" when id is out of range.
+func (t *Tokenizer) IDToken(id int32) string {
+	if id < 0 || int(id) >= len(t.idToToken) {
+		return ""
+	}
+	return t.idToToken[id]
+}
+
+// Tokens returns the tokens of ids (IDToken of each).
+func (t *Tokenizer) Tokens(ids []int32) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = t.IDToken(id)
+	}
+	return out
+}
+
+// SpecialTokens is how many tokens the post-processor adds to a single text (pair false) or a pair.
+func (t *Tokenizer) SpecialTokens(pair bool) int {
+	items := t.single
+	if pair {
+		items = t.pair
+	}
+	n := 0
+	for _, it := range items {
+		if it.seq < 0 {
+			n += len(it.ids)
+		}
+	}
+	return n
+}
+
+// String describes the tokenizer briefly.
+func (t *Tokenizer) String() string {
+	return fmt.Sprintf("WordPiece tokenizer (%d ids, max length %d) from %s", t.VocabSize(), t.maxLength, t.source)
+}
+
+// Load reads a tokenizer.json file. A directory is passed to LoadDir.
+func Load(path string) (*Tokenizer, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return LoadDir(path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	t, err := parseTokenizerJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", path, err)
+	}
+	t.source = path
+	return t, nil
+}
+
+// LoadDir reads a model directory in the Hugging Face layout: tokenizer.json (or, failing that, a BERT
+// vocab.txt), plus the optional tokenizer_config.json (model_max_length, do_lower_case, strip_accents,
+// tokenize_chinese_chars, pad_token), special_tokens_map.json (pad_token), sentence_bert_config.json
+// (max_seq_length, which wins, and do_lower_case) and config.json (max_position_embeddings).
+func LoadDir(dir string) (*Tokenizer, error) {
+	cfg, err := readDirConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	var t *Tokenizer
+	tj := filepath.Join(dir, "tokenizer.json")
+	if data, err := os.ReadFile(tj); err == nil {
+		if t, err = parseTokenizerJSON(data); err != nil {
+			return nil, fmt.Errorf("tokenizer %s: %w", tj, err)
+		}
+		t.source = tj
+		if err := t.applyBertOverrides(cfg); err != nil {
+			return nil, fmt.Errorf("tokenizer %s: %w", filepath.Join(dir, "tokenizer_config.json"), err)
+		}
+	} else if !os.IsNotExist(err) {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	} else {
+		vt := filepath.Join(dir, "vocab.txt")
+		if _, err := os.Stat(vt); err != nil {
+			return nil, fmt.Errorf("tokenizer: %s has neither tokenizer.json nor vocab.txt", dir)
+		}
+		if t, err = newFromVocabTxt(vt, cfg); err != nil {
+			return nil, err
+		}
+	}
+	t.applyDirConfig(cfg)
+	return t, nil
+}

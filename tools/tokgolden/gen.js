@@ -1,0 +1,413 @@
+#!/usr/bin/env node
+// Writes ragnb's tokenizer parity goldens from the reference implementation: Hugging Face `tokenizers`
+// (the Rust library that transformers' fast tokenizers and sentence-transformers use), through its Node
+// bindings pinned in package.json. Nothing here shares code with ragnb's Go tokenizer.
+//
+//   cd tools/tokgolden && npm ci && node gen.js
+//
+// Inputs: the real tokenizer.json files in ../shared/data/tokenizers (or $RAGNB_SHARED/data/tokenizers) and
+// the financial QA CSV. Outputs, under tokenizer/testdata/:
+//   golden_ids.json        ids, type ids and byte offsets for hand-picked sentences (single, pair, no special
+//                          tokens; with and without truncation) for both tokenizer files
+//   tiny_golden.json       two small tokenizers built and saved by the reference (added-token options,
+//                          Bert/RobertaProcessing, a Sequence normalizer) with their encodings
+//   financial_digest.json  SHA-256 digests of the ids of every financial QA row (contexts, questions and
+//                          question/context pairs), in blocks of 500 rows, so the texts stay out of the repo
+//   bert_unicode.json      how the reference BertNormalizer / BertPreTokenizer treat every Unicode code point
+//                          (removed, mapped to space, punctuation, CJK, lowercase map, digest of accent stripping)
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+const tk = require('tokenizers');
+
+const repo = path.resolve(__dirname, '..', '..');
+const shared = process.env.RAGNB_SHARED || path.resolve(repo, '..', 'shared');
+const outDir = path.join(repo, 'tokenizer', 'testdata');
+
+const tokenizerFiles = {
+  'bert-base-uncased': path.join(shared, 'data', 'tokenizers', 'bert-base-uncased', 'tokenizer.json'),
+  'all-minilm-l6-v2': path.join(shared, 'data', 'tokenizers', 'all-minilm-l6-v2', 'tokenizer.json'),
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Hand-picked inputs. The long paragraphs are written for this file (not taken from any data set).
+
+const para1 =
+  'The Company designs, manufactures and markets smartphones, personal computers, tablets, wearables and ' +
+  'accessories, and sells a variety of related services. Net sales decreased 3% or $11.0 billion during ' +
+  '2023 compared to 2022, driven by lower net sales of Mac and iPhone, partially offset by higher net sales ' +
+  'of Services. The weakness in foreign currencies relative to the U.S. dollar had an unfavorable ' +
+  'year-over-year impact on all Products and Services net sales during 2023. Gross margin percentage ' +
+  'increased to 44.1% from 43.3%, primarily due to cost savings and a different Products mix, partially ' +
+  'offset by the weakness in foreign currencies and decreased leverage. ';
+const para2 =
+  'Risk Factors — Our operations and performance depend significantly on global and regional economic ' +
+  'conditions and adverse economic conditions can materially adversely affect our business, results of ' +
+  'operations and financial condition. The Company has international operations with sales outside the ' +
+  'U.S. representing a majority of the Company’s total net sales. In addition, the Company’s global supply ' +
+  'chain is large and complex and a majority of the Company’s supplier facilities, including manufacturing ' +
+  'and assembly sites, are located outside the U.S. (see Item 1A, “Risk Factors,” of this Form 10-K). ';
+const para3 =
+  'Les résultats consolidés de l’exercice 2023 s’élèvent à 1 234,56 M€ ; la société prévoit une croissance ' +
+  'de 5 à 7 % en 2024. Die Umsatzerlöse stiegen um 12,5 % auf 3,2 Mrd. €, während die Kosten für Forschung ' +
+  'und Entwicklung (F&E) um 8 % zunahmen. 売上高は前年同期比で１２％増加し、営業利益は３，４５６億円となりました。' +
+  '公司2023年实现营业收入人民币1,234.56亿元，同比增长8.9%。 ';
+const long = para1 + para2 + para3 + para1; // about 600 tokens
+
+const singles = [
+  'Crème brûlée à São Paulo',
+  'Hello, world! How are you?? I\'m fine... (really).',
+  'Revenue was $1,234.56 million in FY2023, up 12.5% vs. 2022; see Form 10-K, Item 7.',
+  '10-K 10-Q 8-K 3.14159 1e-9 -42 +7 #1 @user a_b c/d e\\f \'quoted\' "double" «guillemets» „low“ —dash– …ellipsis',
+  '日本語のテキストと中文字符，还有한국어 텍스트.',
+  'Emoji: 😀👍🏽 🇺🇸 ❤️ and ZWJ 👩‍💻 family 🥲',
+  'tabs\tand\nnewlines\r\nand  multiple   spaces\u00a0nbsp\u3000ideographic\u2028line\u0085nel\u000bvt',
+  'null\u0000byte, bell\u0007, zero\u200bwidth, soft\u00adhyphen, bidi\u202emark, replacement\ufffdchar, private\ue000use, bom\ufeff',
+  'ÀÉÎÕÜ ñ ç ø å æ œ ß İstanbul Ǆ ﬁ ligature Ⅻ ① x² ½ ŉ',
+  'Ελληνικά Русский العربية עברית हिन्दी ภาษาไทย Tiếng Việt',
+  'Cre\u0300me bru\u0302le\u0301e a\u0301\u0316\u0300 decomposed',
+  'Don\'t stop—it\'s O\'Reilly\'s café\'s naïve coöperation',
+  'https://www.sec.gov/Archives/edgar/data/320193/000032019323000106/aapl-20230930.htm user@example.com',
+  '[CLS] literal [SEP] and [MASK]ed [UNK] [PAD] [cls] x[SEP]y',
+  'word ' + 'x'.repeat(100) + ' ' + 'y'.repeat(101) + ' ' + 'é'.repeat(101) + ' ' + 'ab'.repeat(60) + ' end',
+  'foo☃bar snow☃ ☃ unaffordableness pneumonoultramicroscopicsilicovolcanoconiosis',
+  'newer Unicode: \u0890x\u0891 \u{13430}hiero \u2e5d punct \u166d \u{111c9} \u1734 \ua7cb\u{10d50}',
+  '',
+  '   \t\n  ',
+  '!!!???...',
+  long,
+];
+
+const pairs = [
+  ['What was the revenue growth?', 'Revenue was $1,234.56 million in FY2023, up 12.5% vs. 2022.'],
+  ['Crème brûlée?', '日本語のテキスト and São Paulo.'],
+  ['How did gross margin change in 2023 and why, according to the annual report?', para1],
+  [para2, 'Short answer.'],
+  [para1 + para2, para2 + para3],
+  ['a b c d e f g h i j', 'k l m n o p q r s t u'],
+  ['', 'only the second'],
+  ['only the first', ''],
+  [long, para2 + para3],
+  ['unaffordableness '.repeat(6), 'x y z w v u t s r q'],
+  ['x y z w v u t s r q', 'unaffordableness '.repeat(6)],
+];
+
+const singleMax = [0, 5, 16, 17, 128, 256, 512];
+const pairMax = [0, 3, 8, 9, 16, 17, 64, 128, 512];
+const noSpecialMax = [0, 1, 16];
+
+// ---------------------------------------------------------------------------------------------------------
+
+// byteOffsets maps code point offsets (what the bindings report) to UTF-8 byte offsets into s.
+function byteOffsets(s) {
+  const m = [0];
+  let b = 0;
+  for (const ch of s) {
+    b += Buffer.byteLength(ch, 'utf8');
+    m.push(b);
+  }
+  return m;
+}
+
+function record(enc, a, b, withOffsets) {
+  const r = {ids: enc.getIds()};
+  if (b !== null) r.type_ids = enc.getTypeIds();
+  if (!withOffsets) return r;
+  const ma = byteOffsets(a);
+  const mb = b === null ? null : byteOffsets(b);
+  const seq = enc.getSequenceIds();
+  const special = enc.getSpecialTokensMask();
+  r.offsets = enc.getOffsets().map(([s, e], i) => {
+    if (special[i]) return [0, 0];
+    const m = seq[i] === 1 ? mb : ma;
+    return [m[s], m[e]];
+  });
+  return r;
+}
+
+function setMax(t, max) {
+  t.disablePadding();
+  if (max === 0) t.disableTruncation();
+  else t.setTruncation(max, {strategy: 'LongestFirst', direction: 'right', stride: 0});
+}
+
+// goldenIDs encodes every case with both tokenizer files. Texts are stored once and referenced by index;
+// byte offsets are kept for the untruncated cases only (truncation keeps a prefix of them); type ids for pairs
+// only (they are all 0 otherwise). A case of the second file whose result equals the first file's same case
+// is stored as {"same_as": "<first file>"} to keep the file small.
+async function goldenIDs() {
+  const texts = [];
+  const index = (s) => {
+    let i = texts.indexOf(s);
+    if (i < 0) i = texts.push(s) - 1;
+    return i;
+  };
+  const out = {
+    generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version,
+    texts,
+    tokenizers: {},
+  };
+  for (const [name, file] of Object.entries(tokenizerFiles)) {
+    const t = tk.Tokenizer.fromFile(file);
+    const cases = [];
+    for (const a of singles) {
+      for (const max of singleMax) {
+        setMax(t, max);
+        const e = await t.encode(a, null, {addSpecialTokens: true});
+        cases.push({kind: 'single', a: index(a), max_len: max, ...record(e, a, null, max === 0)});
+      }
+      for (const max of noSpecialMax) {
+        setMax(t, max);
+        const e = await t.encode(a, null, {addSpecialTokens: false});
+        cases.push({kind: 'nospecial', a: index(a), max_len: max, ...record(e, a, null, max === 0)});
+      }
+    }
+    for (const [a, b] of pairs) {
+      for (const max of pairMax) {
+        setMax(t, max);
+        const e = await t.encode(a, b, {addSpecialTokens: true});
+        cases.push({kind: 'pair', a: index(a), b: index(b), max_len: max, ...record(e, a, b, max === 0)});
+      }
+    }
+    const first = Object.keys(out.tokenizers)[0];
+    if (first !== undefined) {
+      out.tokenizers[first].forEach((c0, i) => {
+        const c = cases[i];
+        const body = (x) => JSON.stringify([x.ids, x.type_ids, x.offsets]);
+        if (body(c0) === body(c)) cases[i] = {kind: c.kind, a: c.a, b: c.b, max_len: c.max_len, same_as: first};
+      });
+    }
+    out.tokenizers[name] = cases;
+  }
+  return out;
+}
+
+// parseCSV is a small RFC 4180 reader (quoted fields, doubled quotes, newlines inside quotes).
+function parseCSV(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else q = false;
+      } else field += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const blockSize = 500;
+
+// digestBlocks hashes, per block of rows, the lines "id,id,...,id\n" (ids of one encoding per line).
+function digestBlocks(idLists) {
+  const blocks = [];
+  let tokens = 0;
+  for (let i = 0; i < idLists.length; i += blockSize) {
+    const h = crypto.createHash('sha256');
+    for (const ids of idLists.slice(i, i + blockSize)) {
+      h.update(ids.join(',') + '\n');
+      tokens += ids.length;
+    }
+    blocks.push(h.digest('hex'));
+  }
+  return {rows: idLists.length, tokens, blocks};
+}
+
+async function financialDigest() {
+  const rows = parseCSV(fs.readFileSync(path.join(shared, 'data', 'financial-qa-10k', 'qa.csv'), 'utf8'));
+  const header = rows.shift();
+  const qi = header.indexOf('question');
+  const ci = header.indexOf('context');
+  const out = {
+    generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version,
+    file: 'financial-qa-10k/qa.csv',
+    block_size: blockSize,
+    tokenizers: {},
+  };
+  for (const [name, file] of Object.entries(tokenizerFiles)) {
+    const t = tk.Tokenizer.fromFile(file);
+    const run = async (max, fn) => {
+      setMax(t, max);
+      const ids = [];
+      for (const r of rows) ids.push((await fn(r)).getIds());
+      return ids;
+    };
+    out.tokenizers[name] = {
+      context: digestBlocks(await run(0, (r) => t.encode(r[ci], null, {addSpecialTokens: true}))),
+      context_max256: digestBlocks(await run(256, (r) => t.encode(r[ci], null, {addSpecialTokens: true}))),
+      question_nospecial: digestBlocks(await run(0, (r) => t.encode(r[qi], null, {addSpecialTokens: false}))),
+      pair_max128: digestBlocks(await run(128, (r) => t.encode(r[qi], r[ci], {addSpecialTokens: true}))),
+      pair_context_question_max64: digestBlocks(await run(64, (r) => t.encode(r[ci], r[qi], {addSpecialTokens: true}))),
+    };
+  }
+  return out;
+}
+
+function ranges(list) {
+  const r = [];
+  for (const c of list) {
+    if (r.length && r[r.length - 1][1] === c - 1) r[r.length - 1][1] = c;
+    else r.push([c, c]);
+  }
+  return r;
+}
+
+// unicodeTable probes the reference BertNormalizer steps and BertPreTokenizer one code point at a time.
+function unicodeTable() {
+  const opt = (o) => tk.bertNormalizer({cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false, ...o});
+  const clean = opt({cleanText: true});
+  const chinese = opt({handleChineseChars: true});
+  const strip = opt({stripAccents: true});
+  const lower = opt({lowercase: true});
+  const pre = tk.bertPreTokenizer();
+  const removed = [], space = [], punct = [], split = [], cjk = [], stripEmpty = [];
+  const lowerMap = {};
+  const stripHash = crypto.createHash('sha256');
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const c = String.fromCodePoint(cp);
+    const a = clean.normalizeString(c);
+    if (a === '') removed.push(cp);
+    else if (a === ' ' && c !== ' ') space.push(cp);
+    else if (a !== c) throw new Error('clean_text changed U+' + cp.toString(16));
+    const b = chinese.normalizeString(c);
+    if (b === ' ' + c + ' ') cjk.push(cp);
+    else if (b !== c) throw new Error('handle_chinese_chars changed U+' + cp.toString(16));
+    const s = strip.normalizeString(c);
+    if (s === '') stripEmpty.push(cp);
+    if (s !== c) stripHash.update(cp + ':' + s + '\n');
+    const l = lower.normalizeString(c);
+    if (l !== c) lowerMap[cp] = l;
+    const p = pre.preTokenizeString('a' + c + 'b');
+    if (p.length === 3) punct.push(cp);
+    else if (p.length === 2) split.push(cp);
+    else if (p.length !== 1) throw new Error('pre-tokenizer split U+' + cp.toString(16) + ' oddly');
+  }
+  return {
+    generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version,
+    note: 'code point ranges [lo, hi]; surrogates skipped. strip_sha256 hashes "cp:output\\n" for every code point ' +
+      'that accent stripping (NFD + drop nonspacing marks) changes, in code point order.',
+    clean_removed: ranges(removed),
+    clean_to_space: ranges(space),
+    chinese: ranges(cjk),
+    pretokenizer_whitespace: ranges(split),
+    pretokenizer_punctuation: ranges(punct),
+    strip_to_empty: ranges(stripEmpty),
+    strip_sha256: stripHash.digest('hex'),
+    lowercase: lowerMap,
+  };
+}
+
+// tinyTokenizers builds small tokenizers with the reference library itself (covering what the real files do
+// not: added tokens with single_word / lstrip / rstrip / normalized, BertProcessing, RobertaProcessing, a
+// Sequence normalizer, WhitespaceSplit), saves them as tokenizer.json text and records their encodings.
+async function tinyTokenizers() {
+  const os = require('os');
+  const words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '<s>', '</s>', 'hello', 'world', '##s', 'un', '##aff',
+    '##able', ',', '!', 'ab', 'c', '##ab', 'rocks', 'e', 'cafe', 'creme', '##e', 'new', '-', 'york', 'x', '##x', 'i', '##̇'];
+  const vocab = {};
+  words.forEach((w, i) => (vocab[w] = i));
+  const build = (kind) => {
+    const t = new tk.Tokenizer(tk.WordPiece.init(vocab, {unkToken: '[UNK]', maxInputCharsPerWord: 12}));
+    if (kind === 'bert') {
+      t.setNormalizer(tk.bertNormalizer({cleanText: true, handleChineseChars: true, lowercase: true}));
+      t.setPreTokenizer(tk.bertPreTokenizer());
+      t.setPostProcessor(tk.bertProcessing(['[SEP]', 3], ['[CLS]', 2]));
+      t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+      t.addAddedTokens([
+        new tk.AddedToken('<x>', true, {leftStrip: true, rightStrip: true, normalized: false}),
+        new tk.AddedToken('ab', false, {singleWord: true, normalized: false}),
+        new tk.AddedToken('NEW-YORK', false, {normalized: true}),
+      ]);
+    } else {
+      t.setNormalizer(tk.sequenceNormalizer([tk.nfdNormalizer(), tk.lowercase(), tk.stripAccentsNormalizer()]));
+      t.setPreTokenizer(tk.sequencePreTokenizer([tk.whitespaceSplitPreTokenizer()]));
+      t.setPostProcessor(tk.robertaProcessing(['</s>', 6], ['<s>', 5]));
+      t.addSpecialTokens(['<s>', '</s>', '[UNK]', '[PAD]']);
+    }
+    const file = path.join(os.tmpdir(), 'ragnb-tiny-' + kind + '.json');
+    t.save(file);
+    return {json: fs.readFileSync(file, 'utf8'), tok: tk.Tokenizer.fromFile(file)};
+  };
+  const texts = [
+    'Hello, WORLDS!', 'hello  <x>  world', 'cab ab abc', 'New-York rocks', 'NEW-YORKrocks', 'unaffable unaffabx',
+    'Café CRÈME crème İ', 'hello[SEP]world [sep] <x>', 'x'.repeat(13) + ' ' + 'x'.repeat(12), '', ' \t ',
+  ];
+  const out = [];
+  for (const kind of ['bert', 'seq']) {
+    const {json, tok} = build(kind);
+    const cases = [];
+    for (const a of texts) {
+      for (const [addSpecial, max] of [[true, 0], [false, 0], [true, 4]]) {
+        setMax(tok, max);
+        const e = await tok.encode(a, null, {addSpecialTokens: addSpecial});
+        cases.push({kind: addSpecial ? 'single' : 'nospecial', a, max_len: max, ...record(e, a, null, true)});
+      }
+      setMax(tok, 0);
+      const e = await tok.encode(a, 'rocks, hello', {addSpecialTokens: true});
+      cases.push({kind: 'pair', a, b: 'rocks, hello', max_len: 0, ...record(e, a, 'rocks, hello', true)});
+    }
+    out.push({name: kind, tokenizer_json: json, cases});
+  }
+  return {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, tokenizers: out};
+}
+
+function write(name, obj) {
+  const p = path.join(outDir, name);
+  fs.writeFileSync(p, JSON.stringify(obj) + '\n');
+  console.log('wrote', path.relative(repo, p), fs.statSync(p).size, 'bytes');
+}
+
+// Each output is written by a child process with a time limit: the Node bindings were seen to hang
+// (idle, no CPU) about once in five runs, so a stage that times out is retried once.
+const stages = {
+  golden_ids: goldenIDs,
+  tiny_golden: tinyTokenizers,
+  financial_digest: financialDigest,
+  bert_unicode: unicodeTable,
+};
+
+(async () => {
+  fs.mkdirSync(outDir, {recursive: true});
+  const stage = process.argv[2];
+  if (stage) {
+    if (!stages[stage]) throw new Error('unknown stage ' + stage);
+    write(stage + '.json', await stages[stage]());
+    return;
+  }
+  const {spawnSync} = require('child_process');
+  for (const name of Object.keys(stages)) {
+    let ok = false;
+    for (let attempt = 1; attempt <= 2 && !ok; attempt++) {
+      const r = spawnSync(process.execPath, [__filename, name], {stdio: 'inherit', timeout: 300000});
+      ok = r.status === 0;
+      if (!ok) console.error(`stage ${name} failed (attempt ${attempt}): status ${r.status} signal ${r.signal}`);
+    }
+    if (!ok) process.exit(1);
+  }
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
