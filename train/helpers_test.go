@@ -1,7 +1,11 @@
 package train
 
 import (
+	"hash/fnv"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -14,19 +18,66 @@ import (
 	"github.com/ragnb/ragnb/optim"
 )
 
-// idTokenizer is a stand-in tokenizer for tests that feed token ids directly.
+// idTokenizer is a stand-in word tokenizer for tests: each space-separated word hashes to an id in
+// [3, vocab); [CLS] is 1, [SEP] 2, padding 0.
 type idTokenizer struct{ vocab int }
 
-func (t idTokenizer) Encode(string, int) encoder.Sequence             { panic("idTokenizer: no text") }
-func (t idTokenizer) EncodePair(string, string, int) encoder.Sequence { panic("idTokenizer: no text") }
-func (t idTokenizer) EncodeNoSpecial(string, int) encoder.Sequence    { panic("idTokenizer: no text") }
-func (t idTokenizer) VocabSize() int                                  { return t.vocab }
-func (t idTokenizer) PadID() int32                                    { return 0 }
+func (t idTokenizer) words(text string) []int32 {
+	var ids []int32
+	for _, w := range strings.Fields(text) {
+		h := fnv.New32a()
+		h.Write([]byte(w))
+		ids = append(ids, int32(3+h.Sum32()%uint32(t.vocab-3)))
+	}
+	return ids
+}
+
+func (t idTokenizer) Encode(text string, maxLen int) encoder.Sequence {
+	ids := append(append([]int32{1}, t.words(text)...), 2)
+	if maxLen > 0 && len(ids) > maxLen {
+		ids = append(ids[:maxLen-1], 2)
+	}
+	return encoder.Sequence{IDs: ids}
+}
+
+func (t idTokenizer) EncodePair(a, b string, maxLen int) encoder.Sequence {
+	wa, wb := t.words(a), t.words(b)
+	ids := append(append(append(append([]int32{1}, wa...), 2), wb...), 2)
+	types := make([]int32, len(ids))
+	for i := len(wa) + 2; i < len(ids); i++ {
+		types[i] = 1
+	}
+	if maxLen > 0 && len(ids) > maxLen {
+		ids, types = append(ids[:maxLen-1], 2), types[:maxLen]
+	}
+	return encoder.Sequence{IDs: ids, TypeIDs: types}
+}
+
+func (t idTokenizer) EncodeNoSpecial(text string, maxLen int) encoder.Sequence {
+	ids := t.words(text)
+	if maxLen > 0 && len(ids) > maxLen {
+		ids = ids[:maxLen]
+	}
+	return encoder.Sequence{IDs: ids}
+}
+func (t idTokenizer) VocabSize() int { return t.vocab }
+func (t idTokenizer) PadID() int32   { return 0 }
+
+// tokFiles are the tokenizer files saved with test models (the tiny test tokenizer; ids beyond its
+// vocabulary never meet it, the files only make the directory complete).
+func tokFiles(t testing.TB) map[string][]byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "models", "tiny-bert-mean", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{"tokenizer.json": b}
+}
 
 // tinyBERT is a 2-layer, hidden-32 BERT bi-encoder over 100 ids with dropout off.
 func tinyBERT(t testing.TB, seed uint64) *encoder.BiEncoder {
 	t.Helper()
-	m, err := encoder.NewBERTBiEncoder(idTokenizer{100}, nil, encoder.BERTSpec{Layers: 2, Hidden: 32, Heads: 4,
+	m, err := encoder.NewBERTBiEncoder(idTokenizer{100}, tokFiles(t), encoder.BERTSpec{Layers: 2, Hidden: 32, Heads: 4,
 		Intermediate: 64, MaxLength: 64, Seed: seed}, encoder.Options{})
 	if err != nil {
 		t.Fatal(err)
