@@ -95,7 +95,9 @@ func saveCheckpoint(dir string, t *task, e *engine, st trainerState, keep int) (
 	for _, p := range e.params {
 		for _, x := range []struct {
 			prefix string
-			v      interface{ Value() (*tensors.Tensor, error) }
+			v      interface {
+				Value() (*tensors.Tensor, error)
+			}
 		}{{"exp_avg.", p.m}, {"exp_avg_sq.", p.s}} {
 			val, err := x.v.Value()
 			if err != nil {
