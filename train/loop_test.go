@@ -253,3 +253,34 @@ func TestNonFiniteLossStops(t *testing.T) {
 	}
 	t.Logf("stopped after %d good steps: %v", res.Steps, err)
 }
+
+func TestTrainCrossEncoderLearns(t *testing.T) {
+	ex := &Examples{Names: []string{"query", "passage"}, Columns: [][]string{nil, nil}}
+	for i := range 24 {
+		ex.Columns[0] = append(ex.Columns[0], fmt.Sprintf("about k%d", i))
+		ex.Columns[1] = append(ex.Columns[1], fmt.Sprintf("relevant text of k%d here", i))
+		ex.Labels = append(ex.Labels, 1)
+		ex.Columns[0] = append(ex.Columns[0], fmt.Sprintf("about k%d", i))
+		ex.Columns[1] = append(ex.Columns[1], fmt.Sprintf("unrelated text of k%d here", (i+5)%24))
+		ex.Labels = append(ex.Labels, 0)
+	}
+	m, err := encoder.NewBERTCrossEncoder(idTokenizer{100}, tokFiles(t), encoder.BERTSpec{Layers: 2, Hidden: 32, Heads: 4,
+		Intermediate: 64, MaxLength: 64, Seed: 3}, encoder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := TrainCrossEncoder(context.Background(), m, ex, Config{Epochs: 15, BatchSize: 16, LearningRate: 1e-2, Seed: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.History.Records
+	first := (r[0].Loss + r[1].Loss + r[2].Loss) / 3
+	last := (r[len(r)-1].Loss + r[len(r)-2].Loss + r[len(r)-3].Loss) / 3
+	if !(last < 0.5*first) {
+		t.Errorf("BCE loss %.3f in the first epoch, %.3f in the last", first, last)
+	}
+	if _, err := TrainCrossEncoder(context.Background(), m, ex, Config{Loss: LossMNRL}, nil); err == nil {
+		t.Error("a cross-encoder accepted mnrl")
+	}
+	t.Logf("BCE loss %.3f → %.3f", first, last)
+}
