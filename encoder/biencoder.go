@@ -68,7 +68,7 @@ func readDir(dir string) (*modeldir.Layout, map[string][]byte, *safetensors.File
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	f, err := safetensors.ReadFile(l.WeightsFile(dir))
+	f, err := l.ReadWeights(dir)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -226,3 +226,34 @@ func norm(v []float64) float64 {
 	}
 	return math.Sqrt(s)
 }
+
+// With include_prompt false the prompt's tokens are left out of mean pooling (sentence-transformers'
+// Pooling): the embedding is the normalised mean of the hidden states after them.
+func TestPoolingExcludesPrompt(t *testing.T) {
+	m, _ := loadWithoutTokenizer(t, filepath.Join("..", "testdata", "models", "tiny-bert-mean"))
+	copied := *m.layout
+	copied.IncludePrompt = false
+	m.layout = &copied
+	seqs := []Sequence{{IDs: []int32{2, 95, 93, 108, 3}, SkipPool: 3}, {IDs: []int32{2, 95, 93, 50, 60, 70, 3}, SkipPool: 3}}
+	got, err := m.EmbedSequences(context.Background(), seqs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := m.layout.Config
+	for i, h := range hiddenStates(t, m.Store(), cfg, "", seqs, 16) {
+		want := make([]float32, cfg.HiddenSize)
+		n := len(seqs[i].IDs) - seqs[i].SkipPool
+		for tok := seqs[i].SkipPool; tok < len(seqs[i].IDs); tok++ {
+			for j := range want {
+				want[j] += h[tok*cfg.HiddenSize+j] / float32(n)
+			}
+		}
+		w64 := make([]float64, len(want))
+		for j, x := range want {
+			w64[j] = float64(x)
+		}
+		if c := cosine64(got.Row(i), w64); c < 0.999999 {
+			t.Errorf("row %d: cosine %.7f to the mean of the non-prompt tokens", i, c)
+		}
+	}
+}

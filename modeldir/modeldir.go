@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/ragnb/ragnb/models/bert"
+	"github.com/ragnb/ragnb/safetensors"
 )
 
 // Kind is the kind of model a directory holds.
@@ -71,9 +72,22 @@ type Layout struct {
 	Modules []Module
 }
 
-// WeightsFile is the path of model.safetensors inside dir.
+// WeightsFile is the path of model.safetensors inside dir (what Write writes).
 func (l *Layout) WeightsFile(dir string) string {
 	return filepath.Join(dir, l.WeightsDir, "model.safetensors")
+}
+
+// ReadWeights reads the directory's checkpoint: model.safetensors, or the shards named by
+// model.safetensors.index.json.
+func (l *Layout) ReadWeights(dir string) (*safetensors.File, error) {
+	single := l.WeightsFile(dir)
+	if _, err := os.Stat(single); err != nil {
+		index := filepath.Join(dir, l.WeightsDir, "model.safetensors.index.json")
+		if _, e := os.Stat(index); e == nil {
+			return safetensors.ReadIndexed(index)
+		}
+	}
+	return safetensors.ReadFile(single)
 }
 
 // TokenizerDir is the folder inside dir that holds tokenizer.json.
@@ -218,10 +232,12 @@ func finishTransformer(dir string, l *Layout) error {
 	if err := requireFiles(sub, "tokenizer.json"); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(sub, "model.safetensors")); err != nil {
-		for _, other := range []string{"model.safetensors.index.json", "pytorch_model.bin", "tf_model.h5"} {
+	_, errSingle := os.Stat(filepath.Join(sub, "model.safetensors"))
+	_, errIndex := os.Stat(filepath.Join(sub, "model.safetensors.index.json"))
+	if errSingle != nil && errIndex != nil {
+		for _, other := range []string{"pytorch_model.bin", "tf_model.h5"} {
 			if _, e := os.Stat(filepath.Join(sub, other)); e == nil {
-				return fmt.Errorf("%s: weights are in %s; ragnb reads a single model.safetensors (convert with transformers' save_pretrained(safe_serialization=True))",
+				return fmt.Errorf("%s: weights are in %s; ragnb reads model.safetensors (convert with transformers' save_pretrained(safe_serialization=True))",
 					sub, other)
 			}
 		}

@@ -111,6 +111,10 @@ func TestReadVariants(t *testing.T) {
 		{"two pooling modes", func(f map[string]string) {
 			f["1_Pooling/config.json"] = `{"pooling_mode_cls_token":true,"pooling_mode_mean_tokens":true}`
 		}, nil, []string{"1_Pooling", "exactly one"}},
+		{"sharded checkpoint", func(f map[string]string) {
+			delete(f, "model.safetensors")
+			f["model.safetensors.index.json"] = `{"weight_map":{}}`
+		}, func(l *Layout) bool { return l.Kind == BiEncoder }, nil},
 		{"pytorch_model.bin only", func(f map[string]string) {
 			delete(f, "model.safetensors")
 			f["pytorch_model.bin"] = "x"

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -398,4 +399,50 @@ func quoteAll(s []string) []string {
 		out[i] = fmt.Sprintf("%q", x)
 	}
 	return out
+}
+
+// ReadIndexed reads a sharded checkpoint from its index (model.safetensors.index.json: {"weight_map":
+// {tensor: shard file}}), every shard resolved beside the index, into one File. A tensor in two shards or
+// a shard that lacks a tensor the index assigns to it is an error naming the files.
+func ReadIndexed(indexPath string) (*File, error) {
+	data, err := os.ReadFile(indexPath)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	var idx struct {
+		WeightMap map[string]string `json:"weight_map"`
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, fmt.Errorf("safetensors index %s: %w", indexPath, err)
+	}
+	shards := map[string]bool{}
+	for _, f := range idx.WeightMap {
+		shards[f] = true
+	}
+	merged := &File{Path: indexPath, tensors: map[string]*Tensor{}}
+	for _, shard := range slices.Sorted(maps.Keys(shards)) {
+		if filepath.Base(shard) != shard {
+			return nil, fmt.Errorf("safetensors index %s: shard %q must be a file beside the index", indexPath, shard)
+		}
+		f, err := ReadFile(filepath.Join(filepath.Dir(indexPath), shard))
+		if err != nil {
+			return nil, err
+		}
+		for name, t := range f.tensors {
+			if merged.tensors[name] != nil {
+				return nil, fmt.Errorf("safetensors index %s: tensor %q is in two shards (%s)", indexPath, name, shard)
+			}
+			merged.tensors[name] = t
+		}
+	}
+	for name, shard := range idx.WeightMap {
+		if merged.tensors[name] == nil {
+			return nil, fmt.Errorf("safetensors index %s: tensor %q is not in its shard %s", indexPath, name, shard)
+		}
+	}
+	for name := range merged.tensors {
+		merged.names = append(merged.names, name)
+	}
+	sort.Strings(merged.names)
+	return merged, nil
 }

@@ -197,3 +197,26 @@ func TestMalformed(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestReadIndexed(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteFile(filepath.Join(dir, "model-00001-of-00002.safetensors"), []Float32Tensor{{Name: "a", Shape: []int{1}, Data: []float32{1}}}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(filepath.Join(dir, "model-00002-of-00002.safetensors"), []Float32Tensor{{Name: "b", Shape: []int{2}, Data: []float32{2, 3}}}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(dir, "model.safetensors.index.json")
+	os.WriteFile(index, []byte(`{"metadata":{"total_size":12},"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors"}}`), 0o644)
+	f, err := ReadIndexed(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := f.Float32Shape("b", 2); err != nil || b[1] != 3 || !slices.Equal(f.Names(), []string{"a", "b"}) {
+		t.Errorf("merged: %v %v %v", b, err, f.Names())
+	}
+	os.WriteFile(index, []byte(`{"weight_map":{"a":"model-00001-of-00002.safetensors","c":"model-00002-of-00002.safetensors"}}`), 0o644)
+	if _, err := ReadIndexed(index); err == nil || !strings.Contains(err.Error(), `"c"`) {
+		t.Errorf("tensor missing from its shard: %v", err)
+	}
+}

@@ -31,6 +31,8 @@ type seqEnc struct {
 	// tokenizers ≥ 0.23 does when truncation is on (see encodeSeq); done records that it happened.
 	limit int
 	done  bool
+	// words, when set, receives every pre-tokenized word instead of WordPiece ids (vocabulary training).
+	words map[string]int
 }
 
 // wordDone is called after each word: it ends tokenization once the limit is reached.
@@ -300,6 +302,10 @@ func (t *Tokenizer) preTokenize(nt *normText, lo, hi int, out *seqEnc) {
 // max_input_chars_per_word characters, or with a part no vocabulary entry matches, becomes [UNK].
 func (t *Tokenizer) wordPiece(nt *normText, ws, we int, out *seqEnc) {
 	w := nt.b[ws:we]
+	if out.words != nil {
+		out.words[string(w)]++
+		return
+	}
 	defer out.wordDone()
 	if t.maxChars > 0 && len(w) > t.maxChars && utf8.RuneCount(w) > t.maxChars {
 		out.add(t.unkID, int(nt.start[ws]), int(nt.end[we-1]))

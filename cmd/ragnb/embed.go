@@ -12,6 +12,7 @@ import (
 
 	"github.com/ragnb/ragnb/datasets"
 	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/hub"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -21,7 +22,7 @@ func embedCmd() *command {
 		summary: "embed texts with a bi-encoder (BERT family or static) into a float32 .npy matrix, one row per text in input order",
 		usage:   "--model DIR --in FILE [--field text] [--prompt P | --query] [--dim D] --out FILE.npy",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
-			modelDir := fs.String("model", "", "model directory (Hugging Face / sentence-transformers layout) (required)")
+			modelDir := fs.String("model", "", "model directory (Hugging Face / sentence-transformers layout), or a Hub id such as BAAI/bge-small-en-v1.5 (downloaded to the HF cache) (required)")
 			in := fs.String("in", "", "texts: .txt (one per line), or .jsonl/.json/.csv/.tsv/.parquet with --field (required)")
 			field := fs.String("field", "text", "column of --in holding the texts (tables only)")
 			prompt := fs.String("prompt", "", "literal prompt put before every text (default: the model's document prompt, usually none)")
@@ -47,7 +48,11 @@ func embedCmd() *command {
 				if err != nil {
 					return err
 				}
-				m, err := encoder.LoadBiEncoder(*modelDir, encoder.Options{BatchSize: *batch, Dim: *dim, MaxLength: *maxLen})
+				dir, err := resolveModel(ctx, *modelDir, std)
+				if err != nil {
+					return err
+				}
+				m, err := encoder.LoadBiEncoder(dir, encoder.Options{BatchSize: *batch, Dim: *dim, MaxLength: *maxLen})
 				if err != nil {
 					return err
 				}
@@ -104,4 +109,10 @@ func readTexts(path, field string) ([]string, error) {
 		}
 	}
 	return nil, fmt.Errorf("%s: no column %q (columns: %s)", path, field, strings.Join(df.Names(), ", "))
+}
+
+// resolveModel turns a model directory or Hub id into a local directory (hub.Resolve with the
+// environment's HF settings), reporting download progress on stderr.
+func resolveModel(ctx context.Context, nameOrDir string, std *stdio) (string, error) {
+	return hub.Resolve(ctx, nameOrDir, hub.FromEnv(), lineProgress(std.err, 2*time.Second))
 }

@@ -37,7 +37,7 @@ func scoreCmd() *command {
 			style := fs.String("style", "cohere", "rerank-api: request shape, cohere, jina or tei")
 			batch := fs.Int("batch-size", 32, "rerank-api: documents per request (pairs are grouped by query); embedder, cross-encoder: texts per batch")
 			raw := fs.Bool("raw-scores", false, "rerank-api with --style tei: ask for logits instead of probabilities")
-			modelDir := fs.String("model-dir", "", "embedder / cross-encoder: the model directory")
+			modelDir := fs.String("model-dir", "", "embedder / cross-encoder: the model directory or Hub id")
 			allowFailures := fs.Bool("allow-failures", false, "exit 0 even when some pairs could not be scored (they are null in the output)")
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if err := noArgs("score", args); err != nil {
@@ -108,14 +108,18 @@ func scoreCmd() *command {
 						return usagef("--teacher %s needs --model-dir", *kind)
 					}
 					opts := encoder.Options{BatchSize: *batch}
+					dir, err := resolveModel(ctx, *modelDir, std)
+					if err != nil {
+						return err
+					}
 					if *kind == "embedder" {
-						m, err := encoder.LoadBiEncoder(*modelDir, opts)
+						m, err := encoder.LoadBiEncoder(dir, opts)
 						if err != nil {
 							return err
 						}
 						scorer = teacher.EmbedderTeacher{Embedder: m}
 					} else {
-						m, err := encoder.LoadCrossEncoder(*modelDir, opts)
+						m, err := encoder.LoadCrossEncoder(dir, opts)
 						if err != nil {
 							return err
 						}

@@ -374,6 +374,20 @@ async function tinyTokenizers() {
   return {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, tokenizers: out};
 }
 
+// trainedGolden encodes every hand-picked sentence with the WordPiece tokenizer that ragnb's own trainer wrote
+// (tokenizer/testdata/trained/tokenizer.json): it proves the reference loads our file and agrees with our ids.
+async function trainedGolden() {
+  const file = path.join(outDir, 'trained', 'tokenizer.json');
+  const t = tk.Tokenizer.fromFile(file);
+  setMax(t, 0);
+  const cases = [];
+  for (const text of singles) {
+    const e = await t.encode(text, null, {addSpecialTokens: true});
+    cases.push({text, ids: e.getIds()});
+  }
+  return {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, cases};
+}
+
 function write(name, obj) {
   const p = path.join(outDir, name);
   fs.writeFileSync(p, JSON.stringify(obj) + '\n');
@@ -387,6 +401,7 @@ const stages = {
   tiny_golden: tinyTokenizers,
   financial_digest: financialDigest,
   bert_unicode: unicodeTable,
+  trained_golden: trainedGolden,
 };
 
 (async () => {
