@@ -284,3 +284,22 @@ func TestTrainCrossEncoderLearns(t *testing.T) {
 	}
 	t.Logf("BCE loss %.3f → %.3f", first, last)
 }
+
+// An empty text (no tokens: a zero static embedding) in a normalising model trains without NaN, as in torch.
+func TestEmptyTextTrainsFinite(t *testing.T) {
+	m, err := encoder.NewStatic(context.Background(), idTokenizer{100}, tokFiles(t), encoder.StaticSpec{Dim: 8, Normalize: true, Seed: 1}, encoder.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := topicPairs(8)
+	ex.Columns[1][3] = ""
+	res, err := TrainBiEncoder(context.Background(), m, ex, Config{Epochs: 2, BatchSize: 4, Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.History.Records {
+		if !finite(r.Loss) || !finite(r.GradNorm) {
+			t.Fatalf("step %d: loss %v, grad norm %v", r.Step, r.Loss, r.GradNorm)
+		}
+	}
+}

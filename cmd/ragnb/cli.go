@@ -40,6 +40,8 @@ func commands() []*command {
 		scoreCmd(),
 		initModelCmd(),
 		embedCmd(),
+		trainCmd(),
+		trainRerankerCmd(),
 		cacheCmd(),
 		kernelCmd(),
 		runCmd(),
