@@ -95,53 +95,58 @@ func (s Scalars) Vector() []float32 {
 	return []float32{float32(s.DecayFactor), float32(s.StepSize), float32(s.BiasCorrection2Sqrt)}
 }
 
-// Update is one torch AdamW step for one parameter p with gradient g and moments m (exp_avg) and v
-// (exp_avg_sq), given scalars = Scalars.Vector() as a [3] node:
+// Step is one torch AdamW step over all parameters, after clip_grad_norm_ with maxNorm (≤ 0: no clipping),
+// given scalars = Scalars.Vector() as a [3] node. For each parameter p with gradient g, moments m (exp_avg)
+// and v (exp_avg_sq), and c the clipping coefficient min(1, maxNorm / (‖g‖ + 1e-6)) over all gradients:
 //
-//	p ← p·(1 − lr·wd)            (only when decay)
-//	m ← β1·m + (1 − β1)·g
-//	v ← β2·v + (1 − β2)·g²
-//	p ← p − step_size · m / (√v / √bc2 + eps)
-func (a AdamW) Update(p, g, m, v, scalars *Node, decay bool) (newP, newM, newV *Node) {
-	dt := p.DType()
-	at := func(i int) *Node { return ConvertDType(Reshape(Slice(scalars, AxisElem(i))), dt) }
-	if decay && a.WeightDecay != 0 {
-		p = Mul(p, at(0))
-	}
-	newM = Add(MulScalar(m, a.Beta1), MulScalar(g, 1-a.Beta1))
-	newV = Add(MulScalar(v, a.Beta2), MulScalar(Square(g), 1-a.Beta2))
-	denom := AddScalar(Div(Sqrt(newV), at(2)), a.Eps)
-	newP = Sub(p, Mul(at(1), Div(newM, denom)))
-	return newP, newM, newV
-}
-
-// GlobalNorm is the 2-norm of all gradients together (torch.nn.utils.clip_grad_norm_'s total_norm), as a
-// float32 scalar.
-func GlobalNorm(grads []*Node) *Node {
+//	m ← β1·m + (1 − β1)·c·g
+//	v ← β2·v + (1 − β2)·c²·g²
+//	p ← p·(1 − lr·wd) − (step_size·√bc2) · m / (√v + eps·√bc2)     (the decay factor only where decay[i])
+//
+// which is torch's p − step_size · m / (√v/√bc2 + eps) rearranged so that the clipping and the bias
+// correction fold into scalars: the pure-Go backend does not fuse element-wise operations, and each one
+// over an embedding table costs a pass over memory. The new weights are the old ones where ok is false (a
+// non-finite loss or gradient norm); the moments are not guarded (a run stops at the first such step).
+// It returns the new weights and moments and the global gradient norm before clipping.
+func (a AdamW) Step(params, grads, ms, vs []*Node, decay []bool, scalars *Node, maxNorm float64, ok *Node) (newP, newM, newV []*Node, norm *Node) {
+	at := func(i int) *Node { return Reshape(Slice(scalars, AxisElem(i))) }
+	squares := make([]*Node, len(grads))
 	var sum *Node
-	for _, g := range grads {
-		s := ReduceAllSum(Square(ConvertDType(g, grads[0].DType())))
+	for i, g := range grads {
+		squares[i] = Square(g)
+		s := ConvertDType(ReduceAllSum(squares[i]), scalars.DType())
 		if sum == nil {
 			sum = s
 		} else {
 			sum = Add(sum, s)
 		}
 	}
-	return Sqrt(sum)
-}
-
-// ClipByGlobalNorm scales every gradient by min(1, maxNorm / (norm + 1e-6)), as clip_grad_norm_ does; norm
-// is GlobalNorm(grads). maxNorm ≤ 0 returns grads unchanged.
-func ClipByGlobalNorm(grads []*Node, norm *Node, maxNorm float64) []*Node {
-	if maxNorm <= 0 {
-		return grads
+	norm = Sqrt(sum)
+	coef := ScalarOne(norm.Graph(), norm.DType())
+	if maxNorm > 0 {
+		coef = MinScalar(Div(Scalar(norm.Graph(), norm.DType(), maxNorm), AddScalar(norm, 1e-6)), 1)
 	}
-	coef := MinScalar(Div(Scalar(norm.Graph(), norm.DType(), maxNorm), AddScalar(norm, 1e-6)), 1)
-	out := make([]*Node, len(grads))
-	for i, g := range grads {
-		out[i] = Mul(g, ConvertDType(coef, g.DType()))
+	ok = LogicalAnd(ok, IsFinite(norm))
+	mScale := MulScalar(coef, 1-a.Beta1)
+	vScale := MulScalar(Square(coef), 1-a.Beta2)
+	bc2 := at(2)
+	epsScaled := MulScalar(bc2, a.Eps)
+	stepScaled := Mul(at(1), bc2)
+	for i, p := range params {
+		dt := p.DType()
+		conv := func(x *Node) *Node { return ConvertDType(x, dt) }
+		m := Add(MulScalar(ms[i], a.Beta1), Mul(grads[i], conv(mScale)))
+		v := Add(MulScalar(vs[i], a.Beta2), Mul(squares[i], conv(vScale)))
+		upd := Mul(Div(m, Add(Sqrt(v), conv(epsScaled))), conv(stepScaled))
+		base := p
+		if decay[i] && a.WeightDecay != 0 {
+			base = Mul(p, conv(at(0)))
+		}
+		newP = append(newP, Where(ok, Sub(base, upd), p))
+		newM = append(newM, m)
+		newV = append(newV, v)
 	}
-	return out
+	return newP, newM, newV, norm
 }
 
 var noDecayPatterns = regexp.MustCompile(`bias|layernorm|rmsnorm|(?:^|\.)norm(?:$|\.)|_norm(?:$|\.)`)

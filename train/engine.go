@@ -172,19 +172,21 @@ func values(g *graph.Graph, ps []*param, pick func(*param) *model.Variable) []*g
 	return out
 }
 
-// update applies clipping and AdamW to ps with grads, unless ok is false; scalars is optim.Scalars.Vector.
-// It returns the gradient norm (before clipping).
+// update applies clipping and AdamW to ps with grads (the weights stay where ok is false); scalars is
+// optim.Scalars.Vector. It returns the gradient norm before clipping.
 func (e *engine) update(ps []*param, grads []*graph.Node, scalars, ok *graph.Node) *graph.Node {
 	g := scalars.Graph()
-	norm := optim.GlobalNorm(grads)
-	ok = graph.LogicalAnd(ok, graph.IsFinite(norm))
-	clipped := optim.ClipByGlobalNorm(grads, norm, e.maxNorm)
+	decay := make([]bool, len(ps))
 	for i, p := range ps {
-		old, oldM, oldS := p.v.NodeValue(g), p.m.NodeValue(g), p.s.NodeValue(g)
-		np, nm, ns := e.adam.Update(old, clipped[i], oldM, oldS, scalars, p.decay)
-		p.v.SetNodeValue(graph.Where(ok, np, old))
-		p.m.SetNodeValue(graph.Where(ok, nm, oldM))
-		p.s.SetNodeValue(graph.Where(ok, ns, oldS))
+		decay[i] = p.decay
+	}
+	newP, newM, newV, norm := e.adam.Step(values(g, ps, func(p *param) *model.Variable { return p.v }), grads,
+		values(g, ps, func(p *param) *model.Variable { return p.m }), values(g, ps, func(p *param) *model.Variable { return p.s }),
+		decay, scalars, e.maxNorm, ok)
+	for i, p := range ps {
+		p.v.SetNodeValue(newP[i])
+		p.m.SetNodeValue(newM[i])
+		p.s.SetNodeValue(newV[i])
 	}
 	return norm
 }
