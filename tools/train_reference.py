@@ -10,6 +10,12 @@ tools/reference.py (the encoder parity reference). Needs only Debian's python3-t
 
   python3 tools/train_reference.py [ROOT]    writes ROOT/train/losses.json, ROOT/train/steps.json and
                                              ROOT/train/<case>.safetensors (ROOT defaults to testdata)
+  python3 tools/train_reference.py bench [--threads 2] [--iters 5]
+                                             times one training step of a MiniLM-shape BERT (6 layers, hidden
+                                             384, 12 heads, FF 1536, dropout 0.1), 32 pairs of 128 tokens, MNRL
+                                             inside Matryoshka 384/256/128/64, clip_grad_norm_, AdamW — in float32
+                                             with torch's own modules (the speed peer of train's
+                                             BenchmarkMiniLMTrainStep)
 """
 
 import json
@@ -17,6 +23,7 @@ import math
 import os
 import struct
 import sys
+import time
 
 import numpy as np
 import torch
@@ -277,7 +284,87 @@ def steps_golden(root):
     return cases
 
 
+class BertLayer(torch.nn.Module):
+    def __init__(self, h, a, ff, p):
+        super().__init__()
+        self.a, self.d, self.p = a, h // a, p
+        self.q, self.k, self.v, self.o = (torch.nn.Linear(h, h) for _ in range(4))
+        self.ln1, self.ln2 = torch.nn.LayerNorm(h, eps=1e-12), torch.nn.LayerNorm(h, eps=1e-12)
+        self.ff1, self.ff2 = torch.nn.Linear(h, ff), torch.nn.Linear(ff, h)
+
+    def forward(self, x, bias):
+        B, S, H = x.shape
+        heads = lambda t: t.view(B, S, self.a, self.d).transpose(1, 2)
+        scores = heads(self.q(x)) @ heads(self.k(x)).transpose(-1, -2) / math.sqrt(self.d) + bias
+        probs = F.dropout(torch.softmax(scores, -1), self.p, self.training)
+        ctx = (probs @ heads(self.v(x))).transpose(1, 2).reshape(B, S, H)
+        x = self.ln1(x + F.dropout(self.o(ctx), self.p, self.training))
+        return self.ln2(x + F.dropout(self.ff2(F.gelu(self.ff1(x))), self.p, self.training))
+
+
+class MiniBert(torch.nn.Module):
+    """BertModel's math with torch modules (the layout transformers uses), mean pooling."""
+
+    def __init__(self, vocab=30522, h=384, layers=6, a=12, ff=1536, positions=512, p=0.1):
+        super().__init__()
+        self.words, self.pos = torch.nn.Embedding(vocab, h), torch.nn.Embedding(positions, h)
+        self.types = torch.nn.Embedding(2, h)
+        self.ln = torch.nn.LayerNorm(h, eps=1e-12)
+        self.layers = torch.nn.ModuleList(BertLayer(h, a, ff, p) for _ in range(layers))
+        self.p = p
+
+    def forward(self, ids, mask):
+        S = ids.shape[1]
+        x = self.words(ids) + self.pos(torch.arange(S))[None] + self.types(torch.zeros_like(ids))
+        x = F.dropout(self.ln(x), self.p, self.training)
+        bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        for layer in self.layers:
+            x = layer(x, bias)
+        m = mask[..., None].float()
+        return (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+def bench(threads, iters):
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(torch.float32)
+    torch.manual_seed(0)
+    model = MiniBert().train()
+    names = [n for n, _ in model.named_parameters()]
+    decay = [p for n, p in model.named_parameters() if not no_decay(n) and "ln" not in n]
+    nodecay = [p for n, p in model.named_parameters() if no_decay(n) or "ln" in n]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.0}, {"params": nodecay, "weight_decay": 0.0}], lr=5e-5)
+    g = torch.Generator().manual_seed(0)
+    ids = [torch.randint(1000, 30000, (32, 128), generator=g) for _ in range(2)]
+    mask = torch.ones(32, 128, dtype=torch.long)
+
+    def step():
+        outs = [model(i, mask) for i in ids]
+        loss = matryoshka_loss(outs, lambda x: mnrl(x, 20.0), [384, 256, 128, 64], [1.0] * 4)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss.item()
+
+    step()  # warm-up
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"torch": torch.__version__, "threads": threads, "params": sum(p.numel() for p in model.parameters()),
+                      "tensors": len(names), "s_per_step_mean": sum(times) / len(times), "s_per_step_best": min(times)}))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "bench":
+        import argparse
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--threads", type=int, default=2)
+        ap.add_argument("--iters", type=int, default=5)
+        a = ap.parse_args(sys.argv[2:])
+        bench(a.threads, a.iters)
+        return
     root = sys.argv[1] if len(sys.argv) > 1 else "testdata"
     os.makedirs(os.path.join(root, "train"), exist_ok=True)
     tool = "tools/train_reference.py (torch %s, float64)" % torch.__version__
