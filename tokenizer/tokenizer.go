@@ -124,6 +124,16 @@ func Load(path string) (*Tokenizer, error) {
 	return t, nil
 }
 
+// Parse reads tokenizer.json content held in memory (e.g. TrainWordPiece's output).
+func Parse(data []byte) (*Tokenizer, error) {
+	t, err := parseTokenizerJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	t.source = "tokenizer.json"
+	return t, nil
+}
+
 // LoadDir reads a model directory in the Hugging Face layout: tokenizer.json (or, failing that, a BERT
 // vocab.txt), plus the optional tokenizer_config.json (model_max_length, do_lower_case, strip_accents,
 // tokenize_chinese_chars, pad_token), special_tokens_map.json (pad_token), sentence_bert_config.json

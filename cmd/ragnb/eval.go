@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -11,14 +10,13 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/bm25"
+	"github.com/ragnb/ragnb/encoder"
 	"github.com/ragnb/ragnb/datasets"
 	"github.com/ragnb/ragnb/evaluate"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/search"
 )
 
-// errModelDir is returned for `--model DIR` until the encoder package provides a model loader.
-var errModelDir = errors.New("loading model directories lands with the encoder package")
 
 // listFlag collects a repeatable string flag.
 type listFlag []string
@@ -258,11 +256,6 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, cfg ir.Config) er
 	if err != nil {
 		return err
 	}
-	for _, m := range f.models {
-		if m != "bm25" {
-			return fmt.Errorf("--model %s: %w", m, errModelDir)
-		}
-	}
 	ds, desc, err := loadEvalSet(f)
 	if err != nil {
 		return err
@@ -276,8 +269,26 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, cfg ir.Config) er
 	fmt.Fprintf(std.out, "queries  %d evaluated (of %d; queries without a relevant document are skipped)\n", len(ev.Queries()), len(ds.Queries))
 	fmt.Fprintf(std.out, "corpus   %d documents\n", len(ev.Corpus()))
 	report := &evaluate.Report{}
+	dense := 0
+	for _, m := range f.models {
+		if m != "bm25" {
+			dense++
+		}
+	}
 	for _, m := range f.models {
 		start := time.Now()
+		if m != "bm25" {
+			r, err := evalModelDir(ctx, std, ev, m)
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", m, err)
+			}
+			if dense > 1 { // keys would collide: name each model's columns
+				r = r.WithPrefix(filepath.Base(strings.TrimRight(m, "/")) + "_")
+			}
+			fmt.Fprintf(std.out, "%-8s embedded and searched in %.2fs\n", m, time.Since(start).Seconds())
+			report = evaluate.Merge(report, r)
+			continue
+		}
 		p := bm25.Params{K1: f.k1, B: f.b, Stopwords: f.stopwords}
 		run, err := ev.BM25Run(ctx, p, nil)
 		if err != nil {
@@ -298,6 +309,19 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, cfg ir.Config) er
 	}
 	fmt.Fprintln(std.out)
 	return finishReport(std, f, report)
+}
+
+// evalModelDir evaluates a bi-encoder (a directory or a Hub id) at every requested dimension.
+func evalModelDir(ctx context.Context, std *stdio, ev *evaluate.IR, nameOrDir string) (*evaluate.Report, error) {
+	dir, err := resolveModel(ctx, nameOrDir, std)
+	if err != nil {
+		return nil, err
+	}
+	m, err := encoder.LoadBiEncoder(dir, encoder.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return ev.EvaluateEmbedder(ctx, m, lineProgress(std.err, 2*time.Second))
 }
 
 func evalCompare(std *stdio, basePath, tunedPath string) error {

@@ -1,12 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ragnb/ragnb"
+	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/evaluate"
+	"github.com/ragnb/ragnb/internal/sharedtest"
+	"github.com/ragnb/ragnb/ir"
 )
 
 // The committed random run and qrels, with metrics from tools/ir_golden.py (an independent Python
@@ -93,9 +102,11 @@ func TestEvalBM25OnPairsAndCompare(t *testing.T) {
 }
 
 func TestEvalErrors(t *testing.T) {
-	code, _, errOut := runCLI(t, "eval", "--model", "some/model/dir", "--corpus", "c", "--queries", "q", "--qrels", "r")
-	if code != 1 || !strings.Contains(errOut, "loading model directories lands with the encoder package") {
-		t.Errorf("--model DIR: %d %q", code, errOut)
+	pairs := filepath.Join(t.TempDir(), "p.csv")
+	os.WriteFile(pairs, []byte("anchor,positive\nq,p\n"), 0o644)
+	code, _, errOut := runCLI(t, "eval", "--model", "/no/such/model/dir", "--pairs", pairs, "--test-fraction", "0")
+	if code != 1 || !strings.Contains(errOut, "--model /no/such/model/dir") {
+		t.Errorf("--model of a missing directory: %d %q", code, errOut)
 	}
 	for _, args := range [][]string{
 		{"eval"},
@@ -113,5 +124,60 @@ func TestEvalErrors(t *testing.T) {
 	code, _, errOut = runCLI(t, "eval", "--run", "/nonexistent.trec", "--qrels", "/nonexistent.tsv")
 	if code != 1 || !strings.Contains(errOut, "/nonexistent.trec") {
 		t.Errorf("missing run file: %d %q", code, errOut)
+	}
+}
+
+// TestEvalModelDir evaluates a static idf model made by init-model at two Matryoshka dimensions, beside BM25,
+// and checks the JSON against the library evaluator run directly.
+func TestEvalModelDir(t *testing.T) {
+	dir := t.TempDir()
+	qa, err := fs.ReadFile(ragnb.FinancialSample(), "qa.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := writeFile(t, filepath.Join(dir, "qa.csv"), string(qa))
+	model := filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
+		"--dim", "128", "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	jsonOut := filepath.Join(dir, "m.json")
+	code, out, errOut := runCLI(t, "eval", "--model", model, "--model", "bm25", "--pairs", pairs, "--anchor", "question",
+		"--positive", "context", "--test-fraction", "0.1", "--seed", "42", "--dims", "128,32", "--json", jsonOut)
+	if code != 0 {
+		t.Fatalf("eval: %d\n%s%s", code, out, errOut)
+	}
+	got, err := evaluate.LoadFlatJSON(jsonOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"dim_128_cosine_ndcg@10", "dim_32_cosine_ndcg@10", "bm25_ndcg@10"} {
+		if _, ok := got.Get(k); !ok {
+			t.Errorf("no %s in %v", k, got.Keys())
+		}
+	}
+	// The same evaluation through the library.
+	df, _ := datasets.Load(pairs)
+	_, test, _ := datasets.Split(df, 0.1, 42)
+	anchors, _ := datasets.Strings(test, "question")
+	positives, _ := datasets.Strings(test, "context")
+	corpus, _ := datasets.Strings(df, "context")
+	ds, _, _ := ir.FromPairs(anchors, positives, corpus)
+	ev, err := evaluate.NewIR(ds, evaluate.Options{Dims: []int{128, 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := encoder.LoadBiEncoder(model, encoder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ev.EvaluateEmbedder(context.Background(), m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, w := range want.Flat() {
+		if g, _ := got.Get(k); math.Abs(g-w) > 1e-9 {
+			t.Errorf("%s: CLI %v, library %v", k, g, w)
+		}
 	}
 }

@@ -173,7 +173,8 @@ func privateKernel(t testing.TB) string {
 }
 
 // completeScript asks a fresh kernel to complete code at its end, every 2 seconds until it answers with
-// matches or the time runs out (gopls answers nothing until it has loaded the module), and prints them.
+// matches or the time runs out (gopls answers nothing until it has loaded the module — over a minute for
+// gomlx and the prelude on 2 busy cores), and prints them.
 const completeScript = `
 import json, sys, time, jupyter_client
 km, kc = jupyter_client.manager.start_new_kernel(kernel_name=sys.argv[1], startup_timeout=120)
@@ -196,7 +197,7 @@ func Complete(t testing.TB, code string) []string {
 	t.Helper()
 	RequireTools(t)
 	data := privateKernel(t)
-	cmd := exec.Command(kernel.DebianPython, "-c", completeScript, kernel.DefaultName, code, "60")
+	cmd := exec.Command(kernel.DebianPython, "-c", completeScript, kernel.DefaultName, code, "300")
 	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+data, "TMPDIR="+t.TempDir(), "PYDEVD_DISABLE_FILE_VALIDATION=1")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -1,0 +1,371 @@
+package prelude
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-gota/gota/series"
+
+	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/display"
+	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/hub"
+	"github.com/ragnb/ragnb/modeldir"
+	"github.com/ragnb/ragnb/tokenizer"
+	"github.com/ragnb/ragnb/vector"
+)
+
+// EnvModel names the environment variable that replaces the offline default base model with a model directory
+// or a Hub id (e.g. BAAI/bge-base-en-v1.5).
+const EnvModel = "RAGNB_MODEL"
+
+// Model is a model directory in the Hugging Face / sentence-transformers layout — a bi-encoder, a static
+// embedding model or a cross-encoder — loaded from a path or the Hub, made by StaticModel, or produced by a
+// training step. Its ID is its content identity in cache keys: steps that consume the same model hit the same
+// entries wherever the directory lives. Like a Dataset, a Model carries the error of the call that made it.
+type Model struct {
+	name  string
+	chain string
+	dir   string
+	id    string
+	err   error
+	notes []string
+
+	// Loaded on first use in this process (every notebook cell is a new process).
+	bi *encoder.BiEncoder
+	ce *encoder.CrossEncoder
+}
+
+func failedModel(chain string, err error) *Model {
+	return &Model{name: chain, chain: chain, err: err}
+}
+
+// LoadModel opens a model: a local directory, or a Hub id ("org/name", "org/name@revision") downloaded
+// through the Hugging Face cache (HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE apply; nothing is fetched when
+// the files are cached). "" means $RAGNB_MODEL.
+func LoadModel(nameOrDir string) *Model {
+	chain := fmt.Sprintf("LoadModel(%q)", nameOrDir)
+	if nameOrDir == "" {
+		nameOrDir = os.Getenv(EnvModel)
+		if nameOrDir == "" {
+			return failedModel(chain, fmt.Errorf("no model named and $%s is not set", EnvModel))
+		}
+	}
+	ctx, cancel := cellContext()
+	defer cancel()
+	dir, err := hub.Resolve(ctx, nameOrDir, hub.FromEnv(), display.Progress())
+	if err != nil {
+		return failedModel(chain, err)
+	}
+	if _, err := modeldir.Read(dir); err != nil {
+		return failedModel(chain, err)
+	}
+	id, err := dirIdentity(dir)
+	if err != nil {
+		return failedModel(chain, err)
+	}
+	return &Model{name: filepath.Base(nameOrDir), chain: chain, dir: dir, id: id}
+}
+
+// StaticOptions configure StaticModel. Zero values take the defaults.
+type StaticOptions struct {
+	// Dim is the embedding dimension (default 768, so the Matryoshka dimensions 768/512/256/128/64 of the
+	// bge-base recipe all exist; a random 768-d projection also keeps TF-IDF's ranking far better than 256-d).
+	Dim int
+	// Tokenizer is a tokenizer.json (or a folder holding one) to use; "" trains a WordPiece vocabulary on the
+	// corpus (tokenizer.TrainWordPiece), so no downloaded file is needed.
+	Tokenizer string
+	// VocabSize bounds a trained vocabulary (default 30000).
+	VocabSize int
+	// Init is "idf" (default: Gaussian vectors scaled by each token's IDF on the corpus, which ranks like
+	// TF-IDF before training) or "random".
+	Init string
+	// Seed makes the initialisation reproducible (default 42).
+	Seed int
+}
+
+// StaticModel makes a static embedding model (sentence-transformers StaticEmbedding: token vectors averaged):
+// the offline base model, which needs no pretrained weights and learns fast on a CPU. Its IDF is counted on
+// the passages in data's column. A trained vocabulary is learnt from every text column of data — anchors
+// too, since a vocabulary of passages alone spells question words ("how", "does") out in single characters,
+// whose random vectors drown the signal. It is memoised: the same data and options give the same model
+// from the cache.
+func StaticModel(corpus *Dataset, column string, opts StaticOptions) *Model {
+	chain := fmt.Sprintf("StaticModel(%s, %q)", corpus.Chain(), column)
+	if corpus.Err() != nil {
+		return failedModel(chain, corpus.Err())
+	}
+	texts, err := corpus.Strings(column)
+	if err != nil {
+		return failedModel(chain, err)
+	}
+	if opts.Dim == 0 {
+		opts.Dim = 768
+	}
+	if opts.VocabSize == 0 {
+		opts.VocabSize = 30000
+	}
+	if opts.Init == "" {
+		opts.Init = encoder.InitIDF
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 42
+	}
+	inputs := []string{corpus.Hash()}
+	if opts.Tokenizer != "" {
+		h, err := cache.HashPath(opts.Tokenizer)
+		if err != nil {
+			return failedModel(chain, err)
+		}
+		inputs = append(inputs, h)
+	}
+	params := map[string]any{"column": column, "dim": opts.Dim, "vocab_size": opts.VocabSize, "init": opts.Init,
+		"seed": opts.Seed, "tokenizer": opts.Tokenizer != "", "vocab": "all text columns"}
+	dir, id, hit, err := cachedDir(cache.Key{Step: "static-model", Version: 1, Inputs: inputs, Params: params},
+		func(ctx context.Context, dir string) error {
+			var tok encoder.Tokenizer
+			var files map[string][]byte
+			if opts.Tokenizer != "" {
+				tok, files, err = encoder.LoadTokenizer(opts.Tokenizer)
+				if err != nil {
+					return err
+				}
+			} else {
+				data, err := tokenizer.TrainWordPiece(textColumns(corpus), tokenizer.TrainOptions{VocabSize: opts.VocabSize})
+				if err != nil {
+					return err
+				}
+				t, err := tokenizer.Parse(data)
+				if err != nil {
+					return err
+				}
+				tok, files = encoder.FromTokenizer(t), map[string][]byte{"tokenizer.json": data}
+			}
+			m, err := encoder.NewStatic(ctx, tok, files, encoder.StaticSpec{Dim: opts.Dim, Init: opts.Init,
+				Corpus: texts, Seed: uint64(opts.Seed)}, encoder.Options{}, display.Progress())
+			if err != nil {
+				return err
+			}
+			return m.Save(dir)
+		})
+	if err != nil {
+		return failedModel(chain, err)
+	}
+	m := &Model{name: "static", chain: chain, dir: dir, id: id}
+	if hit {
+		m.notes = append(m.notes, "from cache")
+	}
+	return m
+}
+
+// textColumns is every value of every text column of d.
+func textColumns(d *Dataset) []string {
+	var out []string
+	for _, name := range d.Columns() {
+		if d.Frame().Col(name).Type() == series.String {
+			out = append(out, d.Column(name)...)
+		}
+	}
+	return out
+}
+
+// BaseModel is the model a notebook starts from: $RAGNB_MODEL when set (a directory or a Hub id such as
+// BAAI/bge-base-en-v1.5), else StaticModel over corpus's column with the default options.
+func BaseModel(corpus *Dataset, column string) *Model {
+	if os.Getenv(EnvModel) != "" {
+		return LoadModel("").Named("base")
+	}
+	return StaticModel(corpus, column, StaticOptions{}).Named("base")
+}
+
+// Named returns the model with a label for tables and charts ("base", "fine-tuned").
+func (m *Model) Named(name string) *Model {
+	c := *m
+	c.name = name
+	return &c
+}
+
+// Name is the model's label.
+func (m *Model) Name() string { return m.name }
+
+// Chain is the call that made the model.
+func (m *Model) Chain() string { return m.chain }
+
+// Dir is the model directory ("" after an error).
+func (m *Model) Dir() string { return m.dir }
+
+// ID is the model's content identity, used in cache keys ("" after an error).
+func (m *Model) ID() string { return m.id }
+
+// Err is the error met making the model, or nil.
+func (m *Model) Err() error { return m.err }
+
+// Must panics with the model's error, for exported programs that should stop there.
+func (m *Model) Must() *Model {
+	if m.err != nil {
+		panic(fmt.Errorf("%s: %w", m.chain, m.err))
+	}
+	return m
+}
+
+// BiEncoder loads the model for embedding (once per process).
+func (m *Model) BiEncoder() (*encoder.BiEncoder, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	if m.bi == nil {
+		bi, err := encoder.LoadBiEncoder(m.dir, encoder.Options{})
+		if err != nil {
+			return nil, err
+		}
+		m.bi = bi
+	}
+	return m.bi, nil
+}
+
+// CrossEncoder loads the model as a reranker (once per process).
+func (m *Model) CrossEncoder() (*encoder.CrossEncoder, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	if m.ce == nil {
+		ce, err := encoder.LoadCrossEncoder(m.dir, encoder.Options{})
+		if err != nil {
+			return nil, err
+		}
+		m.ce = ce
+	}
+	return m.ce, nil
+}
+
+// Embed embeds texts as queries (with the model's query prompt) or as documents, memoised on disk: the same
+// model and texts are embedded once, whichever step (evaluation, mining, the pipeline) asks first.
+func (m *Model) Embed(texts []string, queries bool) (*vector.Matrix, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	params := map[string]any{"queries": queries}
+	key := cache.Key{Step: "embed", Version: 1, Inputs: []string{m.id, cache.HashStrings(texts...)}, Params: params}
+	dir, _, _, err := cachedDir(key, func(ctx context.Context, dir string) error {
+		bi, err := m.BiEncoder()
+		if err != nil {
+			return err
+		}
+		var v *vector.Matrix
+		if queries {
+			v, err = bi.EmbedQueries(ctx, texts, display.Progress())
+		} else {
+			v, err = bi.EmbedDocuments(ctx, texts, display.Progress())
+		}
+		if err != nil {
+			return err
+		}
+		return vector.SaveNPY(filepath.Join(dir, "embeddings.npy"), v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return vector.LoadNPY(filepath.Join(dir, "embeddings.npy"))
+}
+
+// describe lists what the model directory says about itself.
+func (m *Model) describe() [][2]string {
+	rows := [][2]string{{"name", m.name}, {"directory", m.dir}, {"id", shortID(m.id)}}
+	l, err := modeldir.Read(m.dir)
+	if err != nil {
+		return append(rows, [2]string{"layout", err.Error()})
+	}
+	rows = append(rows, [2]string{"kind", string(l.Kind)})
+	if l.Config != nil && l.Kind != modeldir.Static {
+		rows = append(rows, [2]string{"shape", fmt.Sprintf("%d layers, hidden %d, %d heads",
+			l.Config.NumHiddenLayers, l.Config.HiddenSize, l.Config.NumAttentionHeads)})
+	}
+	if l.Pooling != "" {
+		rows = append(rows, [2]string{"pooling", l.Pooling})
+	}
+	if p := l.QueryPrompt(); p != "" {
+		rows = append(rows, [2]string{"query prompt", p})
+	}
+	for _, n := range m.notes {
+		rows = append(rows, [2]string{"note", n})
+	}
+	return rows
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// HTML renders the model card, or the error.
+func (m *Model) HTML() string {
+	if m.err != nil {
+		return tableError(m.chain, m.err)
+	}
+	var b strings.Builder
+	b.WriteString(`<table class="ragnb-model"><caption>` + html.EscapeString(m.chain) + `</caption>`)
+	for _, r := range m.describe() {
+		fmt.Fprintf(&b, "<tr><th style=\"text-align:left\">%s</th><td style=\"text-align:left\">%s</td></tr>",
+			html.EscapeString(r[0]), html.EscapeString(r[1]))
+	}
+	b.WriteString("</table>")
+	return b.String()
+}
+
+// String renders the model card as text, or the error.
+func (m *Model) String() string {
+	if m.err != nil {
+		return "✗ " + m.chain + " failed\n  " + m.err.Error() + "\n"
+	}
+	var b strings.Builder
+	b.WriteString(m.chain + "\n")
+	for _, r := range m.describe() {
+		fmt.Fprintf(&b, "  %-13s %s\n", r[0], r[1])
+	}
+	return b.String()
+}
+
+// Display shows the model card.
+func (m *Model) Display() { showHTML(m.HTML(), m.String()) }
+
+// dirIdentity is a model directory's content hash. Hashing a large model in every cell would cost seconds, so
+// the hash is memoised under a fingerprint of the files' names, sizes and modification times: an unchanged
+// directory is hashed once, a rewritten one again.
+func dirIdentity(dir string) (string, error) {
+	var fp []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		info, err := os.Stat(p) // follows the Hub cache's symlinks
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fp = append(fp, fmt.Sprintf("%s\x00%d\x00%d", rel, info.Size(), info.ModTime().UnixNano()))
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(fp)
+	abs, _ := filepath.Abs(dir)
+	s, err := store()
+	if err != nil {
+		return "", err
+	}
+	var id string
+	_, err = s.Value(context.Background(), cache.Key{Step: "model-id", Version: 1, Params: map[string]any{
+		"dir": abs, "files": cache.HashStrings(fp...)}}, &id, func(ctx context.Context) (any, error) {
+		return cache.HashDir(dir)
+	})
+	return id, err
+}
