@@ -40,9 +40,12 @@ func init() {
 		"PlotByDimension":     reflect.ValueOf(prelude.PlotByDimension),
 		"PlotDistances":       reflect.ValueOf(prelude.PlotDistances),
 		"PlotTraining":        reflect.ValueOf(prelude.PlotTraining),
+		"PlotTrainingHistory": reflect.ValueOf(prelude.PlotTrainingHistory),
 		"RerankAPI":           reflect.ValueOf(prelude.RerankAPI),
 		"Sample":              reflect.ValueOf(prelude.Sample),
 		"StaticModel":         reflect.ValueOf(prelude.StaticModel),
+		"TrainCrossEncoder":   reflect.ValueOf(prelude.TrainCrossEncoder),
+		"TrainMatryoshka":     reflect.ValueOf(prelude.TrainMatryoshka),
 
 		// type definitions
 		"BEIR":          reflect.ValueOf((*prelude.BEIR)(nil)),
@@ -57,5 +60,6 @@ func init() {
 		"ScoreOptions":  reflect.ValueOf((*prelude.ScoreOptions)(nil)),
 		"StaticOptions": reflect.ValueOf((*prelude.StaticOptions)(nil)),
 		"Teacher":       reflect.ValueOf((*prelude.Teacher)(nil)),
+		"TrainOptions":  reflect.ValueOf((*prelude.TrainOptions)(nil)),
 	}
 }
