@@ -93,8 +93,10 @@ func MultipleNegativesRanking(scale float64) EmbeddingLoss {
 			cand = BroadcastToDims(ExpandAxes(cand, 0), batch, cand.Shape().Dimensions[0])
 			scores = Where(cand, scores, Scalar(g, scores.DType(), masked))
 		}
-		// Positive score of row i: its similarity to positive i (the diagonal of the first block).
-		pos := MulScalar(ReduceSum(Mul(Normalize(anchors), Normalize(columns[1])), -1), scale)
+		// Positive score of row i: its similarity to positive i, the diagonal of the first block, read from
+		// the score matrix itself so that the loss, lse − pos, is never negative by rounding.
+		first := Slice(scores, AxisRange(), AxisRange(0, batch))
+		pos := ReduceSum(Where(Diagonal(g, batch), first, ZerosLike(first)), -1)
 		lse := LogSumExp(scores)
 		return rowsMean(Sub(lse, pos), valid)
 	}
