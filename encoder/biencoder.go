@@ -183,10 +183,12 @@ func (m *BiEncoder) EmbedGraphPoolMask(scope *model.Scope, ids, typeIDs, mask, p
 	return out
 }
 
-// L2Normalize is torch.nn.functional.normalize(x, dim=-1): x / max(‖x‖, 1e-12).
+// L2Normalize is torch.nn.functional.normalize(x, dim=-1): x / max(‖x‖, 1e-12), computed as
+// x / √max(‖x‖², 1e-24) — the same values — so that the gradient of a zero vector (an empty text in a static
+// model) is 0 as in torch, not the NaN of √'s derivative at 0.
 func L2Normalize(x *graph.Node) *graph.Node {
-	norm := graph.Sqrt(graph.ReduceAndKeep(graph.Square(x), graph.ReduceSum, -1))
-	return graph.Div(x, graph.MaxScalar(norm, 1e-12))
+	sq := graph.ReduceAndKeep(graph.Square(x), graph.ReduceSum, -1)
+	return graph.Div(x, graph.Sqrt(graph.MaxScalar(sq, 1e-24)))
 }
 
 // Tokenize turns texts into sequences the way sentence-transformers does for this model: prompt + text,

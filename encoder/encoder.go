@@ -60,7 +60,10 @@ func (o Options) backend() (compute.Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compute backend: %w", err)
 	}
-	return b, nil
+	// The embedded backend itself: tensors that programs return record it (buffer.Backend()), and GoMLX
+	// refuses a tensor whose backend differs from the program's, so a trainer's updated weights must come
+	// back on the same value the encoder runs with.
+	return b.Backend, nil
 }
 
 func (o Options) batch(maxLen int, padID int32) batchConfig {

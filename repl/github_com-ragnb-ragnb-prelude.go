@@ -49,11 +49,14 @@ func init() {
 		"PlotByDimension":     reflect.ValueOf(prelude.PlotByDimension),
 		"PlotDistances":       reflect.ValueOf(prelude.PlotDistances),
 		"PlotTraining":        reflect.ValueOf(prelude.PlotTraining),
+		"PlotTrainingHistory": reflect.ValueOf(prelude.PlotTrainingHistory),
 		"RerankAPI":           reflect.ValueOf(prelude.RerankAPI),
 		"Sample":              reflect.ValueOf(prelude.Sample),
 		"ShowAnswer":          reflect.ValueOf(prelude.ShowAnswer),
 		"ShowComparison":      reflect.ValueOf(prelude.ShowComparison),
 		"StaticModel":         reflect.ValueOf(prelude.StaticModel),
+		"TrainCrossEncoder":   reflect.ValueOf(prelude.TrainCrossEncoder),
+		"TrainMatryoshka":     reflect.ValueOf(prelude.TrainMatryoshka),
 
 		// type definitions
 		"BEIR":            reflect.ValueOf((*prelude.BEIR)(nil)),
@@ -74,5 +77,6 @@ func init() {
 		"ScoreOptions":    reflect.ValueOf((*prelude.ScoreOptions)(nil)),
 		"StaticOptions":   reflect.ValueOf((*prelude.StaticOptions)(nil)),
 		"Teacher":         reflect.ValueOf((*prelude.Teacher)(nil)),
+		"TrainOptions":    reflect.ValueOf((*prelude.TrainOptions)(nil)),
 	}
 }

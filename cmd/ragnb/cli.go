@@ -41,6 +41,8 @@ func commands() []*command {
 		mineCmd(),
 		initModelCmd(),
 		embedCmd(),
+		trainCmd(),
+		trainRerankerCmd(),
 		cacheCmd(),
 		kernelCmd(),
 		runCmd(),

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ragnb/ragnb/internal/sharedtest"
+	"github.com/ragnb/ragnb/safetensors"
+	"github.com/ragnb/ragnb/train"
+)
+
+// childEnv makes the test binary run the CLI (main) instead of the tests: the resume test starts `ragnb
+// train` in a child process so that it can SIGKILL it.
+const childEnv = "RAGNB_TEST_RUN_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// writePairs writes n (anchor, positive) rows as JSONL; anchors share two words with their own positive.
+func writePairs(t *testing.T, path string, n int) {
+	t.Helper()
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "{\"anchor\": \"what is item %d of set %d\", \"positive\": \"the item number %d belongs to set %d today\"}\n", i, i%37, i, i%37)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tinyTrainModel(t *testing.T, dir string) string {
+	t.Helper()
+	model := filepath.Join(dir, "base")
+	code, out, errOut := runCLI(t, "init-model", "--arch", "bert", "--tokenizer", sharedtest.BertTokenizer(t), "--layers", "1",
+		"--hidden", "32", "--heads", "2", "--intermediate", "64", "--max-len", "64", "--seed", "5", "--out", model)
+	if code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	return model
+}
+
+func readWeights(t *testing.T, dir string) map[string][]float32 {
+	t.Helper()
+	f, err := safetensors.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float32{}
+	for _, n := range f.Names() {
+		d, _, err := f.Float32(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = d
+	}
+	return out
+}
+
+// A `ragnb train` killed with SIGKILL mid-training and started again with --resume ends with the weights and
+// history of an uninterrupted run (same seed; dropout on).
+func TestTrainResumeAfterSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyTrainModel(t, dir)
+	data := filepath.Join(dir, "pairs.jsonl")
+	writePairs(t, data, 300)
+	args := func(out string) []string {
+		return []string{"train", "--model", model, "--data", data, "--out", out, "--epochs", "2", "--batch-size", "8",
+			"--lr", "1e-3", "--warmup-ratio", "0.1", "--seed", "9", "--checkpoint-every", "5", "--test-fraction", "0.1",
+			"--eval-every", "25", "--progress-every", "1h"}
+	}
+	full := filepath.Join(dir, "full")
+	if code, out, errOut := runCLI(t, args(full)...); code != 0 {
+		t.Fatalf("uninterrupted run: %d\n%s\n%s", code, out, errOut)
+	}
+
+	killed := filepath.Join(dir, "killed")
+	ckpt := killed + ".checkpoints"
+	cmd := exec.Command(os.Args[0], args(killed)...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	var childOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &childOut, &childOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(filepath.Join(ckpt, "checkpoint-10", "trainer_state.json")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no checkpoint-10 after 2 minutes:\n%s", childOut.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the child was not killed mid-training (wait: %v):\n%s", err, childOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(killed, "model.safetensors")); err == nil {
+		t.Fatal("the killed run had already finished")
+	}
+	code, out, errOut := runCLI(t, append(args(killed), "--resume")...)
+	if code != 0 {
+		t.Fatalf("resumed run: %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "resumed from step") {
+		t.Errorf("resumed run does not say it resumed:\n%s", out)
+	}
+	want, got := readWeights(t, full), readWeights(t, killed)
+	for name, w := range want {
+		g := got[name]
+		for i := range w {
+			if math.Abs(float64(g[i]-w[i])) > 1e-6*math.Max(1, math.Abs(float64(w[i]))) {
+				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", name, i, g[i], w[i])
+			}
+		}
+	}
+	hw, err := train.LoadHistory(filepath.Join(full, "training_history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hg, err := train.LoadHistory(filepath.Join(killed, "training_history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hg.Records) != len(hw.Records) || len(hw.Records) < 60 {
+		t.Fatalf("history: %d records resumed, %d uninterrupted", len(hg.Records), len(hw.Records))
+	}
+	for i, r := range hw.Records {
+		g := hg.Records[i]
+		sameLoss := g.Loss == r.Loss || math.Abs(g.Loss-r.Loss) <= 1e-6*math.Abs(r.Loss) || (math.IsNaN(g.Loss) && math.IsNaN(r.Loss))
+		sameEval := len(g.Eval) == len(r.Eval)
+		for k, v := range r.Eval {
+			sameEval = sameEval && math.Abs(g.Eval[k]-v) <= 1e-6
+		}
+		if g.Step != r.Step || !sameLoss || !sameEval {
+			t.Fatalf("history record %d: resumed %+v, uninterrupted %+v", i, g, r)
+		}
+	}
+}
+
+func TestTrainRerankerCLI(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "cross")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "cross-encoder", "--tokenizer", sharedtest.BertTokenizer(t), "--layers", "1",
+		"--hidden", "32", "--heads", "2", "--intermediate", "64", "--max-len", "64", "--seed", "2", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	var b strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&b, "{\"anchor\": \"what is item %d\", \"positive\": \"the item %d is here\", \"negative\": \"nothing about %d\"}\n", i, i, (i+7)%60)
+	}
+	data := filepath.Join(dir, "triplets.jsonl")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "tuned")
+	code, stdout, errOut := runCLI(t, "train-reranker", "--model", model, "--data", data, "--out", out, "--epochs", "2",
+		"--batch-size", "16", "--lr", "1e-3", "--test-fraction", "0.2", "--best-metric", "bm25_rerank_ndcg@10")
+	if code != 0 {
+		t.Fatalf("train-reranker: %d\n%s\n%s", code, stdout, errOut)
+	}
+	// 48 training rows become 96 labeled pairs: 6 batches of 16 per epoch.
+	if !strings.Contains(stdout, "96 training pairs") || !strings.Contains(stdout, "trained  12 steps") || !strings.Contains(stdout, "best     bm25_rerank_ndcg@10") {
+		t.Errorf("output:\n%s", stdout)
+	}
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "training_history.jsonl", "training_config.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s missing: %v", f, err)
+		}
+	}
+}

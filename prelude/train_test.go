@@ -1,0 +1,86 @@
+package prelude
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/ragnb/ragnb/encoder"
+)
+
+func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	pairs, trainSet, test := samplePairs(t)
+	base := StaticModel(pairs, "positive", StaticOptions{Dim: 128})
+	opts := TrainOptions{Epochs: 2, BatchSize: 32, Eval: test, EvalCorpus: pairs, BestMetric: "dim_128_cosine_ndcg@10", Seed: 3}
+	tuned := TrainMatryoshka(base, trainSet, opts)
+	if err := tuned.Err(); err != nil {
+		t.Fatal(err)
+	}
+	h := historyOf(t, tuned)
+	evals := 0
+	first, last := math.NaN(), math.NaN()
+	for i := range h.Len() {
+		v := h.Frame().Col("eval_dim_128_cosine_ndcg@10").Elem(i).Float()
+		if !math.IsNaN(v) {
+			if evals == 0 {
+				first = v
+			}
+			last = v
+			evals++
+		}
+	}
+	// Evaluated before training, after each of the 2 epochs (the last one also the end).
+	if evals != 3 || !(last > first) {
+		t.Errorf("%d evaluations, ndcg@10 at 128 from %v to %v", evals, first, last)
+	}
+	// The returned model is the trained one: its own evaluation equals the history's best.
+	m := Evaluate(tuned, test, EvalOptions{Dims: []int{128}, Corpus: pairs})
+	if err := m.Err(); err != nil {
+		t.Fatal(err)
+	}
+	best := math.Inf(-1)
+	for i := range h.Len() {
+		if v := h.Frame().Col("eval_dim_128_cosine_ndcg@10").Elem(i).Float(); !math.IsNaN(v) {
+			best = math.Max(best, v)
+		}
+	}
+	if got := m.values["dim_128_cosine_ndcg@10"]; math.Abs(got-best) > 1e-6 {
+		t.Errorf("the trained model evaluates to %v, the history's best is %v", got, best)
+	}
+	again := TrainMatryoshka(base, trainSet, opts)
+	if again.ID() != tuned.ID() || !strings.Contains(again.String(), "from cache") {
+		t.Errorf("a second identical call should come from the cache:\n%s", again)
+	}
+	if other := TrainMatryoshka(base, trainSet, TrainOptions{Epochs: 1, BatchSize: 32}); other.Err() != nil || other.ID() == tuned.ID() {
+		t.Errorf("other options must train another model: %v", other.Err())
+	}
+	if c := PlotTrainingHistory(tuned, "dim_128_cosine_ndcg@10"); c.Err() != nil {
+		t.Error(c.Err())
+	}
+	bi, err := encoder.LoadBiEncoder(tuned.Dir(), encoder.Options{})
+	if err != nil || bi.Dim() != 128 {
+		t.Fatalf("trained model directory: %v", err)
+	}
+	if got := fmt.Sprint(tuned.MatryoshkaDims()); got != "[128 64]" {
+		t.Errorf("MatryoshkaDims of a 128-d model = %s, want [128 64]", got)
+	}
+	if got := StaticModel(pairs, "positive", StaticOptions{}).MatryoshkaDims(); fmt.Sprint(got) != "[768 512 256 128 64]" {
+		t.Errorf("MatryoshkaDims of the default static model = %v", got)
+	}
+	if got := LoadModel(t.TempDir()).MatryoshkaDims(); got != nil {
+		t.Errorf("a model that does not load has no dims, got %v", got)
+	}
+}
+
+// historyOf returns the model's history table, failing the test on error.
+func historyOf(t *testing.T, m *Model) *Dataset {
+	t.Helper()
+	h := m.TrainingHistory()
+	if err := h.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -1,0 +1,74 @@
+package train
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/losses"
+	"github.com/ragnb/ragnb/optim"
+)
+
+// BenchmarkStaticStep is one optimizer step of the financial static recipe: a bert-base-uncased-vocabulary
+// static model (30,522 × 256), batch 64, questions of ~16 tokens and passages of ~64, MNRL inside Matryoshka
+// 256/128/64, AdamW (dense over the whole table, as torch's).
+func BenchmarkStaticStep(b *testing.B) {
+	m, err := encoder.NewStatic(context.Background(), idTokenizer{30522}, tokFiles(b), encoder.StaticSpec{Dim: 256, Seed: 1}, encoder.Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loss, _ := losses.Matryoshka(losses.MultipleNegativesRanking(20), []int{256, 128, 64}, nil)
+	e := biEngine(b, m, loss, 2, optim.DefaultAdamW(), 1)
+	rng := rand.New(rand.NewPCG(1, 1))
+	batch := Batch{Columns: [][]encoder.Sequence{randomSeqs(rng, 64, 16, 30522), randomSeqs(rng, 64, 64, 30522)}}
+	sh := shape{rows: 64}
+	if _, _, err := e.step([]Batch{batch}, 0, 0.05, sh); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := e.step([]Batch{batch}, i+1, 0.05, sh); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// BenchmarkMiniLMTrainStep is one optimizer step of a MiniLM-shape BERT (6 layers, hidden 384, 12 heads,
+// FF 1536, 30,522 ids; dropout 0.1 as configured), batch 32 (anchor, positive) pairs of 128 tokens each, MNRL
+// inside Matryoshka 384/256/128/64, AdamW: forward, backward and update. `python3 tools/train_reference.py
+// bench` runs the same step in PyTorch.
+func BenchmarkMiniLMTrainStep(b *testing.B) {
+	m, err := encoder.NewBERTBiEncoder(idTokenizer{30522}, tokFiles(b), encoder.BERTSpec{MaxLength: 512, Seed: 1}, encoder.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loss, _ := losses.Matryoshka(losses.MultipleNegativesRanking(20), []int{384, 256, 128, 64}, nil)
+	e := biEngine(b, m, loss, 2, optim.DefaultAdamW(), 1)
+	rng := rand.New(rand.NewPCG(1, 1))
+	seqs := func() []encoder.Sequence {
+		out := randomSeqs(rng, 32, 3, 30522)
+		for i := range out {
+			ids := make([]int32, 128)
+			for j := range ids {
+				ids[j] = int32(1000 + rng.IntN(29000))
+			}
+			ids[0], ids[127] = 101, 102
+			out[i] = encoder.Sequence{IDs: ids}
+		}
+		return out
+	}
+	batch := Batch{Columns: [][]encoder.Sequence{seqs(), seqs()}}
+	sh := shape{rows: 32, maxLen: 512}
+	if _, _, err := e.step([]Batch{batch}, 0, 5e-5, sh); err != nil { // compile outside the timing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := e.step([]Batch{batch}, i+1, 5e-5, sh); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
+}

@@ -1,0 +1,172 @@
+package train
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/gpu"
+	"github.com/ragnb/ragnb/losses"
+	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/safetensors"
+)
+
+// task is what the loop trains: a model's store and forward, the loss, and how rows become batches.
+type task struct {
+	kind     string // "static", "bert" (bi-encoders) or "cross"
+	store    *model.Store
+	forward  forwardFn
+	loss     lossFn
+	numCols  int
+	labels   bool
+	ex       *Examples
+	tokenize func(rows []int) (Batch, error)
+	save     func(dir string) error
+	weights  func() ([]safetensors.Float32Tensor, error)
+	maxLen   int
+	padID    int32
+}
+
+func backendOf() (compute.Backend, error) {
+	b, err := gpu.Shared()
+	if err != nil {
+		return nil, fmt.Errorf("compute backend: %w", err)
+	}
+	return b.Backend, nil
+}
+
+// embeddingLoss builds a bi-encoder config's loss.
+func embeddingLoss(cfg Config) (losses.EmbeddingLoss, error) {
+	var l losses.EmbeddingLoss
+	switch cfg.Loss {
+	case LossMNRL, LossCachedMNRL:
+		l = losses.MultipleNegativesRanking(cfg.Scale)
+	case LossTriplet:
+		var err error
+		if l, err = losses.Triplet(cfg.TripletMetric, cfg.TripletMargin); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.MatryoshkaDims) > 0 {
+		return losses.Matryoshka(l, cfg.MatryoshkaDims, cfg.MatryoshkaWeights)
+	}
+	return l, nil
+}
+
+// TrainBiEncoder fine-tunes a bi-encoder in place on examples (anchor, positive, negatives… columns) and
+// returns what the run did; afterwards m holds the final weights — the best evaluated ones when
+// cfg.BestMetric is set — and m.Save writes them in the HF / sentence-transformers layout. Anchors are
+// tokenized with the model's query prompt, the other columns with its document prompt (none for most
+// models), as EmbedQueries / EmbedDocuments do at evaluation. Progress goes to report (stage "train", in
+// steps, with loss, learning rate and epoch as values). A non-finite loss stops the run with an error; the
+// weights stay those of the last good step and the Result holds the history so far.
+func TrainBiEncoder(ctx context.Context, m *encoder.BiEncoder, ex *Examples, cfg Config, report progress.Func) (*Result, error) {
+	kind := "bert"
+	if m.IsStatic() {
+		kind = "static"
+	}
+	cfg = cfg.withDefaults(kind, false)
+	if err := cfg.validate(false); err != nil {
+		return nil, err
+	}
+	if err := ex.check(); err != nil {
+		return nil, err
+	}
+	if len(ex.Columns) < 2 {
+		return nil, fmt.Errorf("a bi-encoder trains on at least (anchor, positive) columns, got %v", ex.Names)
+	}
+	for _, d := range cfg.MatryoshkaDims {
+		if d > m.Dim() {
+			return nil, fmt.Errorf("matryoshka dimension %d is larger than the model's %d", d, m.Dim())
+		}
+	}
+	el, err := embeddingLoss(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Loss == LossTriplet && len(ex.Columns) != 3 {
+		return nil, fmt.Errorf("triplet loss takes (anchor, positive, negative) columns, got %v", ex.Names)
+	}
+	maxLen := m.MaxLength()
+	if m.IsStatic() {
+		maxLen = 0
+	}
+	prompts := []string{m.QueryPrompt(), m.DocumentPrompt()}
+	t := &task{
+		kind: kind, store: m.Store(), numCols: len(ex.Columns), ex: ex, maxLen: maxLen, padID: m.PadID(),
+		forward: func(scope *model.Scope, ids, types, mask, pool *graph.Node) *graph.Node {
+			return m.EmbedGraphPoolMask(scope, ids, types, mask, pool)
+		},
+		loss:    func(outs []*graph.Node, valid, _ *graph.Node) *graph.Node { return el(outs, valid) },
+		save:    m.Save,
+		weights: m.Weights,
+		tokenize: func(rows []int) (Batch, error) {
+			var b Batch
+			for c, col := range ex.Columns {
+				texts := make([]string, len(rows))
+				for i, r := range rows {
+					texts[i] = col[r]
+				}
+				p := prompts[min(c, 1)]
+				b.Columns = append(b.Columns, m.Tokenize(texts, p))
+			}
+			return b, nil
+		},
+	}
+	return run(ctx, t, cfg, report)
+}
+
+// TrainCrossEncoder fine-tunes a cross-encoder in place on (query, passage) rows with labels (bce: 0/1
+// relevance; mse: teacher scores) and returns what the run did; see TrainBiEncoder for the rest.
+func TrainCrossEncoder(ctx context.Context, m *encoder.CrossEncoder, ex *Examples, cfg Config, report progress.Func) (*Result, error) {
+	cfg = cfg.withDefaults("cross", true)
+	if err := cfg.validate(true); err != nil {
+		return nil, err
+	}
+	if err := ex.check(); err != nil {
+		return nil, err
+	}
+	if len(ex.Columns) != 2 || ex.Labels == nil {
+		return nil, fmt.Errorf("a cross-encoder trains on (query, passage) columns with labels, got %v (labels: %v)", ex.Names, ex.Labels != nil)
+	}
+	if cfg.Loss == LossBCE {
+		for i, y := range ex.Labels {
+			if y < 0 || y > 1 {
+				return nil, fmt.Errorf("row %d: label %g; binary cross-entropy takes labels in [0, 1]", i, y)
+			}
+		}
+	}
+	lossName, posWeight, act := cfg.Loss, cfg.PosWeight, cfg.MSEActivation
+	t := &task{
+		kind: "cross", store: m.Store(), numCols: 1, labels: true, ex: ex, maxLen: m.MaxLength(), padID: m.PadID(),
+		forward: func(scope *model.Scope, ids, types, mask, _ *graph.Node) *graph.Node {
+			return m.LogitGraph(scope, ids, types, mask)
+		},
+		loss: func(outs []*graph.Node, valid, labels *graph.Node) *graph.Node {
+			if lossName == LossMSE {
+				return losses.MSE(outs[0], labels, valid, act)
+			}
+			return losses.BinaryCrossEntropy(outs[0], labels, valid, posWeight)
+		},
+		save:    m.Save,
+		weights: m.Weights,
+		tokenize: func(rows []int) (Batch, error) {
+			pairs := make([]relevance.Pair, len(rows))
+			labels := make([]float32, len(rows))
+			for i, r := range rows {
+				pairs[i] = relevance.Pair{Query: ex.Columns[0][r], Passage: ex.Columns[1][r]}
+				labels[i] = float32(ex.Labels[r])
+			}
+			return Batch{Columns: [][]encoder.Sequence{m.Tokenize(pairs)}, Labels: labels}, nil
+		},
+	}
+	if cfg.Loss == LossCachedMNRL {
+		return nil, fmt.Errorf("cached-mnrl is a bi-encoder loss")
+	}
+	return run(ctx, t, cfg, report)
+}
