@@ -214,13 +214,16 @@ func TestNonTerminalProgressPrintsOnlyFinalLines(t *testing.T) {
 	tr := progress.Start(f, "mine", 3, "queries")
 	tr.Add(1)
 	tr.Add(1)
-	tr.Finish()
+	tr.Add(1)
+	tr.Finish() // the last Add already reached the total: one final line, not two
 	// A stage with an unknown total ends when the next stage starts.
 	tr = progress.Start(f, "generate", 0, "chunks")
 	tr.Add(5)
 	progress.Start(f, "score", 1, "pairs").Finish()
+	// The same stage run again (a second Ask) is a new bar with its own final line.
+	progress.Start(f, "score", 2, "pairs").Finish()
 	lines := strings.Split(strings.TrimSuffix(errb.String(), "\n"), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "mine 100% · 3/3 queries") ||
+	if len(lines) != 4 || !strings.HasPrefix(lines[3], "score 100% · 2/2 pairs") || !strings.HasPrefix(lines[0], "mine 100% · 3/3 queries") ||
 		!strings.HasPrefix(lines[1], "generate 5 chunks") || !strings.HasPrefix(lines[2], "score 100% · 1/1 pairs") {
 		t.Errorf("got:\n%s", errb.String())
 	}

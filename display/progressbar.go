@@ -42,7 +42,13 @@ func (b *bar) report(r progress.Report) {
 	defer b.mu.Unlock()
 	now := b.d.o.Now()
 	force := false
-	if !b.started || r.Stage != b.stage {
+	done := r.Total > 0 && r.Done >= r.Total
+	if b.started && r.Stage == b.stage && b.finished && done {
+		b.last = r // a repeated final report (a loop's last Add and its Finish): drawn once
+		return
+	}
+	// A stage that finished and reports again under the same name is a new run of it (a second Ask).
+	if !b.started || r.Stage != b.stage || b.finished {
 		if b.started && !b.finished {
 			b.finish() // the previous stage ended without reaching its total: show where it stopped
 		}
@@ -54,7 +60,6 @@ func (b *bar) report(r progress.Report) {
 		force = true
 	}
 	b.last = r
-	done := r.Total > 0 && r.Done >= r.Total
 	if done {
 		b.finish()
 		return

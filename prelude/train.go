@@ -10,6 +10,7 @@ import (
 	"github.com/ragnb/ragnb/bm25"
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/display"
+	"github.com/ragnb/ragnb/encoder"
 	"github.com/ragnb/ragnb/evaluate"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/plots"
@@ -17,7 +18,7 @@ import (
 )
 
 // TrainOptions configure TrainMatryoshka and TrainCrossEncoder. Zero values take package train's defaults
-// (sentence-transformers' and transformers' Trainer defaults; learning rate 0.05 for static models, 5e-5
+// (sentence-transformers' and transformers' Trainer defaults; learning rate 0.2 for static models, 5e-5
 // for transformers; one epoch; batch 32).
 type TrainOptions struct {
 	// Anchor and Positive name the training columns (defaults "anchor", "positive"); Negatives the hard
@@ -168,7 +169,12 @@ func TrainMatryoshka(base *Model, data *Dataset, opts TrainOptions) *Model {
 	}
 	key := cache.Key{Step: "train-matryoshka", Version: 1, Inputs: inputs, Params: opts}
 	return trainStep("fine-tuned", chain, key, func(ctx context.Context, dir string, cfg train.Config) error {
-		m, err := base.BiEncoder()
+		// A fresh copy: training updates weights in place, and the base Model must keep embedding as the base
+		// for the rest of this process (an exported program runs every cell in one process).
+		if base.Err() != nil {
+			return base.Err()
+		}
+		m, err := encoder.LoadBiEncoder(base.Dir(), encoder.Options{})
 		if err != nil {
 			return err
 		}
@@ -229,7 +235,10 @@ func TrainCrossEncoder(base *Model, data *Dataset, opts TrainOptions) *Model {
 	}
 	key := cache.Key{Step: "train-cross-encoder", Version: 1, Inputs: inputs, Params: opts}
 	return trainStep("fine-tuned reranker", chain, key, func(ctx context.Context, dir string, cfg train.Config) error {
-		m, err := base.CrossEncoder()
+		if base.Err() != nil { // a fresh copy, as in TrainMatryoshka: the base keeps its weights
+			return base.Err()
+		}
+		m, err := encoder.LoadCrossEncoder(base.Dir(), encoder.Options{})
 		if err != nil {
 			return err
 		}

@@ -15,9 +15,28 @@ func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
 	pairs, trainSet, test := samplePairs(t)
 	base := StaticModel(pairs, "positive", StaticOptions{Dim: 128})
 	opts := TrainOptions{Epochs: 2, BatchSize: 32, Eval: test, EvalCorpus: pairs, BestMetric: "dim_128_cosine_ndcg@10", Seed: 3}
+	// Training works on a copy: the base model, loaded in this process before training, embeds as before.
+	probe := []string{"What was the gross margin?"}
+	bi, err := base.BiEncoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := bi.EmbedQueries(t.Context(), probe, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tuned := TrainMatryoshka(base, trainSet, opts)
 	if err := tuned.Err(); err != nil {
 		t.Fatal(err)
+	}
+	after, err := bi.EmbedQueries(t.Context(), probe, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range before.Row(0) {
+		if math.Abs(float64(before.Row(0)[j]-after.Row(0)[j])) > 1e-6 {
+			t.Fatalf("training changed the base model's weights in this process (dim %d: %v → %v)", j, before.Row(0)[j], after.Row(0)[j])
+		}
 	}
 	h := historyOf(t, tuned)
 	evals := 0
@@ -60,7 +79,7 @@ func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
 	if c := PlotTrainingHistory(tuned, "dim_128_cosine_ndcg@10"); c.Err() != nil {
 		t.Error(c.Err())
 	}
-	bi, err := encoder.LoadBiEncoder(tuned.Dir(), encoder.Options{})
+	bi, err = encoder.LoadBiEncoder(tuned.Dir(), encoder.Options{})
 	if err != nil || bi.Dim() != 128 {
 		t.Fatalf("trained model directory: %v", err)
 	}

@@ -34,10 +34,12 @@ const (
 	SamplerRandom = "random"
 )
 
-// Default learning rates per architecture: static embeddings learn with rates near 0.05–0.2, transformers
-// with 2e-5–5e-5 (transformers' TrainingArguments default, 5e-5).
+// Default learning rates per architecture: static embeddings learn with large rates (0.2, the rate of
+// sentence-transformers' static-embedding training recipe; on the embedded financial sample 0.05 reached NDCG@10
+// 0.59 in 10 epochs where 0.2 reached 0.93), transformers with 2e-5–5e-5 (transformers' TrainingArguments
+// default, 5e-5).
 const (
-	DefaultStaticLR      = 0.05
+	DefaultStaticLR      = 0.2
 	DefaultTransformerLR = 5e-5
 )
 

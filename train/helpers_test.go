@@ -67,11 +67,19 @@ func (t idTokenizer) PadID() int32   { return 0 }
 // vocabulary never meet it, the files only make the directory complete).
 func tokFiles(t testing.TB) map[string][]byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "models", "tiny-bert-mean", "tokenizer.json"))
+	files, err := readTokFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string][]byte{"tokenizer.json": b}
+	return files
+}
+
+func readTokFiles() (map[string][]byte, error) {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "models", "tiny-bert-mean", "tokenizer.json"))
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{"tokenizer.json": b}, nil
 }
 
 // tinyBERT is a 2-layer, hidden-32 BERT bi-encoder over 100 ids with dropout off.
@@ -103,20 +111,24 @@ func randomSeqs(rng *rand.Rand, n, maxLen, vocab int) []encoder.Sequence {
 
 func biEngine(t testing.TB, m *encoder.BiEncoder, loss losses.EmbeddingLoss, cols int, adam optim.AdamW, maxNorm float64) *engine {
 	t.Helper()
-	b, err := gpu.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fwd := func(scope *model.Scope, ids, types, mask, pool *graph.Node) *graph.Node {
-		return m.EmbedGraphPoolMask(scope, ids, types, mask, pool)
-	}
-	lf := func(outs []*graph.Node, valid, _ *graph.Node) *graph.Node { return loss(outs, valid) }
-	e, err := newEngine(b.Backend, m.Store(), fwd, lf, cols, false, adam, maxNorm, 1)
+	e, err := newBiEngine(m, loss, cols, adam, maxNorm)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.close)
 	return e
+}
+
+func newBiEngine(m *encoder.BiEncoder, loss losses.EmbeddingLoss, cols int, adam optim.AdamW, maxNorm float64) (*engine, error) {
+	b, err := gpu.Shared()
+	if err != nil {
+		return nil, err
+	}
+	fwd := func(scope *model.Scope, ids, types, mask, pool *graph.Node) *graph.Node {
+		return m.EmbedGraphPoolMask(scope, ids, types, mask, pool)
+	}
+	lf := func(outs []*graph.Node, valid, _ *graph.Node) *graph.Node { return loss(outs, valid) }
+	return newEngine(b.Backend, m.Store(), fwd, lf, cols, false, adam, maxNorm, 1)
 }
 
 // accumulators reads the gradient accumulators by parameter name.

@@ -62,7 +62,7 @@ func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
 	fs.IntVar(&f.batchSize, "batch-size", 32, "rows per batch (for cached-mnrl: the global batch)")
 	fs.BoolVar(&f.dropLast, "drop-last", false, "drop each epoch's last, smaller batch (default: keep it; its loss is that of the smaller batch)")
 	fs.StringVar(&f.sampler, "sampler", "", "batch `sampler`: no-duplicates (no text twice in a batch; default for mnrl and cached-mnrl) or random")
-	fs.Float64Var(&f.lr, "lr", 0, "peak learning `rate` (0: 0.05 for static models, 5e-5 for transformers)")
+	fs.Float64Var(&f.lr, "lr", 0, "peak learning `rate` (0: 0.2 for static models, 5e-5 for transformers)")
 	fs.Float64Var(&f.warmup, "warmup-ratio", 0, "`fraction` of the steps with a linear warmup from 0 (warmup steps = ceil(ratio × steps))")
 	fs.StringVar(&f.schedule, "schedule", "linear", "learning-rate `schedule` after the warmup: linear (to 0), cosine (to 0) or constant")
 	fs.Float64Var(&f.weightDecay, "weight-decay", 0, "AdamW decoupled weight decay (never on biases and LayerNorm weights)")
