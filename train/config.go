@@ -35,8 +35,8 @@ const (
 )
 
 // Default learning rates per architecture: static embeddings learn with large rates (0.2, the rate of
-// sentence-transformers' static-embedding training recipe; on the embedded financial sample 0.05 reached NDCG@10
-// 0.59 in 10 epochs where 0.2 reached 0.93), transformers with 2e-5–5e-5 (transformers' TrainingArguments
+// sentence-transformers' static-embedding training recipe; on the embedded financial sample, 10 epochs at 0.05 reached
+// NDCG@10 0.59 at 768 dims where 0.2 reached 0.72), transformers with 2e-5–5e-5 (transformers' TrainingArguments
 // default, 5e-5).
 const (
 	DefaultStaticLR      = 0.2
