@@ -5,11 +5,16 @@ export GOMLX_NO_AUTO_INSTALL := 1
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GOTEST_TIMEOUT ?= 15m
 
-.PHONY: demo test build vet bench clean
+.PHONY: demo tools test build vet bench clean
 
-# README command 1: the main job on the embedded default (no network, no GPU, no pretrained weights).
-demo: build
+# README command 1: the main job on the embedded default (no network, no GPU, no pretrained weights): the
+# financial notebook, headless. The export needs goimports, which tools installs (idempotent: seconds when present).
+demo: tools build
 	./bin/ragnb doctor
+	./bin/ragnb run notebooks/financial-sec.ipynb
+
+tools:
+	scripts/install-tools.sh --go-only
 
 # README command 2: the tests. `go test -timeout` panics with every goroutine's stack when a package hangs,
 # which is the watchdog for the pure-Go backend's rare hang.
