@@ -229,6 +229,22 @@ func TestNonTerminalProgressPrintsOnlyFinalLines(t *testing.T) {
 	}
 }
 
+// TestNonTerminalProgressQuietUnder: headless, a stage that completes quickly gets no line; a slow one, or
+// one that stopped short of its total, does.
+func TestNonTerminalProgressQuietUnder(t *testing.T) {
+	var errb bytes.Buffer
+	now := time.Unix(0, 0)
+	f := NewWith(Options{Stderr: &errb, QuietUnder: time.Second, Now: func() time.Time { return now }}).Progress()
+	f(progress.Report{Stage: "search", Done: 1, Total: 1, Unit: "blocks", Elapsed: 5 * time.Millisecond})
+	f(progress.Report{Stage: "train", Done: 10, Total: 10, Unit: "steps", Elapsed: 3 * time.Second})
+	f(progress.Report{Stage: "embed", Done: 2, Total: 5, Unit: "texts", Elapsed: time.Millisecond})
+	f(progress.Report{Stage: "next", Done: 0, Total: 1})
+	got := errb.String()
+	if strings.Contains(got, "search") || !strings.Contains(got, "train 100% · 10/10 steps") || !strings.Contains(got, "embed  40% · 2/5 texts") {
+		t.Errorf("got:\n%s", got)
+	}
+}
+
 func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{850 * time.Millisecond: "850ms", 12300 * time.Millisecond: "12.3s",
 		185 * time.Second: "3m05s", 62 * time.Minute: "1h02m"} {

@@ -90,7 +90,7 @@ func (b *bar) draw(final bool) {
 			end = "\n"
 		}
 		fmt.Fprintf(b.d.o.Stderr, "\r%s\x1b[K%s", barLine(r, 30), end)
-	case final:
+	case final && (r.Elapsed >= b.d.o.QuietUnder || r.Total <= 0 || r.Done < r.Total):
 		io.WriteString(b.d.o.Stderr, barLine(r, 0)+"\n")
 	}
 }
