@@ -282,6 +282,10 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 		if err != nil {
 			return finish(err)
 		}
+		// The bar shows the epoch's mean loss so far (as the Trainer logs a mean): a single step's loss jumps
+		// around, and an epoch's last, smaller batch can have a loss near 0 from having few in-batch negatives.
+		var epochLoss float64
+		var epochSteps int
 		for g := rs.st.Step - done; g < n && rs.st.Step < total; g++ {
 			if err := ctx.Err(); err != nil {
 				return finish(err)
@@ -312,7 +316,9 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 			rs.st.Step++
 			rs.st.Epoch = float64(epoch) + float64(g+1)/float64(n)
 			rs.st.History = append(rs.st.History, Record{Step: rs.st.Step, Epoch: rs.st.Epoch, Loss: loss, LearningRate: lr, GradNorm: norm})
-			vals := map[string]float64{"loss": loss, "lr": lr, "epoch": rs.st.Epoch}
+			epochLoss += loss
+			epochSteps++
+			vals := map[string]float64{"loss": epochLoss / float64(epochSteps), "lr": lr, "epoch": rs.st.Epoch}
 			if rs.st.BestValue != nil {
 				vals[cfg.BestMetric] = *rs.st.BestValue
 			}

@@ -127,6 +127,14 @@ func TestTrainBiEncoderLearnsAndRecords(t *testing.T) {
 	if len(reports) == 0 || reports[len(reports)-1].Done != 9 || reports[len(reports)-1].Total != 9 {
 		t.Errorf("progress reports end at %+v", reports[len(reports)-1])
 	}
+	// The bar's loss is the epoch's mean so far: after step 3 (the end of epoch 1) the mean of steps 1–3, after
+	// step 7 step 7's own.
+	for _, r := range reports {
+		want := map[int]float64{3: firstEpoch, 7: recs[7].Loss}[r.Done]
+		if got, ok := r.Values["loss"]; want != 0 && (!ok || math.Abs(got-want) > 1e-9) {
+			t.Errorf("progress after step %d shows loss %v, want the epoch's mean so far %v", r.Done, got, want)
+		}
+	}
 	df := res.History.Frame()
 	if df.Nrow() != 10 || !contains(df.Names(), "eval_top1") || !contains(df.Names(), "learning_rate") {
 		t.Errorf("history frame: %d rows, columns %v", df.Nrow(), df.Names())
