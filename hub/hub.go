@@ -93,7 +93,7 @@ func ParseID(s string) (repoID, revision string, err error) {
 		repoID, revision = s[:i], s[i+1:]
 	}
 	if !repoIDPattern.MatchString(repoID) || strings.Contains(repoID, "--") || strings.Contains(repoID, "..") {
-		return "", "", fmt.Errorf("hub: %q is not a Hub model id (org/name or org/name@revision)", s)
+		return "", "", fmt.Errorf("hub: %q is not a Hub id (org/name or org/name@revision)", s)
 	}
 	if revision == "" || strings.Contains(revision, "..") || strings.HasPrefix(revision, "/") {
 		return "", "", fmt.Errorf("hub: %q has an invalid revision %q", s, revision)
@@ -129,9 +129,22 @@ func looksLikePath(s string) bool {
 		strings.HasSuffix(s, "/") || strings.Count(s, "/") > 1 || (filepath.Separator != '/' && strings.ContainsRune(s, filepath.Separator))
 }
 
-// repoFolder is the cache folder of a model repository: models--org--name.
-func (c Client) repoFolder(repoID string) string {
-	return filepath.Join(c.CacheDir, "models--"+strings.ReplaceAll(repoID, "/", "--"))
+// repoKind is a Hub repository type: where its cache folder and URLs live.
+type repoKind struct {
+	name    string // "model" or "dataset", for messages
+	folder  string // cache folder prefix: models--org--name, datasets--org--name
+	api     string // file-list API path prefix
+	resolve string // file download path prefix
+}
+
+var (
+	modelRepo   = repoKind{name: "model", folder: "models--", api: "/api/models/", resolve: "/"}
+	datasetRepo = repoKind{name: "dataset", folder: "datasets--", api: "/api/datasets/", resolve: "/datasets/"}
+)
+
+// repoFolder is the cache folder of a repository: models--org--name or datasets--org--name.
+func (c Client) repoFolder(k repoKind, repoID string) string {
+	return filepath.Join(c.CacheDir, k.folder+strings.ReplaceAll(repoID, "/", "--"))
 }
 
 // HTTPError is a response from the Hub other than 200.

@@ -31,6 +31,7 @@ type fakeRepo struct {
 	gated   map[string]bool // these files need the token
 	lfs     map[string]bool // served through a redirect to the CDN, with X-Linked-Etag
 	badSHA  bool            // the X-Linked-Etag is wrong
+	dataset bool            // a dataset repository: /api/datasets/..., /datasets/{repo}/resolve/...
 }
 
 // fakeHub serves repositories in the Hub's URL layout: /api/models/{repo}/revision/{rev} and
@@ -77,10 +78,16 @@ func (f *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}
 	p := r.URL.Path
-	if rest, ok := strings.CutPrefix(p, "/api/models/"); ok {
-		id, rev, ok := strings.Cut(rest, "/revision/")
+	api, isAPI := strings.CutPrefix(p, "/api/models/")
+	wantDataset := false
+	if !isAPI {
+		api, isAPI = strings.CutPrefix(p, "/api/datasets/")
+		wantDataset = isAPI
+	}
+	if isAPI {
+		id, rev, ok := strings.Cut(api, "/revision/")
 		repo := f.repos[id]
-		if !ok || repo == nil || (rev != "main" && rev != commit) {
+		if !ok || repo == nil || repo.dataset != wantDataset || (rev != "main" && rev != commit) {
 			w.Header().Set("X-Error-Code", "RepoNotFound")
 			http.NotFound(w, r)
 			return
@@ -101,7 +108,11 @@ func (f *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for id, repo := range f.repos {
-		rest, ok := strings.CutPrefix(p, "/"+id+"/resolve/"+commit+"/")
+		prefix := "/" + id + "/resolve/" + commit + "/"
+		if repo.dataset {
+			prefix = "/datasets" + prefix
+		}
+		rest, ok := strings.CutPrefix(p, prefix)
 		if !ok {
 			continue
 		}
@@ -450,5 +461,51 @@ func TestParseID(t *testing.T) {
 		if _, _, err := ParseID(in); err == nil {
 			t.Errorf("ParseID(%q) accepted", in)
 		}
+	}
+}
+
+// TestDatasetSnapshot: a dataset repository is fetched in the datasets--org--name layout through the dataset
+// URLs, data files only; a second call makes no request; a repository without data files is a clear error.
+func TestDatasetSnapshot(t *testing.T) {
+	f := newFakeHub(t, map[string]*fakeRepo{
+		"org/fin-qa": {dataset: true, files: map[string]string{
+			".gitattributes":         "*.parquet filter=lfs",
+			"README.md":              "# fin-qa",
+			"fin-qa.py":              "# a loading script: never fetched",
+			"data/train-00000.jsonl": `{"question": "q1", "context": "c1"}` + "\n",
+			"data/test-00000.jsonl":  `{"question": "q2", "context": "c2"}` + "\n",
+			"data/.hidden.csv":       "a,b\n",
+			"extra/scores.parquet":   "PARQUET",
+		}, lfs: map[string]bool{"extra/scores.parquet": true}},
+		"org/scripts-only": {dataset: true, files: map[string]string{"README.md": "# no data", "load.py": ""}},
+		"org/model":        tinyRepo(),
+	})
+	c := f.client(t)
+	snap, err := c.DatasetSnapshot(context.Background(), "org/fin-qa", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(c.CacheDir, "datasets--org--fin-qa", "snapshots", commit); snap != want {
+		t.Errorf("snapshot %s, want %s", snap, want)
+	}
+	got := readTree(t, snap)
+	var names []string
+	for n := range got {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if strings.Join(names, " ") != "data/test-00000.jsonl data/train-00000.jsonl extra/scores.parquet" || got["extra/scores.parquet"] != "PARQUET" {
+		t.Errorf("fetched %v", names)
+	}
+	n := f.count()
+	if again, err := c.DatasetSnapshot(context.Background(), "org/fin-qa", "main", nil); err != nil || again != snap || f.count() != n {
+		t.Errorf("second call: %v, %s, %d new requests", err, again, f.count()-n)
+	}
+	if _, err := c.DatasetSnapshot(context.Background(), "org/scripts-only", "", nil); err == nil || !strings.Contains(err.Error(), "no data files") {
+		t.Errorf("a dataset without data files: %v", err)
+	}
+	// A model id is not a dataset (the Hub answers 404 on the dataset API).
+	if _, err := c.DatasetSnapshot(context.Background(), "org/model", "", nil); err == nil {
+		t.Error("a model repository was fetched as a dataset")
 	}
 }

@@ -47,6 +47,61 @@ type manifest struct {
 // Files the repository does not have are skipped. Each file is written to a temporary name and renamed,
 // and LFS files are checked against their SHA-256.
 func (c Client) Snapshot(ctx context.Context, repoID, revision string, report progress.Func) (string, error) {
+	return c.snapshot(ctx, modelRepo, repoID, revision, modelFiles, report)
+}
+
+// dataExtensions are the data-file formats a dataset snapshot fetches (those package datasets loads).
+var dataExtensions = []string{".parquet", ".jsonl", ".json", ".csv", ".tsv"}
+
+// DatasetSnapshot makes sure the data files (parquet, JSONL, JSON, CSV, TSV — not hidden files, READMEs or
+// loading scripts) of the Hub dataset repoID at revision are in the cache, in the Hugging Face layout
+// (datasets--org--name/snapshots/<commit>/...), and returns the snapshot folder. Caching, offline mode and
+// the token behave as in Snapshot.
+func (c Client) DatasetSnapshot(ctx context.Context, repoID, revision string, report progress.Func) (string, error) {
+	return c.snapshot(ctx, datasetRepo, repoID, revision, dataFiles, report)
+}
+
+// modelFiles picks the files an encoder needs from a model repository's file list.
+func modelFiles(siblings []string) []string {
+	have := map[string]bool{}
+	for _, s := range siblings {
+		have[s] = true
+	}
+	var want []string
+	for _, f := range rootFiles {
+		if have[f] && !(f == "model.safetensors.index.json" && have["model.safetensors"]) {
+			want = append(want, f)
+		}
+	}
+	if !have["tokenizer.json"] && have["vocab.txt"] {
+		want = append(want, "vocab.txt")
+	}
+	for _, s := range siblings {
+		if moduleFile.MatchString(s) {
+			want = append(want, s)
+		}
+	}
+	return want
+}
+
+// dataFiles picks the data files from a dataset repository's file list.
+func dataFiles(siblings []string) []string {
+	var want []string
+	for _, s := range siblings {
+		if strings.HasPrefix(s, ".") || strings.Contains(s, "/.") {
+			continue
+		}
+		for _, ext := range dataExtensions {
+			if strings.HasSuffix(strings.ToLower(s), ext) {
+				want = append(want, s)
+				break
+			}
+		}
+	}
+	return want
+}
+
+func (c Client) snapshot(ctx context.Context, k repoKind, repoID, revision string, pick func([]string) []string, report progress.Func) (string, error) {
 	if revision == "" {
 		revision = "main"
 	}
@@ -56,7 +111,7 @@ func (c Client) Snapshot(ctx context.Context, repoID, revision string, report pr
 	if c.CacheDir == "" {
 		return "", errors.New("hub: Client has no CacheDir (start from hub.FromEnv)")
 	}
-	repoDir := c.repoFolder(repoID)
+	repoDir := c.repoFolder(k, repoID)
 
 	// 1. Cached: the revision's commit is known and a manifest says the snapshot is complete.
 	commit := ""
@@ -81,7 +136,7 @@ func (c Client) Snapshot(ctx context.Context, repoID, revision string, report pr
 	}
 
 	// 2. Ask the Hub for the commit and the file list.
-	info, err := c.repoInfo(ctx, repoID, revision)
+	info, err := c.repoInfo(ctx, k, repoID, revision)
 	if err != nil {
 		return "", err
 	}
@@ -91,22 +146,14 @@ func (c Client) Snapshot(ctx context.Context, repoID, revision string, report pr
 	}
 	snap := filepath.Join(repoDir, "snapshots", commit)
 	have := map[string]bool{}
+	var names []string
 	for _, s := range info.Siblings {
 		have[s.RFilename] = true
+		names = append(names, s.RFilename)
 	}
-	var want []string
-	for _, f := range rootFiles {
-		if have[f] && !(f == "model.safetensors.index.json" && have["model.safetensors"]) {
-			want = append(want, f)
-		}
-	}
-	if !have["tokenizer.json"] && have["vocab.txt"] {
-		want = append(want, "vocab.txt")
-	}
-	for _, s := range info.Siblings {
-		if moduleFile.MatchString(s.RFilename) {
-			want = append(want, s.RFilename)
-		}
+	want := pick(names)
+	if len(want) == 0 && k == datasetRepo {
+		return "", fmt.Errorf("hub: dataset %s@%s has no data files (%s)", repoID, revision, strings.Join(dataExtensions, ", "))
 	}
 
 	// 3. Download what is not there yet (the shard list comes from the index, so it goes first).
@@ -121,7 +168,7 @@ func (c Client) Snapshot(ctx context.Context, repoID, revision string, report pr
 			tr.Add(1)
 			return nil
 		}
-		if err := c.download(ctx, repoID, commit, name, snap); err != nil {
+		if err := c.download(ctx, k, repoID, commit, name, snap); err != nil {
 			return err
 		}
 		done = append(done, name)
@@ -248,9 +295,9 @@ func (c Client) endpoint() string {
 	return strings.TrimRight(c.Endpoint, "/")
 }
 
-// repoInfo asks GET /api/models/{repo}/revision/{revision} for the commit and the file list.
-func (c Client) repoInfo(ctx context.Context, repoID, revision string) (*repoInfo, error) {
-	u := c.endpoint() + "/api/models/" + repoID + "/revision/" + url.PathEscape(revision)
+// repoInfo asks GET /api/{models|datasets}/{repo}/revision/{revision} for the commit and the file list.
+func (c Client) repoInfo(ctx context.Context, k repoKind, repoID, revision string) (*repoInfo, error) {
+	u := c.endpoint() + k.api + repoID + "/revision/" + url.PathEscape(revision)
 	resp, _, err := c.get(ctx, u)
 	if err != nil {
 		return nil, fmt.Errorf("hub: %s: file list: %w", repoID, redact(err, c.Token))
@@ -266,13 +313,13 @@ func (c Client) repoInfo(ctx context.Context, repoID, revision string) (*repoInf
 	return &info, nil
 }
 
-// download fetches /{repo}/resolve/{commit}/{name} into snap/name through a temporary file.
-func (c Client) download(ctx context.Context, repoID, commit, name, snap string) error {
+// download fetches /[datasets/]{repo}/resolve/{commit}/{name} into snap/name through a temporary file.
+func (c Client) download(ctx context.Context, k repoKind, repoID, commit, name, snap string) error {
 	segs := strings.Split(name, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	u := c.endpoint() + "/" + repoID + "/resolve/" + commit + "/" + strings.Join(segs, "/")
+	u := c.endpoint() + k.resolve + repoID + "/resolve/" + commit + "/" + strings.Join(segs, "/")
 	resp, wantSHA, err := c.get(ctx, u)
 	if err != nil {
 		return fmt.Errorf("hub: %s: download %s: %w", repoID, name, redact(err, c.Token))

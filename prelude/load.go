@@ -41,7 +41,10 @@ const (
 //     into x_1 … x_n);
 //   - a BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv): its relevant (query, passage) pairs,
 //     from the test split when there is one (LoadBEIR gives the corpus, queries and qrels separately);
-//   - "hf:org/name" (a Hugging Face Hub dataset): not yet supported.
+//   - "hf:org/name[@revision][:split]": a Hugging Face Hub dataset's data files (parquet, JSONL, JSON, CSV),
+//     fetched once into the Hugging Face cache (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HUB_OFFLINE) — the
+//     split's files by the Hub's file naming (train-00000-of-00001.parquet, data/test.jsonl, …), "train" by
+//     default, every data file when the names say no split.
 func Load(pathOrName string) *Dataset {
 	op := fmt.Sprintf("Load(%q)", pathOrName)
 	d := &Dataset{name: pathOrName, chain: op}
@@ -60,8 +63,7 @@ func Load(pathOrName string) *Dataset {
 		s.chain = op
 		return s
 	case strings.HasPrefix(pathOrName, "hf:"):
-		return d.fail(op, fmt.Errorf("Hugging Face Hub datasets are not supported yet (ragnb downloads nothing on its own); "+
-			"download the dataset's files (parquet, JSONL or CSV) and Load their local path"))
+		return loadHub(strings.TrimPrefix(pathOrName, "hf:"), op)
 	case pathOrName == "":
 		return d.fail(op, errors.New("empty path"))
 	}

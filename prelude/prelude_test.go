@@ -68,6 +68,8 @@ func TestLoadRealDataFromEnv(t *testing.T) {
 }
 
 func TestErrorTravelsThroughTheChain(t *testing.T) {
+	t.Setenv("HF_HUB_OFFLINE", "1") // Load("hf:…") below must fail without the network
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
 	t.Setenv(DataEnv, "")
 	d := Load("financial").Rename("query", "anchor").Select("anchor", "positive").DropEmpty()
 	err := d.Err()
@@ -121,8 +123,11 @@ func TestErrorTravelsThroughTheChain(t *testing.T) {
 			t.Errorf("%s: want an error", bad.Chain())
 		}
 	}
-	if err := Load("hf:org/name").Err(); !strings.Contains(err.Error(), "not supported yet") {
-		t.Errorf("Hub id: %v", err)
+	if err := Load("hf:org/name").Err(); !strings.Contains(err.Error(), "offline (HF_HUB_OFFLINE) and not in the cache") {
+		t.Errorf("Hub id, offline with an empty cache: %v", err)
+	}
+	if err := Load("hf:not a repo").Err(); !strings.Contains(err.Error(), "hf:org/name[@revision][:split]") {
+		t.Errorf("bad Hub id: %v", err)
 	}
 	if err := Load("nosuchsample").Err(); !strings.Contains(err.Error(), "samples: financial") {
 		t.Errorf("unknown name: %v", err)
