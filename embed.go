@@ -14,7 +14,7 @@ import (
 //go:embed testdata/financial-sample
 var financialSample embed.FS
 
-// FinancialSample is the offline financial sample: qa.csv (question,answer,context,ticker,filing),
+// FinancialSample is the offline financial sample: pairs.csv (question,answer,context,ticker,filing),
 // companies.csv, README.md and filings/<TICKER>_2023_10K.md.
 func FinancialSample() fs.FS {
 	sub, err := fs.Sub(financialSample, "testdata/financial-sample")

@@ -7,7 +7,7 @@ import (
 )
 
 func TestFinancialSampleIsTheCommittedCopy(t *testing.T) {
-	for _, name := range []string{"qa.csv", "companies.csv", "filings/HVMS_2023_10K.md"} {
+	for _, name := range []string{"pairs.csv", "companies.csv", "filings/HVMS_2023_10K.md"} {
 		got, err := fs.ReadFile(FinancialSample(), name)
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 )
 
 func TestLoadCorpusFromQATable(t *testing.T) {
-	docs, err := LoadCorpus("../testdata/financial-sample/qa.csv", CorpusOptions{})
+	docs, err := LoadCorpus("../testdata/financial-sample/pairs.csv", CorpusOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func Sample(name string) *Dataset {
 	fsys := ragnb.FinancialSample()
 	switch name {
 	case Financial, FinancialCompanies:
-		file := "qa.csv"
+		file := "pairs.csv"
 		if name == FinancialCompanies {
 			file = "companies.csv"
 		}

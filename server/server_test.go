@@ -29,7 +29,7 @@ import (
 // sample returns the offline financial sample's distinct passages and its questions.
 func sample(t testing.TB) ([]ir.Document, []string) {
 	t.Helper()
-	df, err := datasets.Load("../testdata/financial-sample/qa.csv")
+	df, err := datasets.Load("../testdata/financial-sample/pairs.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

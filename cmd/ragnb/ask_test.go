@@ -19,7 +19,7 @@ import (
 	"github.com/ragnb/ragnb/pipeline"
 )
 
-const sampleQA = "../../testdata/financial-sample/qa.csv"
+const sampleQA = "../../testdata/financial-sample/pairs.csv"
 
 func TestAskBM25WithStreamingLLM(t *testing.T) {
 	srv := llmtest.New(func(req llmtest.Request, n int) llmtest.Reply {

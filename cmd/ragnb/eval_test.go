@@ -131,11 +131,11 @@ func TestEvalErrors(t *testing.T) {
 // and checks the JSON against the library evaluator run directly.
 func TestEvalModelDir(t *testing.T) {
 	dir := t.TempDir()
-	qa, err := fs.ReadFile(ragnb.FinancialSample(), "qa.csv")
+	qa, err := fs.ReadFile(ragnb.FinancialSample(), "pairs.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pairs := writeFile(t, filepath.Join(dir, "qa.csv"), string(qa))
+	pairs := writeFile(t, filepath.Join(dir, "pairs.csv"), string(qa))
 	model := filepath.Join(dir, "static")
 	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
 		"--dim", "128", "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {

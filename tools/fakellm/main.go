@@ -3,7 +3,7 @@
 // optional delay with a fixed sentence citing the first passage of the prompt.
 //
 //	go run ./tools/fakellm -addr 127.0.0.1:8091 -delay 50ms
-//	ragnb serve --bm25 --corpus testdata/financial-sample/qa.csv --llm-model fake --base-url http://127.0.0.1:8091/v1
+//	ragnb serve --bm25 --corpus testdata/financial-sample/pairs.csv --llm-model fake --base-url http://127.0.0.1:8091/v1
 package main
 
 import (

@@ -107,14 +107,14 @@ func generate(o options) (sample, error) {
 	if err := w.Error(); err != nil {
 		return nil, err
 	}
-	out["qa.csv"] = qa.Bytes()
+	out["pairs.csv"] = qa.Bytes()
 	out["README.md"] = []byte(fmt.Sprintf(`# Financial filings sample (fictional)
 
 Written by `+"`go run ./tools/financialsample -out testdata/financial-sample`"+` (seed %d); do not edit by hand.
 Every company, person, product and number here is invented. The prelude loads it with
 `+"`prelude.Load(\"financial\")`"+` (embedded in the binary; `+"`RAGNB_DATA`"+` switches to a real set).
 
-- qa.csv — %d question/passage pairs over %d passages, columns question,answer,context,ticker,filing
+- pairs.csv — %d question/passage pairs over %d passages, columns question,answer,context,ticker,filing
   (the schema of the shared financial-qa-10k set).
 - filings/ — one 10-K–style Markdown filing per company (%d companies), made of the same passages, for
   synthetic question generation demos.

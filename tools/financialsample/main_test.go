@@ -46,7 +46,7 @@ func TestSampleShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(bytes.NewReader(s["qa.csv"])).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(s["pairs.csv"])).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestSampleShape(t *testing.T) {
 // TestBM25IsImperfect keeps the task realistic: a lexical retriever should find many answers, but far from all.
 func TestBM25IsImperfect(t *testing.T) {
 	s, _ := generate(defaults)
-	ndcg, q, d, err := bm25NDCG10(s["qa.csv"])
+	ndcg, q, d, err := bm25NDCG10(s["pairs.csv"])
 	if err != nil {
 		t.Fatal(err)
 	}
