@@ -7,9 +7,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
@@ -138,7 +139,7 @@ func (r *Report) SaveJSON(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	return atomicfile.WriteBytes(path, b)
 }
 
 // LoadFlatJSON reads a flat metrics JSON object (as written by SaveJSON or by sentence-transformers) into a
@@ -332,21 +333,4 @@ func ChangesTable(changes []Change) string {
 			strconv.FormatFloat(c.Tuned, 'f', 4, 64), fmt.Sprintf("%+.4f", c.Abs), pct})
 	}
 	return renderTable(cells)
-}
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ragnb/ragnb/internal/atomicfile"
+
 	"github.com/ragnb/ragnb/progress"
 )
 
@@ -332,38 +334,33 @@ func (c Client) download(ctx context.Context, k repoKind, repoID, commit, name, 
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("hub: %s: %w", repoID, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
-	if err != nil {
-		return fmt.Errorf("hub: %s: %w", repoID, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
 	// LFS files (weights) carry their SHA-256 as X-Linked-Etag: check it.
 	wantSHA = strings.Trim(strings.TrimPrefix(wantSHA, "W/"), `"`)
 	var h hash.Hash
 	if len(wantSHA) == 64 && isHex(wantSHA) {
 		h = sha256.New()
 	}
-	var w io.Writer = tmp
-	if h != nil {
-		w = io.MultiWriter(tmp, h)
-	}
-	n, err := io.Copy(w, resp.Body)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	err = atomicfile.Write(dst, func(f *os.File) error {
+		var w io.Writer = f
+		if h != nil {
+			w = io.MultiWriter(f, h)
+		}
+		n, err := io.Copy(w, resp.Body)
+		if err != nil {
+			return err
+		}
+		if resp.ContentLength >= 0 && n != resp.ContentLength {
+			return fmt.Errorf("got %d bytes, expected %d", n, resp.ContentLength)
+		}
+		if h != nil {
+			if got := hex.EncodeToString(h.Sum(nil)); got != strings.ToLower(wantSHA) {
+				return fmt.Errorf("SHA-256 %s does not match the Hub's %s", got, wantSHA)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("hub: %s: download %s: %w", repoID, name, redact(err, c.Token))
-	}
-	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return fmt.Errorf("hub: %s: download %s: got %d bytes, expected %d", repoID, name, n, resp.ContentLength)
-	}
-	if h != nil {
-		if got := hex.EncodeToString(h.Sum(nil)); got != strings.ToLower(wantSHA) {
-			return fmt.Errorf("hub: %s: download %s: SHA-256 %s does not match the Hub's %s", repoID, name, got, wantSHA)
-		}
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("hub: %s: %w", repoID, err)
 	}
 	return nil
 }
@@ -395,24 +392,12 @@ func indexShards(p string) ([]string, error) {
 	return out, nil
 }
 
-// writeAtomic writes data to p through a temporary file in the same folder.
+// writeAtomic writes data to p atomically, creating its folder.
 func writeAtomic(p string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".part-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return atomicfile.WriteBytes(p, data)
 }
 
 func isHex(s string) bool {

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // LoadBEIR reads a BEIR folder: corpus.jsonl, queries.jsonl and qrels/<split>.tsv.
@@ -198,7 +200,7 @@ func SaveBEIR(dir, split string, ds *Dataset) error {
 			return err
 		}
 	}
-	if err := writeAtomic(filepath.Join(dir, "corpus.jsonl"), buf.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "corpus.jsonl"), buf.Bytes()); err != nil {
 		return err
 	}
 	buf.Reset()
@@ -207,7 +209,7 @@ func SaveBEIR(dir, split string, ds *Dataset) error {
 			return err
 		}
 	}
-	if err := writeAtomic(filepath.Join(dir, "queries.jsonl"), buf.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "queries.jsonl"), buf.Bytes()); err != nil {
 		return err
 	}
 	buf.Reset()
@@ -227,22 +229,5 @@ func SaveBEIR(dir, split string, ds *Dataset) error {
 			fmt.Fprintf(&buf, "%s\t%s\t%d\n", q, d, ds.Qrels[q][d])
 		}
 	}
-	return writeAtomic(filepath.Join(dir, "qrels", split+".tsv"), buf.Bytes())
-}
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(filepath.Join(dir, "qrels", split+".tsv"), buf.Bytes())
 }

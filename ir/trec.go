@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // LoadRun reads a TREC run file: whitespace-separated `query-id Q0 doc-id rank score tag` lines. As in trec_eval,
@@ -86,5 +88,5 @@ func SaveRun(path string, run Run, tag string) error {
 	if err := WriteRun(&sb, run, tag); err != nil {
 		return err
 	}
-	return writeAtomic(path, []byte(sb.String()))
+	return atomicfile.WriteBytes(path, []byte(sb.String()))
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/atomicfile"
+
 	"golang.org/x/mod/modfile"
 )
 
@@ -386,15 +388,15 @@ func writeIfChanged(path string, data []byte, mode os.FileMode, dryRun bool) (st
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, mode); err != nil {
+	err = atomicfile.Write(path, func(f *os.File) error {
+		if err := f.Chmod(mode); err != nil {
+			return err
+		}
+		_, err := f.Write(data)
+		return err
+	})
+	if err != nil {
 		return "", err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return "written", nil
 }

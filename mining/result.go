@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
@@ -361,24 +362,13 @@ func Mine(ctx context.Context, e vector.Embedder, anchors, positives, corpus []s
 func (r *Result) Save(path string) error {
 	c := *r
 	c.Options.CrossEncoder = nil
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
-	if err := gob.NewEncoder(w).Encode(&c); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(f *os.File) error {
+		w := bufio.NewWriter(f)
+		if err := gob.NewEncoder(w).Encode(&c); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 }
 
 // LoadResult reads a result written by Save.

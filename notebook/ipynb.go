@@ -8,9 +8,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // Notebook is an nbformat 4 notebook.
@@ -266,20 +267,7 @@ func (nb *Notebook) Write(path string) error {
 	if err != nil {
 		return fmt.Errorf("write notebook %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".nb-*.ipynb")
-	if err != nil {
-		return fmt.Errorf("write notebook %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write notebook %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, data)
 }
 
 // ErrorOutputs lists the error outputs of every code cell as "cell N: ename: evalue" (N counts all cells from 1).

@@ -24,6 +24,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ragnb/ragnb/internal/atomicfile"
+
 	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/dtypes/float16"
 )
@@ -352,31 +354,13 @@ func Write(w io.Writer, tensors []Float32Tensor, opts WriteOptions) error {
 
 // WriteFile writes tensors to path atomically (a temporary file in the same directory, then rename), so a
 // crash never leaves a half-written model file.
-func WriteFile(path string, tensors []Float32Tensor, opts WriteOptions) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
+func WriteFile(path string, tensors []Float32Tensor, opts WriteOptions) error {
+	return atomicfile.Write(path, func(f *os.File) error {
+		if err := f.Chmod(0o644); err != nil {
+			return err
 		}
-	}()
-	if err = tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = Write(tmp, tensors, opts); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+		return Write(f, tensors, opts)
+	})
 }
 
 // ErrMissing is wrapped by errors about tensors a model needs but the file lacks.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"unicode/utf8"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // TrainOptions configures TrainWordPiece.
@@ -214,25 +216,9 @@ func WriteTrained(dir string, texts []string, opts TrainOptions) error {
 		return err
 	}
 	for name, b := range map[string][]byte{"tokenizer.json": data, "tokenizer_config.json": append(cfg, '\n')} {
-		if err := writeAtomic(filepath.Join(dir, name), b); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, name), b); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -8,9 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // The .npy format (version 1.0): magic "\x93NUMPY", version bytes, a little-endian uint16 header length, an
@@ -42,19 +43,7 @@ func WriteNPY(w io.Writer, m *Matrix) error {
 
 // SaveNPY writes m to path atomically (temporary file + rename), so a crash never leaves a half-written file.
 func SaveNPY(path string, m *Matrix) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := WriteNPY(tmp, m); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(f *os.File) error { return WriteNPY(f, m) })
 }
 
 var (

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/atomicfile"
+
 	"github.com/go-gota/gota/dataframe"
 
 	"github.com/ragnb/ragnb/bm25"
@@ -447,7 +449,13 @@ func finishTraining(std *stdio, f *trainFlags, cfg train.Config, res *train.Resu
 		Data   string       `json:"data"`
 		Config train.Config `json:"config"`
 	}{f.model, f.data, settings}, "", "  ")
-	if err := writeFileAtomic(filepath.Join(f.out, "training_config.json"), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(f.out, "training_config.json"), func(file *os.File) error {
+		if err := file.Chmod(0o644); err != nil { // readable beside the model's other files
+			return err
+		}
+		_, err := file.Write(b)
+		return err
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(std.out, "trained  %d steps (%.3g epochs) in %v", res.Steps, res.Epochs, res.Elapsed.Round(time.Second))
@@ -499,17 +507,4 @@ func summaryKeys(m map[string]float64, best string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

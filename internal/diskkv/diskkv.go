@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // Store keeps values under Dir, fanned out by the first two hex digits of the key hash.
@@ -61,20 +63,8 @@ func (s Store) Put(h string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("cache dir: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+h[:8]+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write cache entry %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write cache entry %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write cache entry %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write cache entry %s: %w", path, err)
+	if err := atomicfile.WriteBytes(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("cache entry: %w", err)
 	}
 	return nil
 }
