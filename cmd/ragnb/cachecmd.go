@@ -21,12 +21,15 @@ func cacheCmd() *command {
 		usage: "[flags] ls|clear\n\n" +
 			"  ls     one line per stored step result: step, key prefix, size, age, parameters\n" +
 			"  clear  remove stored results (all of them, or those selected by --step and --older-than)\n\n" +
+			"--programs: the built cell and notebook programs instead (kept so that an unchanged cell is not linked\n" +
+			"again; $RAGNB_CELL_CACHE, default ~/.cache/ragnb/cells, the 32 most recently used).\n" +
 			"Flags may come before or after the subcommand.",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			dir := fs.String("dir", "", "cache directory (default: $RAGNB_CACHE, else .ragnb in the current directory)")
 			asJSON := fs.Bool("json", false, "ls: print the entries as a JSON array (with full keys, params and data directories)")
 			step := fs.String("step", "", "clear: only this step's entries (e.g. mine, train-matryoshka)")
 			older := fs.String("older-than", "", "clear: only entries created longer ago than this (e.g. 90m, 36h, 7d)")
+			programs := fs.Bool("programs", false, "the built cell and notebook programs ($RAGNB_CELL_CACHE) instead of the step cache")
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if len(args) == 0 {
 					return usagef("missing subcommand: ls or clear")
@@ -42,8 +45,38 @@ func cacheCmd() *command {
 					return err
 				}
 				d := *dir
-				if d == "" {
+				if *programs {
+					if *step != "" || *asJSON {
+						return usagef("--step and --json apply to the step cache, not --programs")
+					}
+					if d == "" {
+						d = cache.ProgramsDir()
+					}
+					if d == "" {
+						return fmt.Errorf("%s=off: no programs are kept", cache.EnvPrograms)
+					}
+				} else if d == "" {
 					d = cache.DefaultDir()
+				}
+				var before time.Time
+				if *older != "" {
+					if sub != "clear" {
+						return usagef("--older-than applies to clear")
+					}
+					age, err := parseAge(*older)
+					if err != nil {
+						return usagef("--older-than: %v", err)
+					}
+					before = time.Now().Add(-age)
+				}
+				if *programs {
+					switch sub {
+					case "ls", "list":
+						return programsList(std, d)
+					case "clear":
+						return programsClear(std, d, before)
+					}
+					return usagef("unknown subcommand %q (want ls or clear)", sub)
 				}
 				switch sub {
 				case "ls", "list":
@@ -54,14 +87,6 @@ func cacheCmd() *command {
 				case "clear":
 					if *asJSON {
 						return usagef("--json applies to ls")
-					}
-					var before time.Time
-					if *older != "" {
-						age, err := parseAge(*older)
-						if err != nil {
-							return usagef("--older-than: %v", err)
-						}
-						before = time.Now().Add(-age)
 					}
 					return cacheClear(std, d, cache.ClearOptions{Step: *step, Before: before})
 				}
@@ -140,6 +165,41 @@ func cacheClear(std *stdio, dir string, opts cache.ClearOptions) error {
 	}
 	fmt.Fprintf(std.out, "removed %d %s (%s) from %s\n", len(removed), entries(len(removed)), humanBytes(freed), s.Dir())
 	return err
+}
+
+func programsList(std *stdio, dir string) error {
+	list, err := cache.ListPrograms(dir)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(std.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROGRAM\tSIZE\tUSED")
+	var total int64
+	now := time.Now()
+	for _, p := range list {
+		total += p.Size
+		fmt.Fprintf(tw, "%s\t%s\t%s ago\n", p.Name, humanBytes(p.Size), humanAge(now.Sub(p.Used)))
+	}
+	tw.Flush()
+	fmt.Fprintf(std.out, "%d %s, %s in %s\n", len(list), programWord(len(list)), humanBytes(total), dir)
+	return nil
+}
+
+func programsClear(std *stdio, dir string, before time.Time) error {
+	removed, err := cache.ClearPrograms(dir, before)
+	var freed int64
+	for _, p := range removed {
+		freed += p.Size
+	}
+	fmt.Fprintf(std.out, "removed %d %s (%s) from %s\n", len(removed), programWord(len(removed)), humanBytes(freed), dir)
+	return err
+}
+
+func programWord(n int) string {
+	if n == 1 {
+		return "program"
+	}
+	return "programs"
 }
 
 func entries(n int) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +74,44 @@ func TestParseAge(t *testing.T) {
 		if _, err := parseAge(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
+	}
+}
+
+func TestCacheProgramsLsAndClear(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("RAGNB_CELL_CACHE", dir)
+	old := time.Now().Add(-72 * time.Hour)
+	for name, size := range map[string]int{"3643ed69cc1d1424": 4096, "nb-bb3b4342b0861221": 1024} {
+		os.MkdirAll(filepath.Join(dir, name), 0o755)
+		os.WriteFile(filepath.Join(dir, name, "prog"), make([]byte, size), 0o755)
+		if name == "3643ed69cc1d1424" {
+			os.Chtimes(filepath.Join(dir, name), old, old)
+		}
+	}
+	code, out, errOut := runCLI(t, "cache", "ls", "--programs")
+	if code != 0 || !regexp.MustCompile(`3643ed69cc1d1424 +4.0 KiB +3d ago`).MatchString(out) ||
+		!strings.Contains(out, "2 programs, 5.0 KiB in "+dir) || strings.Index(out, "nb-") > strings.Index(out, "3643") {
+		t.Fatalf("ls --programs: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "cache", "clear", "--programs", "--older-than", "1d")
+	if code != 0 || !strings.Contains(out, "removed 1 program (4.0 KiB)") {
+		t.Errorf("clear --programs --older-than 1d: %d %q", code, out)
+	}
+	if left, _ := cache.ListPrograms(dir); len(left) != 1 || left[0].Name != "nb-bb3b4342b0861221" {
+		t.Errorf("left %+v", left)
+	}
+	code, out, _ = runCLI(t, "cache", "clear", "--programs")
+	if left, _ := cache.ListPrograms(dir); code != 0 || len(left) != 0 || !strings.Contains(out, "removed 1 program") {
+		t.Errorf("clear --programs: %d %q %+v", code, out, left)
+	}
+	for _, args := range [][]string{{"cache", "ls", "--programs", "--json"}, {"cache", "clear", "--programs", "--step", "mine"},
+		{"cache", "ls", "--programs", "--older-than", "1d"}} {
+		if code, _, _ := runCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	t.Setenv("RAGNB_CELL_CACHE", "off")
+	if code, _, errOut := runCLI(t, "cache", "ls", "--programs"); code != 1 || !strings.Contains(errOut, "RAGNB_CELL_CACHE=off") {
+		t.Errorf("off: %d %q", code, errOut)
 	}
 }
