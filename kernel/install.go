@@ -181,16 +181,69 @@ func (l Layout) Spec() Spec {
 // Wrapper returns the `go` wrapper script: it runs the real go, and when GoNB creates a cell module
 // (`go mod init gonb_*`) it requires ragnb, replaces it by the checkout and copies the checkout's go.sum, so
 // cells use prelude.X (and gota, plot, gonbui) with no setup cell, no import line and no module look-ups.
-// Builds link without DWARF (-ldflags=-w): every cell is linked anew, and a cell using the prelude is a
-// ~70 MB program whose link took 7.0 s with DWARF and 4.6 s without on 2 cores. A cell's own %goflags
-// -ldflags come later on GoNB's command line and win.
+//
+// Cell builds (`go build -o BIN`) go through cell_build, so that a cell that has not changed is not linked
+// again. A prelude cell is a ~55 MB program whose link takes ~4.6 s on 2 cores, and GoNB links every cell as a
+// new program in a directory and module named after the kernel session (gonb_<id>); both enter Go's action IDs,
+// so even an identical cell in a new kernel would be linked anew. cell_build copies the cell's sources into a
+// directory under the cell cache named after their content, with the module renamed gonb_ragnb, builds there
+// and links the result to BIN. When that directory's program is up to date, Go's own build-ID check skips the
+// link; the check covers every dependency and flag, so a changed prelude or toolchain still relinks. What the
+// copy cannot carry (go.work, relative paths, //go:embed, cgo) builds in place as before. Builds link without
+// DWARF (-ldflags=-w, 7.0 s → 4.6 s); a cell's own %goflags -ldflags come later on the command line and win.
 func (l Layout) Wrapper() string {
 	return fmt.Sprintf(`#!/bin/sh
 # Written by "ragnb kernel install": the go command of the %q Jupyter kernel.
-# After GoNB creates a cell module (go mod init gonb_*), it points that module at the ragnb checkout;
-# cells are linked without DWARF (-ldflags=-w), which cuts the link of a prelude cell by a third.
+# After GoNB creates a cell module (go mod init gonb_*), it points that module at the ragnb checkout.
+# Cells are linked without DWARF (-ldflags=-w) and an unchanged cell is not linked again (cell_build).
 REAL_GO=%s
 RAGNB_MODULE_DIR=%s
+
+# cell_build ARGS: go build ARGS (GoNB passes -o BIN), built in $RAGNB_CELL_CACHE/<hash of the sources>
+# (default ~/.cache/ragnb/cells; "off" disables it) so that Go finds an unchanged cell's program up to date.
+cell_build() {
+	out= prev= rel=
+	for a in "$@"; do
+		if [ "$prev" = -o ]; then out=$a; else case "$a" in .|..|*./*) rel=1 ;; esac; fi
+		prev=$a
+	done
+	cells=${RAGNB_CELL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ragnb/cells}
+	if [ -z "$out" ] || [ -n "$rel" ] || [ "$cells" = off ] || [ -e go.work ] || [ ! -f go.mod ] ||
+		! command -v sha256sum >/dev/null 2>&1 || grep -q '=>[[:space:]]*\.' go.mod ||
+		grep -qE '^[[:space:]]*//go:embed|^import "C"|^[[:space:]]*"C"$' ./*.go 2>/dev/null; then
+		exec "$REAL_GO" build -ldflags=-w "$@"
+	fi
+	key=$({
+		for f in ./*.go go.sum; do [ -f "$f" ] && printf '\n== %%s\n' "$f" && cat "$f"; done
+		printf '\n== go.mod\n'; sed 's/^module gonb_[A-Za-z0-9_]*$/module gonb_ragnb/' go.mod
+		printf '\n== args\n'; printf '%%s\n' "$@" | grep -vxF -e "$out"
+		env | grep -E '^(GOOS|GOARCH|GOAMD64|GOARM64|GOFLAGS|GOEXPERIMENT|CGO_ENABLED)=' | sort
+	} | sha256sum | cut -c1-32)
+	dir=$cells/$key
+	if [ ! -d "$dir" ]; then
+		tmp=$cells/.tmp.$$
+		rm -rf "$tmp"
+		if ! { mkdir -p "$tmp" && cp ./*.go "$tmp"/ && { [ ! -f go.sum ] || cp go.sum "$tmp"/; } &&
+			sed 's/^module gonb_[A-Za-z0-9_]*$/module gonb_ragnb/' go.mod >"$tmp/go.mod"; }; then
+			rm -rf "$tmp"
+			exec "$REAL_GO" build -ldflags=-w "$@"
+		fi
+		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp" # another kernel made it first: same sources
+	fi
+	touch "$dir"
+	n=$# prev=
+	for a in "$@"; do
+		if [ "$prev" = -o ]; then set -- "$@" "$dir/prog"; else set -- "$@" "$a"; fi
+		prev=$a
+	done
+	shift "$n"
+	(cd "$dir" && "$REAL_GO" build -ldflags=-w "$@") || exit $?
+	ln -f "$dir/prog" "$out" 2>/dev/null || cp -f "$dir/prog" "$out" || exit $?
+	# The 32 most recently built cells are kept (a prelude cell is a ~55 MB program).
+	ls -t "$cells" | tail -n +33 | while read -r d; do rm -rf "${cells:?}/$d"; done
+	exit 0
+}
+
 case "$1 $2 $3" in
 "mod init gonb_"*)
 	"$REAL_GO" "$@" || exit $?
@@ -199,7 +252,7 @@ case "$1 $2 $3" in
 	;;
 "build "*)
 	shift
-	exec "$REAL_GO" build -ldflags=-w "$@"
+	cell_build "$@"
 	;;
 esac
 exec "$REAL_GO" "$@"

@@ -8,12 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 )
 
-func moduleDir(t *testing.T) string {
+func moduleDir(t testing.TB) string {
 	t.Helper()
 	wd, _ := os.Getwd()
 	dir, err := FindModuleDir(wd)
@@ -146,12 +147,13 @@ func TestUninstallRefusesForeignKernelspec(t *testing.T) {
 	}
 }
 
-// TestWrapperPreloadsPrelude does what GoNB does at kernel start — `go mod init gonb_<id>` through the kernel's
-// PATH — then builds and runs a cell that uses prelude.X with no import setup, with the module proxy off.
-func TestWrapperPreloadsPrelude(t *testing.T) {
+// kernelShell installs the kernelspec into a temporary Jupyter data dir and returns it with a function that runs a
+// command in dir with the kernel's environment, resolving name on the kernel's PATH as GoNB does (exec.Command
+// alone would use this test's PATH). extraEnv is appended to that environment.
+func kernelShell(t testing.TB, extraEnv ...string) (*Installation, func(dir, name string, args ...string) (string, error)) {
+	t.Helper()
 	data := t.TempDir()
-	mod := moduleDir(t)
-	if _, err := Install(context.Background(), InstallOptions{ModuleDir: mod, DataDir: data, NoJupyter: true, NoGoTools: true}); err != nil {
+	if _, err := Install(context.Background(), InstallOptions{ModuleDir: moduleDir(t), DataDir: data, NoJupyter: true, NoGoTools: true}); err != nil {
 		t.Fatal(err)
 	}
 	inst, err := Installed(data, "")
@@ -160,17 +162,28 @@ func TestWrapperPreloadsPrelude(t *testing.T) {
 	}
 	env := append(os.Environ(), "PATH="+strings.ReplaceAll(inst.Spec.Env["PATH"], "${PATH}", os.Getenv("PATH")),
 		"GOPROXY=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOEXPERIMENT=simd")
+	env = append(env, extraEnv...)
+	return inst, func(dir, name string, args ...string) (string, error) {
+		cmd := exec.Command("sh", append([]string{"-c", `exec "$0" "$@"`, name}, args...)...)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+}
+
+// TestWrapperPreloadsPrelude does what GoNB does at kernel start — `go mod init gonb_<id>` through the kernel's
+// PATH — then builds and runs a cell that uses prelude.X with no import setup, with the module proxy off.
+func TestWrapperPreloadsPrelude(t *testing.T) {
+	mod := moduleDir(t)
+	inst, sh := kernelShell(t, "RAGNB_CELL_CACHE="+t.TempDir())
 	cell := t.TempDir()
-	// run resolves name on the kernel's PATH, as GoNB does (exec.Command alone would use this test's PATH).
 	run := func(name string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command("sh", append([]string{"-c", `exec "$0" "$@"`, name}, args...)...)
-		cmd.Dir, cmd.Env = cell, env
-		out, err := cmd.CombinedOutput()
+		out, err := sh(cell, name, args...)
 		if err != nil {
 			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 		}
-		return string(out)
+		return out
 	}
 	// The wrapper is what `go` resolves to on the kernel's PATH.
 	if got := strings.TrimSpace(run("sh", "-c", "command -v go")); got != filepath.Join(inst.SpecDir, "bin", "go") {
@@ -212,13 +225,90 @@ func main() { fmt.Println("backend:", prelude.BackendInfo()) }
 
 	// A module the user creates (not GoNB's gonb_*) is left alone.
 	other := t.TempDir()
-	cmd := exec.Command("sh", "-c", "go mod init example.com/mine")
-	cmd.Dir, cmd.Env = other, env
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := sh(other, "go", "mod", "init", "example.com/mine"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if gomod, _ := os.ReadFile(filepath.Join(other, "go.mod")); strings.Contains(string(gomod), ModulePath) {
 		t.Errorf("user module was changed:\n%s", gomod)
+	}
+}
+
+// linked matches the link command in `go build -x` output: present when Go linked the program.
+var linked = regexp.MustCompile(`(?m)/link -o `)
+
+// TestWrapperReusesUnchangedCells builds cells the way GoNB does (a gonb_<id> module per kernel session, `go build
+// -o DIR/gonb_<id>`) through the kernel's wrapper: the same cell in a second session is found up to date and not
+// linked again, a changed cell is linked, a broken cell fails with GoNB's ./main.go:LINE:COL positions, and
+// RAGNB_CELL_CACHE=off builds in place.
+func TestWrapperReusesUnchangedCells(t *testing.T) {
+	cells := t.TempDir()
+	_, sh := kernelShell(t, "RAGNB_CELL_CACHE="+cells)
+	// session starts a kernel session: GoNB's temporary directory and module, and the cell's main.go.
+	session := func(id, src string) string {
+		t.Helper()
+		dir := filepath.Join(t.TempDir(), "gonb_"+id)
+		os.Mkdir(dir, 0o700)
+		if out, err := sh(dir, "go", "mod", "init", "gonb_"+id); err != nil {
+			t.Fatalf("mod init: %v\n%s", err, out)
+		}
+		os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644)
+		return dir
+	}
+	// build builds the session's cell with -x (Go prints the commands it runs) and runs the program.
+	build := func(dir string) (buildOut, runOut string, err error) {
+		t.Helper()
+		bin := filepath.Join(dir, filepath.Base(dir))
+		if buildOut, err = sh(dir, "go", "build", "-o", bin, "-x"); err != nil {
+			return buildOut, "", err
+		}
+		runOut, err = sh(dir, bin)
+		return buildOut, runOut, err
+	}
+	entries := func() int {
+		e, _ := os.ReadDir(cells)
+		return len(e)
+	}
+	const cell = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"cell one\") }\n"
+
+	first := session("0000aaaa", cell)
+	bo, ro, err := build(first)
+	if err != nil || ro != "cell one\n" || !linked.MatchString(bo) {
+		t.Fatalf("first session: %v, printed %q, linked %v\n%s", err, ro, linked.MatchString(bo), bo)
+	}
+	second := session("1111bbbb", cell)
+	bo, ro, err = build(second)
+	if err != nil || ro != "cell one\n" {
+		t.Fatalf("second session: %v, printed %q\n%s", err, ro, bo)
+	}
+	if linked.MatchString(bo) {
+		t.Errorf("the unchanged cell was linked again in a new session:\n%s", bo)
+	}
+	if n := entries(); n != 1 {
+		t.Errorf("%d cell programs cached, want 1", n)
+	}
+
+	os.WriteFile(filepath.Join(second, "main.go"), []byte(strings.Replace(cell, "cell one", "cell two", 1)), 0o644)
+	if bo, ro, err = build(second); err != nil || ro != "cell two\n" || !linked.MatchString(bo) {
+		t.Errorf("changed cell: %v, printed %q, linked %v\n%s", err, ro, linked.MatchString(bo), bo)
+	}
+	// The first session's program is still its own (the sessions' binaries are links to cached programs).
+	if _, ro, err = build(first); err != nil || ro != "cell one\n" {
+		t.Errorf("first session after the second changed: %v, printed %q", err, ro)
+	}
+
+	os.WriteFile(filepath.Join(second, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
+	if bo, _, err = build(second); err == nil || !strings.Contains(bo, "./main.go:3:15: undefined: undefinedThing") {
+		t.Errorf("broken cell: %v\n%s", err, bo)
+	}
+
+	before := entries()
+	_, sh = kernelShell(t, "RAGNB_CELL_CACHE=off")
+	off := session("2222cccc", strings.Replace(cell, "cell one", "cell three", 1))
+	if bo, ro, err = build(off); err != nil || ro != "cell three\n" || !linked.MatchString(bo) {
+		t.Errorf("RAGNB_CELL_CACHE=off: %v, printed %q\n%s", err, ro, bo)
+	}
+	if n := entries(); n != before {
+		t.Errorf("RAGNB_CELL_CACHE=off added to the cache: %d → %d entries", before, n)
 	}
 }
 

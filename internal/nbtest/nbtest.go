@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/kernel"
 	"github.com/ragnb/ragnb/notebook"
 )
@@ -221,6 +222,10 @@ func RunJupyter(t testing.TB, path string, checks ...Check) *Result {
 	ctx := context.Background()
 	data := privateKernel(t)
 	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	if os.Getenv(cache.EnvPrograms) == "" {
+		// The cells' programs stay with the test (not in ~/.cache) unless the test chose where they go.
+		t.Setenv(cache.EnvPrograms, t.TempDir())
+	}
 	start := time.Now()
 	nb, _, err := notebook.RunJupyter(ctx, path, notebook.JupyterOptions{DataDir: data, Output: out})
 	elapsed := time.Since(start)
