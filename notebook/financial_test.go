@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -53,6 +55,10 @@ func ndcgs(t *testing.T, where, out string) [3]float64 {
 func TestFinancialNotebook(t *testing.T) {
 	nbtest.RequireTools(t)
 
+	// The built programs — the headless one and, through the kernel's go wrapper (see kernel.Layout.Wrapper),
+	// the cells' — stay with the test.
+	programs := t.TempDir()
+	t.Setenv("RAGNB_CELL_CACHE", programs)
 	offlineDefault(t)
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
@@ -99,11 +105,39 @@ func TestFinancialNotebook(t *testing.T) {
 		}
 	}
 
+	linked := cellPrograms(t, programs)
+	if len(linked) < 5 {
+		t.Errorf("the cold Jupyter run left %d cell programs in %s", len(linked), programs)
+	}
 	warm := nbtest.RunJupyter(t, financial, checks...)
+	// Every cell of the warm run found its program up to date: no new program, none linked anew (a new link
+	// writes a new file).
+	after := cellPrograms(t, programs)
+	for name, before := range linked {
+		if now, ok := after[name]; !ok || !os.SameFile(before, now) {
+			t.Errorf("the warm run linked cell program %s again", name)
+		}
+	}
+	if len(after) != len(linked) {
+		t.Errorf("the warm run built %d cell programs, the cold one %d", len(after), len(linked))
+	}
 	if again := ndcgs(t, "Jupyter on a warm cache", nbtest.AllStdout(warm.Notebook)); again != jupyter {
 		t.Errorf("the warm run printed %v, the cold one %v", again, jupyter)
 	}
 	// A timing, not a test of it (speed targets live in benchmarks): the note records these figures.
 	t.Logf("Jupyter: cold cache %.1fs, warm cache %.1fs (%.1f× faster)", cold.Elapsed.Seconds(), warm.Elapsed.Seconds(),
 		cold.Elapsed.Seconds()/warm.Elapsed.Seconds())
+}
+
+// cellPrograms lists the cell programs in the kernel's programs cache by directory name.
+func cellPrograms(t *testing.T, dir string) map[string]os.FileInfo {
+	t.Helper()
+	m := map[string]os.FileInfo{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := os.Stat(filepath.Join(dir, e.Name(), "prog")); err == nil {
+			m[e.Name()] = info
+		}
+	}
+	return m
 }

@@ -51,11 +51,34 @@ func TestSmokeNotebookInJupyterAndHeadless(t *testing.T) {
 
 	var stdout, stderr bytes.Buffer
 	outDir := t.TempDir()
+	programs := t.TempDir()
+	t.Setenv("RAGNB_CELL_CACHE", programs)
 	run, err := notebook.Run(context.Background(), smoke, notebook.RunOptions{OutDir: outDir, Stdout: &stdout, Stderr: &stderr})
 	if err != nil {
 		t.Fatalf("headless run: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
 	t.Logf("headless: export %v, build %v, run %v", run.Export, run.Build, run.Exec)
+	if !strings.HasPrefix(run.Binary, programs+string(filepath.Separator)) {
+		t.Errorf("the program was built in %s, not in the programs cache %s", run.Binary, programs)
+	}
+	first, err := os.Stat(run.Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run again, unchanged: Go finds the cached program up to date and does not link a new file.
+	var again bytes.Buffer
+	outDir2 := t.TempDir()
+	rerun, err := notebook.Run(context.Background(), smoke, notebook.RunOptions{OutDir: outDir2, Stdout: &again, Stderr: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatalf("second headless run: %v\n%s", err, again.String())
+	}
+	t.Logf("headless again: export %v, build %v, run %v", rerun.Export, rerun.Build, rerun.Exec)
+	if second, err := os.Stat(rerun.Binary); err != nil || !os.SameFile(first, second) {
+		t.Errorf("the unchanged notebook's program was linked again (%s, then %s: %v)", run.Binary, rerun.Binary, err)
+	}
+	if missing := notSubsequence(stdout.String(), strings.ReplaceAll(again.String(), outDir2, outDir)); missing != "" {
+		t.Errorf("the second headless run did not print %q", missing)
+	}
 	if missing := notSubsequence(nbtest.AllStdout(res.Notebook), stdout.String()); missing != "" {
 		t.Errorf("the headless run did not print %q\nJupyter printed:\n%s\nheadless printed:\n%s", missing, nbtest.AllStdout(res.Notebook), stdout.String())
 	}

@@ -53,6 +53,7 @@ func TestExportAndRunCLI(t *testing.T) {
 		t.Error(err)
 	}
 	outDir := t.TempDir()
+	t.Setenv("RAGNB_CELL_CACHE", t.TempDir()) // the built program stays with the test
 	code, out, errOut = runCLI(t, "run", "--out-dir", outDir, nb)
 	if code != 0 || out != "init runs first\nhi?\nx? 3 1 n 20\ntrue\nhello from exec\n" || !strings.Contains(errOut, "ran 4 cells") {
 		t.Errorf("run: %d\n%s%s", code, out, errOut)
