@@ -60,7 +60,8 @@ func TestInstallWritesKernelspecIdempotentlyAndUninstalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := actions(steps); a["wrapper"] != "would write" || a["kernelspec"] != "would write" || a["modules"] != "would download" {
+	if a := actions(steps); a["wrapper"] != "would write" || a["kernelspec"] != "would write" || a["modules"] != "would download" ||
+		a["prebuild"] != "would build" {
 		t.Errorf("dry run steps: %v", steps)
 	}
 	if _, err := os.Stat(filepath.Join(data, "kernels")); !os.IsNotExist(err) {
@@ -71,7 +72,8 @@ func TestInstallWritesKernelspecIdempotentlyAndUninstalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := actions(steps); a["wrapper"] != "written" || a["kernelspec"] != "written" || a["jupyter"] != "skipped" {
+	if a := actions(steps); a["wrapper"] != "written" || a["kernelspec"] != "written" || a["jupyter"] != "skipped" ||
+		a["prebuild"] != "built" {
 		t.Errorf("first install: %v", steps)
 	}
 	specDir := filepath.Join(data, "kernels", "ragnb")
