@@ -189,7 +189,7 @@ try:
     print(json.dumps(matches))
 finally:
     kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    km.shutdown_kernel(now=False)  # a shutdown request: GoNB then stops its gopls (now=True orphaned it)
 `
 
 // Complete returns the kernel's completions for code with the cursor at its end (Jupyter's complete_request,
