@@ -272,8 +272,8 @@ func contains(list []string, s string) bool {
 
 // Install installs what the "Go (ragnb)" kernel needs and the kernelspec itself: Jupyter from Debian (when
 // missing), GoNB, goimports and gopls at the versions in Tools (when missing or at another version), the
-// module downloads of the checkout, the prelude compiled into Go's build cache, the `go` wrapper and kernel.json. It is idempotent: what is already in
-// place is kept and reported as such.
+// module downloads of the checkout, the prelude compiled into Go's build cache, the `go` wrapper and
+// kernel.json. It is idempotent: what is already in place is kept and reported as such.
 func Install(ctx context.Context, o InstallOptions) ([]Step, error) {
 	var steps []Step
 	add := func(s Step, start time.Time) { s.Elapsed = time.Since(start); steps = append(steps, s) }
