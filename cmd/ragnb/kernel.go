@@ -14,7 +14,10 @@ func kernelCmd() *command {
 		summary: `install or uninstall the "Go (ragnb)" Jupyter kernel (GoNB with the prelude preloaded) and its tools`,
 		usage: "install|uninstall [flags]\n\n" +
 			"install: Jupyter from Debian when missing (apt-get, needs root or sudo), GoNB, goimports and gopls at\n" +
-			"the pinned versions, the checkout's modules, and the kernelspec whose go wrapper preloads the prelude.\n" +
+			"the pinned versions, the checkout's modules, the prelude compiled into Go's build cache (minutes the\n" +
+			"first time, so the first cell does not), and the kernelspec whose go wrapper preloads the prelude and\n" +
+			"keeps each cell's program in $RAGNB_CELL_CACHE (default ~/.cache/ragnb/cells, \"off\" disables), so an\n" +
+			"unchanged cell is not linked again (`ragnb cache ls|clear --programs`).\n" +
 			"Idempotent. uninstall removes the kernelspec only (tools and Jupyter stay).",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			dryRun := fs.Bool("dry-run", false, "print what would be done and change nothing")
