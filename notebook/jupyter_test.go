@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -124,5 +125,32 @@ func TestKernelCompletesPrelude(t *testing.T) {
 	matches = slices.Compact(matches)
 	if strings.Join(matches, " ") != "BackendInfo" {
 		t.Errorf("completions %q, want [BackendInfo]", matches)
+	}
+}
+
+// TestKernelMapsErrorsToCells: through the kernel's go wrapper (which builds cells in the programs cache), GoNB
+// still maps a compile error and a runtime panic to the cell and line in the HTML error report users see.
+func TestKernelMapsErrorsToCells(t *testing.T) {
+	tags := regexp.MustCompile(`<[^>]*>`)
+	report := func(msgs []nbtest.Message) string {
+		var b strings.Builder
+		for _, m := range msgs {
+			if m.Type == "display_data" {
+				b.WriteString(tags.ReplaceAllString(m.HTML, " "))
+			}
+		}
+		return b.String()
+	}
+	cells := nbtest.Execute(t,
+		"%%\nx := 1\nundefinedThing(x)",
+		"func boom() { var m map[string]int; m[\"a\"] = 1 }\n\n%%\nboom()",
+	)
+	compile := report(cells[0])
+	if !strings.Contains(compile, "Cell[1]: Line 3") || !strings.Contains(compile, "undefined: undefinedThing") {
+		t.Errorf("compile error report lacks the cell line:\n%s", compile)
+	}
+	panicked := report(cells[1])
+	if !strings.Contains(panicked, "Cell[2]: Line 1") || !strings.Contains(panicked, "Cell[2]: Line 4") {
+		t.Errorf("panic report lacks the cell lines:\n%s", panicked)
 	}
 }

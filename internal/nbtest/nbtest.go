@@ -165,9 +165,16 @@ type Result struct {
 // code as `ragnb kernel install`, and returns that directory.
 func privateKernel(t testing.TB) string {
 	t.Helper()
+	return privateKernelWith(t, true)
+}
+
+// privateKernelWith is privateKernel with GoNB's error reports as plain text (rawError, for tests that read
+// outputs as text) or as the HTML users see.
+func privateKernelWith(t testing.TB, rawError bool) string {
+	t.Helper()
 	data := t.TempDir()
 	if _, err := kernel.Install(context.Background(), kernel.InstallOptions{ModuleDir: ModuleDir(t), DataDir: data,
-		NoJupyter: true, NoGoTools: true, RawError: true}); err != nil {
+		NoJupyter: true, NoGoTools: true, RawError: rawError}); err != nil {
 		t.Fatal(err)
 	}
 	return data
@@ -211,6 +218,64 @@ func Complete(t testing.TB, code string) []string {
 		t.Fatalf("complete %q: %v in %q\n%s", code, err, out, stderr.String())
 	}
 	return matches
+}
+
+// executeScript runs each cell (argv[2], a JSON list) in one fresh kernel, as a user's kernel shows errors
+// (HTML), and prints every cell's output messages as JSON: type, text (stream text, or the error's value) and
+// the text/html data.
+const executeScript = `
+import json, sys, jupyter_client
+km, kc = jupyter_client.manager.start_new_kernel(kernel_name=sys.argv[1], startup_timeout=120)
+try:
+    cells = []
+    for code in json.loads(sys.argv[2]):
+        outs = []
+        def hook(m):
+            c = m["content"]
+            if m["msg_type"] in ("stream", "error", "display_data", "execute_result"):
+                outs.append({"type": m["msg_type"], "text": c.get("text") or c.get("evalue") or "",
+                             "html": c.get("data", {}).get("text/html", "")})
+        kc.execute_interactive(code, timeout=600, output_hook=hook)
+        cells.append(outs)
+    print(json.dumps(cells))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=False)
+`
+
+// Message is one output message of a cell executed by Execute.
+type Message struct {
+	// Type is the Jupyter message type: stream, error, display_data or execute_result.
+	Type string `json:"type"`
+	// Text is a stream's text or an error's value.
+	Text string `json:"text"`
+	// HTML is the text/html data of a display, if any.
+	HTML string `json:"html"`
+}
+
+// Execute runs the cells, in order, in one fresh kernel of this checkout that reports errors as HTML (as the
+// installed kernel does), and returns each cell's output messages.
+func Execute(t testing.TB, cells ...string) [][]Message {
+	t.Helper()
+	RequireTools(t)
+	data := privateKernelWith(t, false)
+	if os.Getenv(cache.EnvPrograms) == "" {
+		t.Setenv(cache.EnvPrograms, t.TempDir())
+	}
+	arg, _ := json.Marshal(cells)
+	cmd := exec.Command(kernel.DebianPython, "-c", executeScript, kernel.DefaultName, string(arg))
+	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+data, "TMPDIR="+t.TempDir(), "PYDEVD_DISABLE_FILE_VALIDATION=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("execute: %v\n%s", err, stderr.String())
+	}
+	var got [][]Message
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(cells) {
+		t.Fatalf("execute: %v in %q\n%s", err, out, stderr.String())
+	}
+	return got
 }
 
 // RunJupyter executes the notebook at path in Jupyter with a kernelspec for this checkout (written into a
