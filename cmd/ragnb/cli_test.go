@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -60,12 +62,17 @@ func TestDoctorReportsGoBackendAndRunsMatmul(t *testing.T) {
 	t.Setenv("GOMLX_BACKEND", "")
 	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir())
 	t.Setenv("RAGNB_CACHE", "/tmp/ragnb-doctor-test-cache")
+	programs := t.TempDir()
+	t.Setenv("RAGNB_CELL_CACHE", programs)
+	os.MkdirAll(filepath.Join(programs, "0123abcd", "x"), 0o755)
+	os.WriteFile(filepath.Join(programs, "0123abcd", "prog"), make([]byte, 3<<20), 0o755)
 	code, out, errOut := runCLI(t, "doctor", "--matmul", "64")
 	if code != 0 {
 		t.Fatalf("doctor exit %d: %s%s", code, out, errOut)
 	}
 	for _, want := range []string{"Go Portable Compute Backend (parallelism=-1)", "matmul    64×64 float32 ok",
-		"cache     /tmp/ragnb-doctor-test-cache", "gonb", "jupyter"} {
+		"cache     /tmp/ragnb-doctor-test-cache", "programs  " + programs + " (1 built cell and notebook program, 3.0 MiB)",
+		"gonb", "jupyter"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out)
 		}

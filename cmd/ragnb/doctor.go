@@ -95,6 +95,17 @@ func doctor(std *stdio, matmulN int) error {
 		fmt.Fprintf(w, "          install the notebook tools with: %s\n", kernel.InstallHint)
 	}
 	fmt.Fprintf(w, "cache     %s\n", cache.DefaultDir())
+	if dir := cache.ProgramsDir(); dir == "" {
+		fmt.Fprintf(w, "programs  off (%s=off): every cell is linked anew\n", cache.EnvPrograms)
+	} else if list, err := cache.ListPrograms(dir); err != nil {
+		fmt.Fprintf(w, "programs  %s: %v\n", dir, err)
+	} else {
+		var size int64
+		for _, p := range list {
+			size += p.Size
+		}
+		fmt.Fprintf(w, "programs  %s (%d built cell and notebook %s, %s)\n", dir, len(list), programWord(len(list)), humanBytes(size))
+	}
 	if len(failed) > 0 {
 		return errors.New("failed: " + strings.Join(failed, ", "))
 	}
