@@ -74,8 +74,8 @@ func NewIR(ds *ir.Dataset, opts Options) (*IR, error) {
 		opts.Similarities = []search.Similarity{search.Cosine}
 	}
 	for _, s := range opts.Similarities {
-		if s != search.Cosine && s != search.Dot {
-			return nil, fmt.Errorf("evaluate: unknown similarity %q (want cosine or dot)", s)
+		if err := s.Check(); err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
 		}
 	}
 	e := &IR{opts: opts, qrels: ds.Qrels, queries: ds.Evaluated(), bm25: map[bm25.Params]*bm25.Index{}}

@@ -145,8 +145,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Similarity == "" {
 		o.Similarity = search.Cosine
 	}
-	if o.Similarity != search.Cosine && o.Similarity != search.Dot {
-		return o, fmt.Errorf("index: unknown similarity %q (want cosine or dot)", o.Similarity)
+	if err := o.Similarity.Check(); err != nil {
+		return o, fmt.Errorf("index: %w", err)
 	}
 	if o.Dim < 0 || (o.Dim > 0 && o.Similarity != search.Cosine) {
 		return o, fmt.Errorf("index: truncating to dimension %d needs cosine similarity", o.Dim)

@@ -45,6 +45,14 @@ const (
 	Dot Similarity = "dot"
 )
 
+// Check says whether s is one of the similarities (the packages that take one report it under their name).
+func (s Similarity) Check() error {
+	if s != Cosine && s != Dot {
+		return fmt.Errorf("unknown similarity %q (want cosine or dot)", s)
+	}
+	return nil
+}
+
 // Selection says where each block's top k is picked.
 type Selection string
 
@@ -75,8 +83,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Similarity == "" {
 		o.Similarity = Cosine
 	}
-	if o.Similarity != Cosine && o.Similarity != Dot {
-		return o, fmt.Errorf("search: unknown similarity %q (want cosine or dot)", o.Similarity)
+	if err := o.Similarity.Check(); err != nil {
+		return o, fmt.Errorf("search: %w", err)
 	}
 	if o.QueryChunk <= 0 {
 		o.QueryChunk = 256
