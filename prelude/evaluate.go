@@ -10,6 +10,7 @@ import (
 	"github.com/ragnb/ragnb/evaluate"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/search"
+	"github.com/ragnb/ragnb/vector"
 )
 
 // EvalOptions configure Evaluate and EvaluateBM25. Zero values take the defaults.
@@ -109,11 +110,7 @@ func Evaluate(m *Model, test *Dataset, opts EvalOptions) *Metrics {
 			return nil, err
 		}
 		defer e.Close()
-		q, err := m.Embed(e.QueryTexts(), true)
-		if err != nil {
-			return nil, err
-		}
-		c, err := m.Embed(e.CorpusTexts(), false)
+		q, c, err := embedEvalSet(m, e)
 		if err != nil {
 			return nil, err
 		}
@@ -237,17 +234,24 @@ func EvaluateReranker(first, reranker *Model, test *Dataset, opts RerankOptions)
 	})
 }
 
+// embedEvalSet embeds the evaluator's queries (with the model's query prompt) and its corpus.
+func embedEvalSet(m *Model, e *evaluate.IR) (queries, corpus *vector.Matrix, err error) {
+	if queries, err = m.Embed(e.QueryTexts(), true); err != nil {
+		return nil, nil, err
+	}
+	if corpus, err = m.Embed(e.CorpusTexts(), false); err != nil {
+		return nil, nil, err
+	}
+	return queries, corpus, nil
+}
+
 // firstStage is the run a reranker starts from: BM25 when m is nil, else m's embeddings searched at dim (0 =
 // full).
 func firstStage(ctx context.Context, e *evaluate.IR, m *Model, dim int) (ir.Run, error) {
 	if m == nil {
 		return e.BM25Run(ctx, bm25.DefaultParams(), display.Progress())
 	}
-	q, err := m.Embed(e.QueryTexts(), true)
-	if err != nil {
-		return nil, err
-	}
-	c, err := m.Embed(e.CorpusTexts(), false)
+	q, c, err := embedEvalSet(m, e)
 	if err != nil {
 		return nil, err
 	}
