@@ -40,32 +40,13 @@ func ProgramsDir() string {
 // TrimPrograms removes all but the keep most recently used entries of the programs directory dir (by
 // modification time; users touch their entry). Hidden entries (work in progress) are left alone.
 func TrimPrograms(dir string, keep int) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	list, err := ListPrograms(dir)
+	if err != nil || len(list) <= keep {
 		return err
 	}
-	type entry struct {
-		name string
-		mod  int64
-	}
-	var list []entry
-	for _, e := range entries {
-		if e.Name()[0] == '.' {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			continue // removed meanwhile
-		}
-		list = append(list, entry{e.Name(), info.ModTime().UnixNano()})
-	}
-	if len(list) <= keep {
-		return nil
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].mod > list[j].mod })
 	var first error
-	for _, e := range list[keep:] {
-		if err := os.RemoveAll(filepath.Join(dir, e.name)); err != nil && first == nil {
+	for _, p := range list[keep:] {
+		if err := os.RemoveAll(filepath.Join(dir, p.Name)); err != nil && first == nil {
 			first = err
 		}
 	}
