@@ -2,6 +2,7 @@ package hnsw
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ func BenchmarkDot(b *testing.B) {
 			name string
 			fn   func(a, b []float32) float32
 		}{{"dot", dot}, {"scalar", dotScalar}} {
-			b.Run(f.name+"-"+itoa(n), func(b *testing.B) {
+			b.Run(f.name+"-"+strconv.Itoa(n), func(b *testing.B) {
 				var s float32
 				for i := 0; i < b.N; i++ {
 					s += f.fn(x, y)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -341,7 +342,7 @@ func BenchmarkBuildAndSearch(b *testing.B) {
 	queries := clustered(200, 128, 50, 0.7, 2)
 	var g *Graph
 	for _, w := range []int{1, 0} {
-		b.Run("build-workers-"+itoa(w), func(b *testing.B) {
+		b.Run("build-workers-"+strconv.Itoa(w), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				g = buildWith(b, corpus, Params{}, w)
 			}
@@ -349,7 +350,7 @@ func BenchmarkBuildAndSearch(b *testing.B) {
 		})
 	}
 	for _, ef := range []int{16, 64, 256} {
-		b.Run("search-ef"+itoa(ef), func(b *testing.B) {
+		b.Run("search-ef"+strconv.Itoa(ef), func(b *testing.B) {
 			recall := recallAt(b, g, corpus, queries, 10, ef)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -361,17 +362,6 @@ func BenchmarkBuildAndSearch(b *testing.B) {
 			b.ReportMetric(recall, "recall@10")
 		})
 	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
 }
 
 // BenchmarkLarge: 100,000 clustered unit rows of 128 dimensions (200 centres), built with every CPU; 500
@@ -395,7 +385,7 @@ func BenchmarkLarge(b *testing.B) {
 		b.ReportMetric(float64(queries.Rows)*float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 	})
 	for _, ef := range []int{64, 128, 256} {
-		b.Run("hnsw-ef"+itoa(ef), func(b *testing.B) {
+		b.Run("hnsw-ef"+strconv.Itoa(ef), func(b *testing.B) {
 			recall := recallAt(b, g, corpus, queries, 10, ef)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,26 +23,11 @@ func financial(b *testing.B) ([]ir.Document, []string) {
 	}
 	ctxs, _ := datasets.Strings(df, "context")
 	qs, _ := datasets.Strings(df, "question")
-	var docs []ir.Document
-	seen := map[string]bool{}
-	for _, c := range ctxs {
-		if !seen[c] {
-			seen[c] = true
-			docs = append(docs, ir.Document{ID: string(rune('a'+len(docs)%26)) + itoa(len(docs)), Text: c})
-		}
+	ds, _, err := ir.FromPairs(qs, ctxs, nil)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return docs, qs
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
+	return ds.Corpus, qs
 }
 
 // BenchmarkFinancialExactVsHNSW: the shared financial set's 6.7k distinct contexts embedded by the untrained
@@ -107,7 +93,7 @@ func BenchmarkFinancialExactVsHNSW(b *testing.B) {
 		b.ReportMetric(float64(q.Rows)*float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 	})
 	for _, ef := range []int{16, 64, 128} {
-		b.Run("hnsw-one-query-ef"+itoa(ef), func(b *testing.B) {
+		b.Run("hnsw-one-query-ef"+strconv.Itoa(ef), func(b *testing.B) {
 			approx.SetEfSearch(ef)
 			got, _ := approx.Search(context.Background(), q, 10)
 			hit := 0

@@ -35,15 +35,11 @@ func sample(t testing.TB) ([]ir.Document, []string) {
 	}
 	ctxs, _ := datasets.Strings(df, "context")
 	qs, _ := datasets.Strings(df, "question")
-	var docs []ir.Document
-	seen := map[string]bool{}
-	for _, c := range ctxs {
-		if !seen[c] {
-			seen[c] = true
-			docs = append(docs, ir.Document{ID: fmt.Sprintf("p%03d", len(docs)), Text: c})
-		}
+	ds, _, err := ir.FromPairs(qs, ctxs, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return docs, qs
+	return ds.Corpus, qs
 }
 
 type fixture struct {
