@@ -9,6 +9,7 @@ import (
 	"github.com/ragnb/ragnb/bm25"
 	"github.com/ragnb/ragnb/index"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/search"
 )
 
 // Candidate is one retrieved passage.
@@ -50,14 +51,21 @@ func (d denseRetriever) Retrieve(ctx context.Context, questions []string, k int)
 	if err != nil {
 		return nil, t, err
 	}
+	return candidates(hits, func(h index.Hit) Candidate {
+		return Candidate{DocID: h.Doc.ID, Title: h.Doc.Title, Text: h.Doc.Text, Score: h.Score}
+	}), t, nil
+}
+
+// candidates converts a retriever's hits, per question, into Candidates.
+func candidates[H any](hits [][]H, of func(H) Candidate) [][]Candidate {
 	out := make([][]Candidate, len(hits))
 	for i, hs := range hits {
 		out[i] = make([]Candidate, len(hs))
 		for j, h := range hs {
-			out[i][j] = Candidate{DocID: h.Doc.ID, Title: h.Doc.Title, Text: h.Doc.Text, Score: h.Score}
+			out[i][j] = of(h)
 		}
 	}
-	return out, t, nil
+	return out
 }
 
 // Lexical retrieves with BM25 over docs (a document is indexed as ir.Document.Content()).
@@ -85,15 +93,10 @@ func (l lexicalRetriever) Retrieve(ctx context.Context, questions []string, k in
 	if err != nil {
 		return nil, t, err
 	}
-	out := make([][]Candidate, len(hits))
-	for i, hs := range hits {
-		out[i] = make([]Candidate, len(hs))
-		for j, h := range hs {
-			d := l.docs[h.Index]
-			out[i][j] = Candidate{DocID: d.ID, Title: d.Title, Text: d.Text, Score: h.Score}
-		}
-	}
-	return out, t, nil
+	return candidates(hits, func(h search.Hit) Candidate {
+		d := l.docs[h.Index]
+		return Candidate{DocID: d.ID, Title: d.Title, Text: d.Text, Score: h.Score}
+	}), t, nil
 }
 
 // Batched gathers concurrent Retrieve calls into one call of r: a call waits at most maxWait for others to
