@@ -109,6 +109,21 @@ func randomSeqs(rng *rand.Rand, n, maxLen, vocab int) []encoder.Sequence {
 	return out
 }
 
+// fixedSeqs returns n sequences of exactly length tokens: BERT's [CLS] (101), word-piece ids drawn from
+// [1000, 30000), [SEP] (102) — the shape of a full batch in the step benchmarks.
+func fixedSeqs(rng *rand.Rand, n, length int) []encoder.Sequence {
+	out := make([]encoder.Sequence, n)
+	for i := range out {
+		ids := make([]int32, length)
+		for j := range ids {
+			ids[j] = int32(1000 + rng.IntN(29000))
+		}
+		ids[0], ids[length-1] = 101, 102
+		out[i] = encoder.Sequence{IDs: ids}
+	}
+	return out
+}
+
 func biEngine(t testing.TB, m *encoder.BiEncoder, loss losses.EmbeddingLoss, cols int, adam optim.AdamW, maxNorm float64) *engine {
 	t.Helper()
 	e, err := newBiEngine(m, loss, cols, adam, maxNorm)

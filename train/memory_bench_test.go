@@ -53,19 +53,7 @@ func memChild(mode string) error {
 	}
 	defer e.close()
 	rng := rand.New(rand.NewPCG(1, 1))
-	seqs := func() []encoder.Sequence {
-		out := make([]encoder.Sequence, 1024)
-		for i := range out {
-			ids := make([]int32, 32)
-			for j := range ids {
-				ids[j] = int32(1000 + rng.IntN(29000))
-			}
-			ids[0], ids[31] = 101, 102
-			out[i] = encoder.Sequence{IDs: ids}
-		}
-		return out
-	}
-	batch := Batch{Columns: [][]encoder.Sequence{seqs(), seqs()}}
+	batch := Batch{Columns: [][]encoder.Sequence{fixedSeqs(rng, 1024, 32), fixedSeqs(rng, 1024, 32)}}
 	sh := shape{rows: 1024, maxLen: 32}
 	if mode == "cached" {
 		sh.miniRows = 32
