@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// ProgramsSubdir is the programs directory's path under the user's cache directory.
+const ProgramsSubdir = "ragnb/cells"
+
 // EnvPrograms overrides where built cell and notebook programs are kept; "off" keeps none. The kernel's go
 // wrapper (package kernel) reads the same variable and uses the same default.
 const EnvPrograms = "RAGNB_CELL_CACHE"
@@ -31,7 +34,7 @@ func ProgramsDir() string {
 		if err != nil {
 			return ""
 		}
-		return filepath.Join(base, "ragnb", "cells")
+		return filepath.Join(base, filepath.FromSlash(ProgramsSubdir))
 	default:
 		return d
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/internal/atomicfile"
 
 	"golang.org/x/mod/modfile"
@@ -207,7 +208,7 @@ cell_build() {
 		if [ "$prev" = -o ]; then out=$a; else case "$a" in .|..|*./*) rel=1 ;; esac; fi
 		prev=$a
 	done
-	cells=${RAGNB_CELL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ragnb/cells}
+	cells=${%s:-${XDG_CACHE_HOME:-$HOME/.cache}/%s}
 	if [ -z "$out" ] || [ -n "$rel" ] || [ "$cells" = off ] || [ -e go.work ] || [ ! -f go.mod ] ||
 		! command -v sha256sum >/dev/null 2>&1 || grep -q '=>[[:space:]]*\.' go.mod ||
 		grep -qE '^[[:space:]]*//go:embed|^import "C"|^[[:space:]]*"C"$' ./*.go 2>/dev/null; then
@@ -239,8 +240,8 @@ cell_build() {
 	shift "$n"
 	(cd "$dir" && "$REAL_GO" build -ldflags=-w "$@") || exit $?
 	ln -f "$dir/prog" "$out" 2>/dev/null || cp -f "$dir/prog" "$out" || exit $?
-	# The 32 most recently built cells are kept (a prelude cell is a ~55 MB program).
-	ls -t "$cells" | tail -n +33 | while read -r d; do rm -rf "${cells:?}/$d"; done
+	# The %d most recently built cells are kept (a prelude cell is a ~55 MB program).
+	ls -t "$cells" | tail -n +%d | while read -r d; do rm -rf "${cells:?}/$d"; done
 	exit 0
 }
 
@@ -256,7 +257,8 @@ case "$1 $2 $3" in
 	;;
 esac
 exec "$REAL_GO" "$@"
-`, DisplayName, shellQuote(l.RealGo), shellQuote(l.ModuleDir), ModulePath, ModulePath, PreloadVersion)
+`, DisplayName, shellQuote(l.RealGo), shellQuote(l.ModuleDir), cache.EnvPrograms, cache.ProgramsSubdir,
+		cache.KeepPrograms, cache.KeepPrograms+1, ModulePath, ModulePath, PreloadVersion)
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -155,14 +155,12 @@ func programDir(work string) (string, error) {
 	}
 	dir := filepath.Join(root, "nb-"+key[:32])
 	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return "", err
+		}
 		tmp, err := os.MkdirTemp(root, ".tmp-")
 		if err != nil {
-			if err = os.MkdirAll(root, 0o755); err == nil {
-				tmp, err = os.MkdirTemp(root, ".tmp-")
-			}
-			if err != nil {
-				return "", err
-			}
+			return "", err
 		}
 		if err := os.CopyFS(tmp, os.DirFS(work)); err != nil {
 			os.RemoveAll(tmp)
