@@ -458,14 +458,7 @@ func writeIfChanged(path string, data []byte, mode os.FileMode, dryRun bool) (st
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
 	}
-	err = atomicfile.Write(path, func(f *os.File) error {
-		if err := f.Chmod(mode); err != nil {
-			return err
-		}
-		_, err := f.Write(data)
-		return err
-	})
-	if err != nil {
+	if err := atomicfile.WriteBytesMode(path, data, mode); err != nil {
 		return "", err
 	}
 	return "written", nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -449,13 +448,8 @@ func finishTraining(std *stdio, f *trainFlags, cfg train.Config, res *train.Resu
 		Data   string       `json:"data"`
 		Config train.Config `json:"config"`
 	}{f.model, f.data, settings}, "", "  ")
-	if err := atomicfile.Write(filepath.Join(f.out, "training_config.json"), func(file *os.File) error {
-		if err := file.Chmod(0o644); err != nil { // readable beside the model's other files
-			return err
-		}
-		_, err := file.Write(b)
-		return err
-	}); err != nil {
+	// 0644: readable beside the model's other files.
+	if err := atomicfile.WriteBytesMode(filepath.Join(f.out, "training_config.json"), b, 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(std.out, "trained  %d steps (%.3g epochs) in %v", res.Steps, res.Epochs, res.Elapsed.Round(time.Second))

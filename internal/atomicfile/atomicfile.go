@@ -39,3 +39,14 @@ func WriteBytes(path string, data []byte) error {
 		return err
 	})
 }
+
+// WriteBytesMode creates path with data and file mode perm (see Write).
+func WriteBytesMode(path string, data []byte, perm os.FileMode) error {
+	return Write(path, func(f *os.File) error {
+		if err := f.Chmod(perm); err != nil {
+			return err
+		}
+		_, err := f.Write(data)
+		return err
+	})
+}

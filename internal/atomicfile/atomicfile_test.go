@@ -39,3 +39,17 @@ func TestWriteReplacesOrKeeps(t *testing.T) {
 		t.Error("a missing directory must be an error")
 	}
 }
+
+func TestWriteBytesModeSetsTheMode(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "go")
+	if err := WriteBytesMode(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil || st.Mode().Perm() != 0o755 {
+		t.Fatalf("mode %v, %v; want 0755", st.Mode(), err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "#!/bin/sh\n" {
+		t.Errorf("content %q", b)
+	}
+}
