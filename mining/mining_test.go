@@ -1,6 +1,7 @@
 package mining
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -247,7 +248,7 @@ func TestRandomSamplingIsSeeded(t *testing.T) {
 			}
 		}
 		if !slices.IsSortedFunc(a.Queries[0].Negatives, func(x, y Negative) int {
-			return -cmpFloat(x.Score, y.Score)
+			return cmp.Compare(y.Score, x.Score)
 		}) {
 			t.Errorf("seed %d: negatives not by score: %v", seed, got)
 		}
@@ -256,16 +257,6 @@ func TestRandomSamplingIsSeeded(t *testing.T) {
 	if len(seen) < 5 { // C(6,3) = 20 possible draws
 		t.Errorf("30 seeds gave only %d distinct draws: %v", len(seen), seen)
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestPositivesAndCopiesAreNeverNegatives(t *testing.T) {

@@ -107,15 +107,7 @@ func Prepare(ctx context.Context, set *Set, load Embedder, o PrepareOptions, rep
 	}
 	p.EmbedCached = qHit && cHit
 	retrieve := func() ([][]int32, error) {
-		s := o.Searcher
-		if s == nil {
-			var err error
-			if s, err = search.New(nil, search.Options{}); err != nil {
-				return nil, err
-			}
-			defer s.Close()
-		}
-		return Retrieve(ctx, s, p.Queries, p.Corpus, o.TopK, report)
+		return retrieveOn(ctx, o.Searcher, p.Queries, p.Corpus, o.TopK, report)
 	}
 	if o.Cache == nil {
 		p.Hits, err = retrieve()
@@ -153,15 +145,7 @@ func NewPrepared(ctx context.Context, set *Set, queries, corpus *vector.Matrix, 
 		return nil, fmt.Errorf("mine: %d query and %d passage embeddings for %d queries and %d passages",
 			queries.Rows, corpus.Rows, len(set.Queries), len(set.Corpus))
 	}
-	if searcher == nil {
-		s, err := search.New(nil, search.Options{})
-		if err != nil {
-			return nil, err
-		}
-		defer s.Close()
-		searcher = s
-	}
-	hits, err := Retrieve(ctx, searcher, queries, corpus, topK, report)
+	hits, err := retrieveOn(ctx, searcher, queries, corpus, topK, report)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +214,20 @@ func Retrieve(ctx context.Context, s *search.Searcher, queries, corpus *vector.M
 		}
 	}
 	return out, nil
+}
+
+// retrieveOn is Retrieve on s, or, when s is nil, on a searcher with search's defaults (gpu.Shared(), the
+// default block shape) that is closed afterwards.
+func retrieveOn(ctx context.Context, s *search.Searcher, queries, corpus *vector.Matrix, k int, report progress.Func) ([][]int32, error) {
+	if s == nil {
+		d, err := search.New(nil, search.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer d.Close()
+		s = d
+	}
+	return Retrieve(ctx, s, queries, corpus, k, report)
 }
 
 // hitsMagic starts a hits file: the magic, then little-endian uint32 rows and k, then rows × k int32 corpus

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -211,7 +212,7 @@ func (s *selector) filter(q int) []float64 {
 	for i := range cands {
 		c := &cands[i]
 		c.rank = i + 1
-		if contains(pos, c.doc) {
+		if slices.Contains(pos, c.doc) {
 			st.positive++
 			continue
 		}

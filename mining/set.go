@@ -2,6 +2,7 @@ package mining
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ragnb/ragnb/cache"
 )
@@ -68,7 +69,7 @@ func NewSet(anchors, positives, corpus []string) (*Set, error) {
 			s.Positives = append(s.Positives, nil)
 		}
 		d := add(p)
-		if !contains(s.Positives[q], d) {
+		if !slices.Contains(s.Positives[q], d) {
 			s.Positives[q] = append(s.Positives[q], d)
 		}
 		s.Rows = append(s.Rows, Row{Input: i, Query: q, Positive: d})
@@ -77,15 +78,6 @@ func NewSet(anchors, positives, corpus []string) (*Set, error) {
 		return nil, fmt.Errorf("mine: no row has both an anchor and a positive (%d rows)", len(anchors))
 	}
 	return s, nil
-}
-
-func contains(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // QueriesHash and CorpusHash identify the texts that get embedded, for cache keys.

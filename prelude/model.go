@@ -16,6 +16,7 @@ import (
 	"github.com/ragnb/ragnb/display"
 	"github.com/ragnb/ragnb/encoder"
 	"github.com/ragnb/ragnb/hub"
+	"github.com/ragnb/ragnb/mining"
 	"github.com/ragnb/ragnb/modeldir"
 	"github.com/ragnb/ragnb/tokenizer"
 	"github.com/ragnb/ragnb/vector"
@@ -250,8 +251,7 @@ func (m *Model) Embed(texts []string, queries bool) (*vector.Matrix, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
-	params := map[string]any{"queries": queries}
-	key := cache.Key{Step: "embed", Version: 1, Inputs: []string{m.id, cache.HashStrings(texts...)}, Params: params}
+	key := mining.EmbedKey(m.id, cache.HashStrings(texts...), queries)
 	dir, _, _, err := cachedDir(key, func(ctx context.Context, dir string) error {
 		bi, err := m.BiEncoder()
 		if err != nil {
