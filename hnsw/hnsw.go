@@ -100,13 +100,6 @@ func (g *Graph) Dim() int { return g.dim }
 // Len is the number of rows linked into the graph.
 func (g *Graph) Len() int { return len(g.links) }
 
-// SetEfSearch changes the default search list size (ef ≥ 1).
-func (g *Graph) SetEfSearch(ef int) {
-	if ef >= 1 {
-		g.p.EfSearch = ef
-	}
-}
-
 // maxLinks is the link cap of a layer.
 func (g *Graph) maxLinks(level int) int {
 	if level == 0 {

@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -331,7 +332,8 @@ func (ix *Index) embed(ctx context.Context, docs []ir.Document, report progress.
 	return prepared, out.Dim, err
 }
 
-// prepare truncates and normalises model output as the manifest says.
+// prepare truncates and normalises model output as the manifest says. Without truncation it normalises m in
+// place (cosine) and returns it: m must be the index's own copy.
 func (ix *Index) prepare(m *vector.Matrix) (*vector.Matrix, error) {
 	if ix.man.TruncateDim > 0 && ix.man.TruncateDim < m.Dim {
 		return m.Truncate(ix.man.TruncateDim) // renormalises
@@ -340,9 +342,7 @@ func (ix *Index) prepare(m *vector.Matrix) (*vector.Matrix, error) {
 		return nil, fmt.Errorf("index: truncate dimension %d exceeds the model's %d", ix.man.TruncateDim, m.Dim)
 	}
 	if ix.man.Similarity == search.Cosine {
-		c := &vector.Matrix{Rows: m.Rows, Dim: m.Dim, Data: append([]float32(nil), m.Data...)}
-		c.Normalize()
-		return c, nil
+		m.Normalize()
 	}
 	return m, nil
 }
@@ -398,7 +398,8 @@ func (ix *Index) EmbedQueries(ctx context.Context, texts []string) (*vector.Matr
 	if ix.man.EmbeddingDim != 0 && m.Dim != ix.man.EmbeddingDim {
 		return nil, fmt.Errorf("index: queries embed to dimension %d, the index was built from dimension %d", m.Dim, ix.man.EmbeddingDim)
 	}
-	return ix.prepare(m)
+	// The embedder's matrix is left as it returned it; prepare works on a copy.
+	return ix.prepare(&vector.Matrix{Rows: m.Rows, Dim: m.Dim, Data: slices.Clone(m.Data)})
 }
 
 // Search returns the k best documents for each prepared query row (EmbedQueries), best first; equal scores

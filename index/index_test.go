@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -401,19 +402,12 @@ func TestDotSimilarityKeepsRawVectors(t *testing.T) {
 	res, _ := ix.Query(context.Background(), []string{"debt"}, 1)
 	qv, _ := e.EmbedQueries(context.Background(), []string{"debt"}, nil)
 	dv, _ := e.EmbedDocuments(context.Background(), []string{res[0][0].Doc.Content()}, nil)
-	if want := vector.Dot(qv.Row(0), dv.Row(0)); abs(res[0][0].Score-want) > 1e-5 {
+	if want := vector.Dot(qv.Row(0), dv.Row(0)); math.Abs(res[0][0].Score-want) > 1e-5 {
 		t.Errorf("dot score %v, want %v", res[0][0].Score, want)
 	}
 	if _, err := Build(context.Background(), model, docs, Options{Similarity: search.Dot, Dim: 8}, nil); err == nil {
 		t.Error("truncation with dot similarity: want an error")
 	}
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // The host scan (what serving uses) and the backend's search (large batches on an accelerator) must agree.
@@ -442,7 +436,7 @@ func TestHostAndBackendExactSearchAgree(t *testing.T) {
 		one, _ := ix.Search(context.Background(), &vector.Matrix{Rows: 1, Dim: q.Dim, Data: q.Row(i)}, 7) // host
 		for j := range one[0] {
 			a, b := one[0][j], batch[i][j]
-			if a.Row != b.Row || abs(a.Score-b.Score) > 1e-5 {
+			if a.Row != b.Row || math.Abs(a.Score-b.Score) > 1e-5 {
 				t.Errorf("query %d hit %d: host %d (%.6f), backend %d (%.6f)", i, j, a.Row, a.Score, b.Row, b.Score)
 			}
 		}
