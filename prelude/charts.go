@@ -43,7 +43,7 @@ func (c *Chart) Save(path string) error {
 // Display shows the chart, or its error.
 func (c *Chart) Display() {
 	if c.err != nil {
-		showHTML(tableError(c.chain, c.err), "✗ "+c.chain+" failed\n  "+c.err.Error()+"\n")
+		showError(c.chain, c.err)
 		return
 	}
 	svg, err := c.c.SVG()

@@ -97,7 +97,7 @@ func (m *Metrics) HTML() string {
 // String renders the metric × dimension table as text, or the error.
 func (m *Metrics) String() string {
 	if m.err != nil {
-		return "✗ " + m.chain + " failed\n  " + m.err.Error() + "\n"
+		return textError(m.chain, m.err)
 	}
 	return m.Grid().Text()
 }
@@ -165,3 +165,11 @@ func (c *Comparison) Display() { showHTML(c.HTML(), c.String()) }
 func tableError(chain string, err error) string {
 	return tables.ErrorHTML(chain+" failed", err.Error())
 }
+
+// textError is tableError for a terminal.
+func textError(chain string, err error) string {
+	return "✗ " + chain + " failed\n  " + err.Error() + "\n"
+}
+
+// showError shows that chain failed with err.
+func showError(chain string, err error) { showHTML(tableError(chain, err), textError(chain, err)) }

@@ -223,7 +223,7 @@ func (m *Mined) Histogram() *Chart {
 // String is the statistics as text, or the error.
 func (m *Mined) String() string {
 	if m.err != nil {
-		return "✗ " + m.chain + " failed\n  " + m.err.Error() + "\n"
+		return textError(m.chain, m.err)
 	}
 	return m.chain + "\n" + m.r.Stats.String()
 }

@@ -323,7 +323,7 @@ func (m *Model) HTML() string {
 // String renders the model card as text, or the error.
 func (m *Model) String() string {
 	if m.err != nil {
-		return "✗ " + m.chain + " failed\n  " + m.err.Error() + "\n"
+		return textError(m.chain, m.err)
 	}
 	var b strings.Builder
 	b.WriteString(m.chain + "\n")

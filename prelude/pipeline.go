@@ -201,7 +201,7 @@ func (p *Pipeline) HTML() string {
 // String renders the pipeline's description as text, or its error.
 func (p *Pipeline) String() string {
 	if p.err != nil {
-		return "✗ " + p.chain + " failed\n  " + p.err.Error() + "\n"
+		return textError(p.chain, p.err)
 	}
 	return fmt.Sprintf("%s: %d passages; %s\n", p.name, p.docs, strings.Join(p.notes, "; "))
 }
@@ -216,13 +216,13 @@ func ComparePipelines(base, tuned *Pipeline, test *Dataset, n int) *pipeline.Com
 	chain := fmt.Sprintf("ComparePipelines(%s, %s)", base.name, tuned.name)
 	for _, p := range []*Pipeline{base, tuned} {
 		if p.err != nil {
-			showHTML(tableError(chain, p.err), "✗ "+chain+" failed\n  "+p.err.Error()+"\n")
+			showError(chain, p.err)
 			return nil
 		}
 	}
 	if len(base.ids) != len(tuned.ids) {
 		err := fmt.Errorf("the pipelines index different corpora (%d and %d passages)", len(base.ids), len(tuned.ids))
-		showHTML(tableError(chain, err), "✗ "+chain+" failed\n  "+err.Error()+"\n")
+		showError(chain, err)
 		return nil
 	}
 	questions, err := test.Strings("anchor")
@@ -239,7 +239,7 @@ func ComparePipelines(base, tuned *Pipeline, test *Dataset, n int) *pipeline.Com
 		}
 	}
 	if err != nil {
-		showHTML(tableError(chain, err), "✗ "+chain+" failed\n  "+err.Error()+"\n")
+		showError(chain, err)
 		return nil
 	}
 	ctx, cancel := cellContext()
