@@ -131,15 +131,14 @@ func looksLikePath(s string) bool {
 
 // repoKind is a Hub repository type: where its cache folder and URLs live.
 type repoKind struct {
-	name    string // "model" or "dataset", for messages
 	folder  string // cache folder prefix: models--org--name, datasets--org--name
 	api     string // file-list API path prefix
 	resolve string // file download path prefix
 }
 
 var (
-	modelRepo   = repoKind{name: "model", folder: "models--", api: "/api/models/", resolve: "/"}
-	datasetRepo = repoKind{name: "dataset", folder: "datasets--", api: "/api/datasets/", resolve: "/datasets/"}
+	modelRepo   = repoKind{folder: "models--", api: "/api/models/", resolve: "/"}
+	datasetRepo = repoKind{folder: "datasets--", api: "/api/datasets/", resolve: "/datasets/"}
 )
 
 // repoFolder is the cache folder of a repository: models--org--name or datasets--org--name.
