@@ -42,8 +42,7 @@ type PipelineOptions struct {
 type Pipeline struct {
 	name, chain string
 	p           *pipeline.Pipeline
-	docs        int
-	ids         map[string]string // passage text → document id
+	ids         map[string]string // passage text → document id, one entry per indexed passage
 	err         error
 	notes       []string
 }
@@ -77,7 +76,6 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 		return fail(err)
 	}
 	docs := uniqueDocs(texts)
-	p.docs = len(docs)
 	p.ids = make(map[string]string, len(docs))
 	for _, d := range docs {
 		p.ids[d.Text] = d.ID
@@ -190,7 +188,7 @@ func (p *Pipeline) HTML() string {
 		return tableError(p.chain, p.err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "<div><b>%s</b>: %d passages", html.EscapeString(p.name), p.docs)
+	fmt.Fprintf(&b, "<div><b>%s</b>: %d passages", html.EscapeString(p.name), len(p.ids))
 	for _, n := range p.notes {
 		b.WriteString("; " + html.EscapeString(n))
 	}
@@ -203,7 +201,7 @@ func (p *Pipeline) String() string {
 	if p.err != nil {
 		return textError(p.chain, p.err)
 	}
-	return fmt.Sprintf("%s: %d passages; %s\n", p.name, p.docs, strings.Join(p.notes, "; "))
+	return fmt.Sprintf("%s: %d passages; %s\n", p.name, len(p.ids), strings.Join(p.notes, "; "))
 }
 
 // Display shows the pipeline's description.
