@@ -89,19 +89,7 @@ func indexCmd() *command {
 					if err != nil {
 						return err
 					}
-					man, err := index.ReadManifest(*indexDir)
-					if err != nil {
-						return err
-					}
-					dir := *modelDir
-					if dir == "" {
-						dir = man.ModelName
-					}
-					model, err := openBiEncoder(ctx, dir, report)
-					if err != nil {
-						return err
-					}
-					ix, err := index.Open(ctx, *indexDir, model, index.OpenOptions{RebuildStale: *rebuild, BatchSize: *batch}, report)
+					ix, _, _, err := openIndexDir(ctx, *indexDir, *modelDir, index.OpenOptions{RebuildStale: *rebuild, BatchSize: *batch}, report)
 					if err != nil {
 						return err
 					}

@@ -42,6 +42,24 @@ func openBiEncoder(ctx context.Context, nameOrDir string, report progress.Func) 
 	return m, nil
 }
 
+// openIndexDir opens the index in indexDir with the bi-encoder modelDir, by default the model the index was
+// built with (its manifest's ModelName). It returns the manifest as read before opening and the model used.
+func openIndexDir(ctx context.Context, indexDir, modelDir string, opts index.OpenOptions, report progress.Func) (*index.Index, index.Manifest, string, error) {
+	man, err := index.ReadManifest(indexDir)
+	if err != nil {
+		return nil, man, "", err
+	}
+	if modelDir == "" {
+		modelDir = man.ModelName
+	}
+	m, err := openBiEncoder(ctx, modelDir, report)
+	if err != nil {
+		return nil, man, modelDir, err
+	}
+	ix, err := index.Open(ctx, indexDir, m, opts, report)
+	return ix, man, modelDir, err
+}
+
 // openCrossEncoder loads a cross-encoder (raw logits; only their order matters for reranking).
 func openCrossEncoder(ctx context.Context, nameOrDir string, report progress.Func) (relevance.Scorer, error) {
 	dir, err := hub.Resolve(ctx, nameOrDir, hub.FromEnv(), report)
@@ -131,19 +149,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		if f.corpus != "" {
 			return nil, nil, usagef("--corpus is for building an index in memory; add documents to --index with `ragnb index add`")
 		}
-		man, err := index.ReadManifest(f.indexDir)
-		if err != nil {
-			return nil, nil, err
-		}
-		dir := f.modelDir
-		if dir == "" {
-			dir = man.ModelName
-		}
-		m, err := openBiEncoder(ctx, dir, report)
-		if err != nil {
-			return nil, nil, err
-		}
-		ix, err := index.Open(ctx, f.indexDir, m, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch}, report)
+		ix, man, dir, err := openIndexDir(ctx, f.indexDir, f.modelDir, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch}, report)
 		if err != nil {
 			return nil, nil, err
 		}
