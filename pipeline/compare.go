@@ -11,7 +11,7 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/tables"
+	"github.com/ragnb/ragnb/ui/tables"
 )
 
 // ComparisonRow is one question answered by both pipelines.

@@ -25,7 +25,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/ragnb/ragnb/llm"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
 )

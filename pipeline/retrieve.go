@@ -6,10 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ragnb/ragnb/bm25"
-	"github.com/ragnb/ragnb/index"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/search"
+	"github.com/ragnb/ragnb/retrieval/search"
 )
 
 // Candidate is one retrieved passage.

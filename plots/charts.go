@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/ragnb/ragnb/tables"
+	"github.com/ragnb/ragnb/ui/tables"
 )
 
 func gridLines() *plotter.Grid {

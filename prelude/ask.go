@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ragnb/ragnb/display"
+	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/pipeline"
 )
 

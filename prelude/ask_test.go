@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/bm25"
-	"github.com/ragnb/ragnb/internal/llmtest"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/llm"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/pipeline"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 
-	"github.com/ragnb/ragnb/internal/sharedtest"
+	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 )
 
 // BenchmarkLoadFinancialReal is what every notebook cell pays for `var pairs = prelude.Load("financial")` with

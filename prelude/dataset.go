@@ -13,8 +13,8 @@ import (
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/tables"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/ui/tables"
 )
 
 // Dataset is a table (a gota DataFrame) with a name, the chain of calls that made it, and the first error

@@ -12,12 +12,12 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/display"
-	"github.com/ragnb/ragnb/docs"
-	"github.com/ragnb/ragnb/llm"
+	"github.com/ragnb/ragnb/ui/display"
+	"github.com/ragnb/ragnb/data/documents"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/relevance"
-	"github.com/ragnb/ragnb/synth"
-	"github.com/ragnb/ragnb/teacher"
+	"github.com/ragnb/ragnb/data/synth"
+	"github.com/ragnb/ragnb/data/teacher"
 )
 
 // LoadDocs reads documents — .txt, .md, the text layer of .pdf, .docx — from a file, a folder (recursively) or
@@ -26,7 +26,7 @@ import (
 func LoadDocs(pattern string) *Dataset {
 	op := fmt.Sprintf("LoadDocs(%q)", pattern)
 	d := &Dataset{name: pattern, chain: op}
-	ds, err := docs.Load(pattern)
+	ds, err := documents.Load(pattern)
 	if err != nil {
 		return d.fail(op, err)
 	}
@@ -57,11 +57,11 @@ func (d *Dataset) Chunk(tokens, overlap int) *Dataset {
 		return n.fail(op, err)
 	}
 	sources, texts := d.Column(srcCol), d.Column("text")
-	var in []docs.Document
+	var in []documents.Document
 	for i := range texts {
-		in = append(in, docs.Document{Source: sources[i], Text: texts[i]})
+		in = append(in, documents.Document{Source: sources[i], Text: texts[i]})
 	}
-	chunks, err := docs.ChunkAll(in, docs.ChunkConfig{Tokens: tokens, Overlap: overlap})
+	chunks, err := documents.ChunkAll(in, documents.ChunkConfig{Tokens: tokens, Overlap: overlap})
 	if err != nil {
 		return n.fail(op, err)
 	}
@@ -70,7 +70,7 @@ func (d *Dataset) Chunk(tokens, overlap int) *Dataset {
 	return n
 }
 
-func chunkFrame(chunks []docs.Chunk) dataframe.DataFrame {
+func chunkFrame(chunks []documents.Chunk) dataframe.DataFrame {
 	var id, src, text []string
 	var idx, start, end, tok []float64
 	for _, c := range chunks {
@@ -84,7 +84,7 @@ func chunkFrame(chunks []docs.Chunk) dataframe.DataFrame {
 }
 
 // chunks reads a Chunk table back.
-func (d *Dataset) chunks() ([]docs.Chunk, error) {
+func (d *Dataset) chunks() ([]documents.Chunk, error) {
 	if err := d.missing([]string{"chunk_id", "source", "text"}); err != nil {
 		return nil, err
 	}
@@ -92,9 +92,9 @@ func (d *Dataset) chunks() ([]docs.Chunk, error) {
 	idx, _ := d.Floats("chunk_index")
 	start, _ := d.Floats("start")
 	end, _ := d.Floats("end")
-	out := make([]docs.Chunk, len(ids))
+	out := make([]documents.Chunk, len(ids))
 	for i := range ids {
-		out[i] = docs.Chunk{ID: ids[i], Source: srcs[i], Text: texts[i]}
+		out[i] = documents.Chunk{ID: ids[i], Source: srcs[i], Text: texts[i]}
 		if idx != nil {
 			out[i].Index, out[i].Start, out[i].End = int(idx[i]), int(start[i]), int(end[i])
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/internal/llmtest"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 )
 
 // questionsFor answers a generation request with two questions built from the chunk's own words, so they pass

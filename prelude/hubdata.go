@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/display"
-	"github.com/ragnb/ragnb/hub"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/ui/display"
+	"github.com/ragnb/ragnb/model/hub"
 )
 
 // loadHub loads "org/name[@revision][:split]" from the Hugging Face Hub: the dataset's data files are fetched

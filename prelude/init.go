@@ -6,8 +6,8 @@ import (
 	"os"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/modeldir"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/model/modeldir"
 )
 
 // EnvReranker names the environment variable that replaces the offline default reranker with a cross-encoder

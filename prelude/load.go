@@ -14,7 +14,7 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb"
-	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/data/datasets"
 )
 
 // DataEnv names the environment variable that points Load("financial") at real data: a CSV / JSONL /

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ragnb/ragnb/tables"
+	"github.com/ragnb/ragnb/ui/tables"
 )
 
 // Metrics is a named metric set as the evaluators produce it: sentence-transformers key names such as

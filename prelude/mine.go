@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/display"
-	"github.com/ragnb/ragnb/mining"
+	"github.com/ragnb/ragnb/ui/display"
+	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/vector"
 )
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/mining"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/mining"
 )
 
 func stepCounts(t *testing.T) map[string]int {

@@ -13,12 +13,12 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/display"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/hub"
-	"github.com/ragnb/ragnb/mining"
-	"github.com/ragnb/ragnb/modeldir"
-	"github.com/ragnb/ragnb/tokenizer"
+	"github.com/ragnb/ragnb/ui/display"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/model/hub"
+	"github.com/ragnb/ragnb/retrieval/mining"
+	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/tokenizer"
 	"github.com/ragnb/ragnb/vector"
 )
 

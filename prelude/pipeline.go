@@ -6,10 +6,10 @@ import (
 	"html"
 	"strings"
 
-	"github.com/ragnb/ragnb/bm25"
+	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/display"
-	"github.com/ragnb/ragnb/index"
+	"github.com/ragnb/ragnb/ui/display"
+	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/pipeline"
 )

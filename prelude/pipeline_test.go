@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/internal/llmtest"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 )
 
 func countManifests(t *testing.T) int {

@@ -12,7 +12,7 @@ import (
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 
-	"github.com/ragnb/ragnb/internal/sharedtest"
+	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 )
 
 func TestLoadFinancialSampleSplit(t *testing.T) {

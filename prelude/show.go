@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ragnb/ragnb/display"
+	"github.com/ragnb/ragnb/ui/display"
 )
 
 // The prelude's one edge to the outside world: everything it shows goes through these two functions, which

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/model/encoder"
 )
 
 func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {

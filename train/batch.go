@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/model/encoder"
 )
 
 // Batch is one training batch, tokenized: Columns[c][r] is row r's sequence in input column c (anchor,

@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/losses"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // BenchmarkStaticStep is one optimizer step of the financial static recipe: a bert-base-uncased-vocabulary

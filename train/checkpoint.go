@@ -12,8 +12,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/ragnb/ragnb/modeldir"
-	"github.com/ragnb/ragnb/safetensors"
+	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/safetensors"
 )
 
 // Checkpoint files beside the model files of a checkpoint-<step> directory.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/ragnb/ragnb/losses"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/train/optim"
 	"github.com/ragnb/ragnb/progress"
 )
 

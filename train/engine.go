@@ -12,8 +12,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/ragnb/ragnb/models/weights"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/model/weights"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // stateScope holds the trainer's own variables in the model's Store (moments, gradient accumulators); they

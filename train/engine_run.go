@@ -6,7 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // shape fixes the programs' shapes: every batch is padded to rows rows (and GradCache chunks have miniRows

@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/losses"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // maxRelDiff is max |a−b| / max(max |b|, 1e-3) over the tensors of two parameter maps, and the tensor it is in.

@@ -3,8 +3,8 @@ package train
 import (
 	"context"
 
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/evaluate"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
 )

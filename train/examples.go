@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 
-	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/data/datasets"
 )
 
 // Examples are training rows as texts by column, in the order the loss reads them: for a bi-encoder

@@ -12,10 +12,10 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/losses"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // idTokenizer is a stand-in word tokenizer for tests: each space-separated word hashes to an id in

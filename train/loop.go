@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/models/weights"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/model/weights"
+	"github.com/ragnb/ragnb/train/optim"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/safetensors"
-	"github.com/ragnb/ragnb/sampler"
+	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/train/sampler"
 )
 
 // Result is what a run did.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/train/optim"
 	"github.com/ragnb/ragnb/progress"
 )
 

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/losses"
-	"github.com/ragnb/ragnb/optim"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // memChildEnv selects the one-step child run of BenchmarkMNRLPeakMemory1024: "plain" or "cached".

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/datasets"
+	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/pipeline"
 )
 

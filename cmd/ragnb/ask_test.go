@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/internal/llmtest"
-	"github.com/ragnb/ragnb/internal/sharedtest"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
+	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 	"github.com/ragnb/ragnb/pipeline"
 )
 

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/hub"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/model/hub"
 	"github.com/ragnb/ragnb/vector"
 )
 

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/bm25"
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/evaluate"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/search"
+	"github.com/ragnb/ragnb/retrieval/search"
 )
 
 // listFlag collects a repeatable string flag.

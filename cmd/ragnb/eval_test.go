@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/ragnb/ragnb"
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/evaluate"
-	"github.com/ragnb/ragnb/internal/sharedtest"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
+	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 	"github.com/ragnb/ragnb/ir"
 )
 

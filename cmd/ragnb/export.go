@@ -7,7 +7,7 @@ import (
 	"os"
 	"os/exec"
 
-	"github.com/ragnb/ragnb/notebook"
+	"github.com/ragnb/ragnb/kernel/notebook"
 )
 
 func exportCmd() *command {

@@ -8,10 +8,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/docs"
-	"github.com/ragnb/ragnb/synth"
-	"github.com/ragnb/ragnb/teacher"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/data/documents"
+	"github.com/ragnb/ragnb/data/synth"
+	"github.com/ragnb/ragnb/data/teacher"
 )
 
 func generateCmd() *command {
@@ -65,14 +65,14 @@ func generateCmd() *command {
 					cfg.AnswerCheck = &teacher.LLMJudge{Client: client}
 				}
 
-				ds, loadErr := docs.Load(*docsArg)
+				ds, loadErr := documents.Load(*docsArg)
 				if loadErr != nil {
 					if len(ds) == 0 {
 						return loadErr
 					}
 					fmt.Fprintf(std.err, "warning: %v\n", loadErr) // the readable documents go on
 				}
-				chunks, err := docs.ChunkAll(ds, docs.ChunkConfig{Tokens: *chunkTokens, Overlap: *overlap})
+				chunks, err := documents.ChunkAll(ds, documents.ChunkConfig{Tokens: *chunkTokens, Overlap: *overlap})
 				if err != nil {
 					return err
 				}

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ragnb/ragnb/hnsw"
-	"github.com/ragnb/ragnb/index"
-	"github.com/ragnb/ragnb/search"
+	"github.com/ragnb/ragnb/retrieval/hnsw"
+	"github.com/ragnb/ragnb/retrieval/index"
+	"github.com/ragnb/ragnb/retrieval/search"
 )
 
 func indexCmd() *command {

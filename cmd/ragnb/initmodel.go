@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ragnb/ragnb/encoder"
+	"github.com/ragnb/ragnb/model/encoder"
 )
 
 func initModelCmd() *command {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ragnb/ragnb/llm"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/progress"
 )
 

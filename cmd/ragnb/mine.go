@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/mining"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/vector"
 )
 

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/internal/sharedtest"
-	"github.com/ragnb/ragnb/mining"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/vector"
 )
 

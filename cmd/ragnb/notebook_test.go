@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/internal/nbtest"
+	"github.com/ragnb/ragnb/internal/testkit/nbtest"
 )
 
 func TestParseInterspersed(t *testing.T) {
@@ -40,7 +40,7 @@ func TestKernelInstallUninstallCLI(t *testing.T) {
 
 func TestExportAndRunCLI(t *testing.T) {
 	nbtest.RequireGoTool(t, "goimports")
-	nb := "../../notebook/testdata/export.ipynb"
+	nb := "../../kernel/notebook/testdata/export.ipynb"
 	dir := t.TempDir()
 	if code, _, errOut := runCLI(t, "export", nb); code != 2 || !strings.Contains(errOut, "-o DIR") {
 		t.Errorf("export without -o: %d %s", code, errOut)
@@ -61,11 +61,11 @@ func TestExportAndRunCLI(t *testing.T) {
 }
 
 func TestReplScriptCLI(t *testing.T) {
-	code, out, errOut := runCLI(t, "repl", "../../repl/testdata/script.repl")
+	code, out, errOut := runCLI(t, "repl", "../../kernel/repl/testdata/script.repl")
 	if code != 0 || out != "sum 1..10 = 55\nbackend known: true\n" {
 		t.Errorf("script: %d %q %q", code, out, errOut)
 	}
-	code, out, errOut = runCLI(t, "repl", "../../repl/testdata/failing.repl")
+	code, out, errOut = runCLI(t, "repl", "../../kernel/repl/testdata/failing.repl")
 	if code != 1 || out != "before\n" || !strings.Contains(errOut, "failing.repl:2") {
 		t.Errorf("failing script: %d %q %q", code, out, errOut)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/ragnb/ragnb/repl"
+	"github.com/ragnb/ragnb/kernel/repl"
 )
 
 func replCmd() *command {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ragnb/ragnb/notebook"
+	"github.com/ragnb/ragnb/kernel/notebook"
 )
 
 func runCmd() *command {

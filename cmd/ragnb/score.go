@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/llm"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/relevance"
-	"github.com/ragnb/ragnb/teacher"
+	"github.com/ragnb/ragnb/data/teacher"
 )
 
 func scoreCmd() *command {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/pipeline"
-	"github.com/ragnb/ragnb/server"
+	"github.com/ragnb/ragnb/pipeline/server"
 )
 
 func serveCmd() *command {

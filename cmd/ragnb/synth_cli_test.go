@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ragnb/ragnb/internal/llmtest"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 )
 
 func readJSONL(t *testing.T, path string) []map[string]any {

@@ -18,10 +18,10 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 
-	"github.com/ragnb/ragnb/bm25"
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/encoder"
-	"github.com/ragnb/ragnb/evaluate"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/train"

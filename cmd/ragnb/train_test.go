@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragnb/ragnb/internal/sharedtest"
-	"github.com/ragnb/ragnb/safetensors"
+	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/train"
 )
 

@@ -14,7 +14,7 @@ import (
 	"net/http"
 	"regexp"
 
-	"github.com/ragnb/ragnb/internal/llmtest"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 )
 
 func main() {

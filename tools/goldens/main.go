@@ -17,10 +17,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ragnb/ragnb/modeldir"
-	"github.com/ragnb/ragnb/models/bert"
-	"github.com/ragnb/ragnb/models/static"
-	"github.com/ragnb/ragnb/safetensors"
+	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/bert"
+	"github.com/ragnb/ragnb/model/static"
+	"github.com/ragnb/ragnb/model/safetensors"
 )
 
 func main() {

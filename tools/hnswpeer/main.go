@@ -17,9 +17,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/ragnb/ragnb/datasets"
-	"github.com/ragnb/ragnb/hnsw"
-	"github.com/ragnb/ragnb/internal/toymodel"
+	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/retrieval/hnsw"
+	"github.com/ragnb/ragnb/internal/testkit/toymodel"
 	"github.com/ragnb/ragnb/vector"
 )
 

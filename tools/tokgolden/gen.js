@@ -6,7 +6,7 @@
 //   cd tools/tokgolden && npm ci && node gen.js
 //
 // Inputs: the real tokenizer.json files in ../shared/data/tokenizers (or $RAGNB_SHARED/data/tokenizers) and
-// the financial QA CSV. Outputs, under tokenizer/testdata/:
+// the financial QA CSV. Outputs, under model/tokenizer/testdata/:
 //   golden_ids.json        ids, type ids and byte offsets for hand-picked sentences (single, pair, no special
 //                          tokens; with and without truncation) for both tokenizer files
 //   tiny_golden.json       two small tokenizers built and saved by the reference (added-token options,
@@ -24,7 +24,7 @@ const tk = require('tokenizers');
 
 const repo = path.resolve(__dirname, '..', '..');
 const shared = process.env.RAGNB_SHARED || path.resolve(repo, '..', 'shared');
-const outDir = path.join(repo, 'tokenizer', 'testdata');
+const outDir = path.join(repo, 'model', 'tokenizer', 'testdata');
 
 const tokenizerFiles = {
   'bert-base-uncased': path.join(shared, 'data', 'tokenizers', 'bert-base-uncased', 'tokenizer.json'),
@@ -375,7 +375,7 @@ async function tinyTokenizers() {
 }
 
 // trainedGolden encodes every hand-picked sentence with the WordPiece tokenizer that ragnb's own trainer wrote
-// (tokenizer/testdata/trained/tokenizer.json): it proves the reference loads our file and agrees with our ids.
+// (model/tokenizer/testdata/trained/tokenizer.json): it proves the reference loads our file and agrees with our ids.
 async function trainedGolden() {
   const file = path.join(outDir, 'trained', 'tokenizer.json');
   const t = tk.Tokenizer.fromFile(file);

@@ -1,0 +1,143 @@
+package notebook_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ragnb/ragnb/internal/testkit/nbtest"
+	"github.com/ragnb/ragnb/kernel/notebook"
+)
+
+const financial = "../../notebooks/financial-sec.ipynb"
+
+// ndcgLine is what the comparison cell prints: NDCG@10 at the model's full dimension for BM25, the base
+// model and the fine-tuned one.
+var ndcgLine = regexp.MustCompile(`NDCG@10 at (\d+) dims: BM25 ([0-9.]+), base ([0-9.]+), fine-tuned ([0-9.]+)`)
+
+// offlineDefault clears every setting that would switch the notebook off the embedded default (real data, a Hub
+// model, a reranker, an LLM) and gives it a fresh step cache, which it returns.
+func offlineDefault(t *testing.T) string {
+	t.Helper()
+	for _, k := range []string{"RAGNB_DATA", "RAGNB_MODEL", "RAGNB_RERANKER", "RAGNB_LLM_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY"} {
+		t.Setenv(k, "")
+	}
+	dir := t.TempDir()
+	t.Setenv("RAGNB_CACHE", dir)
+	return dir
+}
+
+// ndcgs parses the comparison cell's line: BM25, base and fine-tuned NDCG@10.
+func ndcgs(t *testing.T, where, out string) [3]float64 {
+	t.Helper()
+	m := ndcgLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("%s printed no %q line:\n%s", where, ndcgLine, out)
+	}
+	var v [3]float64
+	for i := range v {
+		v[i], _ = strconv.ParseFloat(m[i+2], 64)
+	}
+	return v
+}
+
+// TestFinancialNotebook executes notebooks/financial-sec.ipynb on the embedded default: first exported and run
+// headless on a cold cache, then in real Jupyter with the kernel on another cold cache, then in Jupyter again
+// on that warm cache. Every run must finish without error outputs, show HTML tables and charts, and report a
+// fine-tuned model that beats the base model; the three runs must agree on the metrics (training is seeded).
+func TestFinancialNotebook(t *testing.T) {
+	nbtest.RequireTools(t)
+
+	// The built programs — the headless one and, through the kernel's go wrapper (see kernel.Layout.Wrapper),
+	// the cells' — stay with the test.
+	programs := t.TempDir()
+	t.Setenv("RAGNB_CELL_CACHE", programs)
+	offlineDefault(t)
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	run, err := notebook.Run(context.Background(), financial, notebook.RunOptions{OutDir: t.TempDir(), Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		t.Fatalf("headless run: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("headless, cold cache: %.1fs (export %v, build %v, run %v)", time.Since(start).Seconds(), run.Export, run.Build, run.Exec)
+	headless := ndcgs(t, "the exported program", stdout.String())
+	var svg, html int
+	for _, f := range run.Files {
+		switch {
+		case strings.HasSuffix(f, ".svg"), strings.HasSuffix(f, ".png"):
+			svg++
+		case strings.HasSuffix(f, ".html"):
+			html++
+		}
+	}
+	if svg < 3 || html < 5 {
+		t.Errorf("the headless run saved %d charts and %d tables: %v", svg, html, run.Files)
+	}
+
+	offlineDefault(t)
+	checks := []nbtest.Check{
+		nbtest.AtLeast("text/html", 5), // tables: data, metrics, comparison, mined negatives, answers
+		nbtest.AnyOf(nbtest.AtLeast("image/svg+xml", 3), nbtest.AtLeast("image/png", 3)), // history, by dimension, histogram
+	}
+	cold := nbtest.RunJupyter(t, financial, checks...)
+	out := nbtest.AllStdout(cold.Notebook)
+	jupyter := ndcgs(t, "Jupyter", out)
+	bm25, base, tuned := jupyter[0], jupyter[1], jupyter[2]
+	if !(tuned > base) || !(tuned > bm25) {
+		t.Errorf("fine-tuning did not help: BM25 %v, base %v, fine-tuned %v", bm25, base, tuned)
+	}
+	for i := range jupyter {
+		if math.Abs(jupyter[i]-headless[i]) > 2e-3 {
+			t.Errorf("the exported program printed %v, Jupyter %v", headless, jupyter)
+			break
+		}
+	}
+	for _, want := range []string{"window 0.9 < d ≤ 1.2: ", "the pipeline ", "no LLM configured"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Jupyter output lacks %q:\n%s", want, out)
+		}
+	}
+
+	linked := cellPrograms(t, programs)
+	if len(linked) < 5 {
+		t.Errorf("the cold Jupyter run left %d cell programs in %s", len(linked), programs)
+	}
+	warm := nbtest.RunJupyter(t, financial, checks...)
+	// Every cell of the warm run found its program up to date: no new program, none linked anew (a new link
+	// writes a new file).
+	after := cellPrograms(t, programs)
+	for name, before := range linked {
+		if now, ok := after[name]; !ok || !os.SameFile(before, now) {
+			t.Errorf("the warm run linked cell program %s again", name)
+		}
+	}
+	if len(after) != len(linked) {
+		t.Errorf("the warm run built %d cell programs, the cold one %d", len(after), len(linked))
+	}
+	if again := ndcgs(t, "Jupyter on a warm cache", nbtest.AllStdout(warm.Notebook)); again != jupyter {
+		t.Errorf("the warm run printed %v, the cold one %v", again, jupyter)
+	}
+	// A timing, not a test of it (speed targets live in benchmarks): the note records these figures.
+	t.Logf("Jupyter: cold cache %.1fs, warm cache %.1fs (%.1f× faster)", cold.Elapsed.Seconds(), warm.Elapsed.Seconds(),
+		cold.Elapsed.Seconds()/warm.Elapsed.Seconds())
+}
+
+// cellPrograms lists the cell programs in the kernel's programs cache by directory name.
+func cellPrograms(t *testing.T, dir string) map[string]os.FileInfo {
+	t.Helper()
+	m := map[string]os.FileInfo{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := os.Stat(filepath.Join(dir, e.Name(), "prog")); err == nil {
+			m[e.Name()] = info
+		}
+	}
+	return m
+}

@@ -1,0 +1,65 @@
+package encoder
+
+import (
+	"context"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/bert"
+)
+
+// miniLMShape is all-MiniLM-L6-v2's shape: 6 layers, hidden 384, 12 heads, FF 1536, 30,522 ids.
+func miniLMShape() *bert.Config {
+	c := bert.Defaults(30522)
+	c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize = 6, 384, 12, 1536
+	return c
+}
+
+// BenchmarkMiniLMForward embeds 32 texts of 128 tokens per iteration with a random MiniLM-shape model
+// (forward + mean pooling + normalisation, the texts/s a corpus embeds at). tools/reference.py bench runs
+// the same shape in PyTorch.
+func BenchmarkMiniLMForward(b *testing.B) {
+	cfg := miniLMShape()
+	l := &modeldir.Layout{Kind: modeldir.BiEncoder, Config: cfg, Pooling: bert.PoolMean, Normalize: true, MaxSeqLength: 128}
+	m, err := newBiEncoder(l, nil, nil, bert.InitWeights(cfg, bert.BiEncoderParts(), 1), Options{BatchSize: 32})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	seqs := make([]Sequence, 32)
+	for i := range seqs {
+		ids := make([]int32, 128)
+		for j := range ids {
+			ids[j] = int32(1000 + rng.IntN(29000))
+		}
+		ids[0], ids[127] = 101, 102
+		seqs[i] = Sequence{IDs: ids}
+	}
+	ctx := context.Background()
+	if _, err := m.EmbedSequences(ctx, seqs, nil); err != nil { // compile outside the timing
+		b.Fatal(err)
+	}
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.EmbedSequences(ctx, seqs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	texts := float64(len(seqs) * b.N)
+	b.ReportMetric(texts/b.Elapsed().Seconds(), "texts/s")
+	// CPU time per text is less sensitive than wall time to other processes on a shared machine.
+	b.ReportMetric(1000*(cpuSeconds()-cpu0)/texts, "cpu-ms/text")
+}
+
+// cpuSeconds is the process's user + system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
