@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/vector"
 )
 

@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/internal/testkit/toymodel"
 	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/data/llm"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/vector"
 )
 

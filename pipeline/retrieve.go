@@ -6,9 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/index"
-	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/retrieval/search"
 )
 

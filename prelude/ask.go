@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/pipeline"
+	"github.com/ragnb/ragnb/ui/display"
 )
 
 // Ask answers a question with an answer pipeline (package pipeline) and shows it: in a notebook the answer

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/pipeline"
+	"github.com/ragnb/ragnb/retrieval/bm25"
 )
 
 type recordingNotebook struct {

@@ -1,8 +1,6 @@
 package prelude
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -446,49 +444,9 @@ func (d *Dataset) Hash() string {
 		return ""
 	}
 	if d.hash == "" {
-		d.hash = frameHash(d.df)
+		d.hash = datasets.Hash(d.df)
 	}
 	return d.hash
-}
-
-func frameHash(df dataframe.DataFrame) string {
-	h := sha256.New()
-	buf := make([]byte, 0, 1<<16)
-	flush := func() {
-		h.Write(buf)
-		buf = buf[:0]
-	}
-	field := func(s string) {
-		buf = strconv.AppendInt(buf, int64(len(s)), 10)
-		buf = append(buf, ':')
-		buf = append(buf, s...)
-		buf = append(buf, '\n')
-		if len(buf) > 1<<15 {
-			flush()
-		}
-	}
-	field(fmt.Sprintf("ragnb-table-v1 %d %d", df.Nrow(), df.Ncol()))
-	for _, name := range df.Names() {
-		s := df.Col(name)
-		field(name)
-		field(string(s.Type()))
-		if s.Type() == series.Float {
-			for _, f := range s.Float() {
-				buf = strconv.AppendFloat(buf, f, 'g', -1, 64)
-				buf = append(buf, '\n')
-			}
-			continue
-		}
-		for i, v := range s.Records() {
-			if s.Elem(i).IsNA() {
-				buf = append(buf, "\x00NA\n"...)
-				continue
-			}
-			field(v)
-		}
-	}
-	flush()
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // caption is the title line of a display.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/ui/display"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/retrieval/search"
+	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/vector"
 )
 

@@ -12,12 +12,12 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/data/documents"
 	"github.com/ragnb/ragnb/data/llm"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/data/synth"
 	"github.com/ragnb/ragnb/data/teacher"
+	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/ui/display"
 )
 
 // LoadDocs reads documents — .txt, .md, the text layer of .pdf, .docx — from a file, a folder (recursively) or

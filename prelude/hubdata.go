@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/model/hub"
+	"github.com/ragnb/ragnb/ui/display"
 )
 
 // loadHub loads "org/name[@revision][:split]" from the Hugging Face Hub: the dataset's data files are fetched

@@ -1,19 +1,15 @@
 package prelude
 
 import (
-	"context"
 	"fmt"
 	"html"
-	"path/filepath"
 
-	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/retrieval/mining"
-	"github.com/ragnb/ragnb/vector"
+	"github.com/ragnb/ragnb/workflow"
 )
 
-// MineOptions configure MineNegatives; zero values take package mining's defaults (top 100, one negative,
-// nearest first, triplets, no window, no margins). The semantics are sentence-transformers'
+// MineOptions configure MineNegatives; zero values take workflow.DefaultMineOptions, the defaults `ragnb mine`
+// has too (top 100, one negative, nearest first, triplets, BGE's window 0.4 < L2 distance ≤ 0.7, no margins). The semantics are sentence-transformers'
 // mine_hard_negatives plus a distance window; see package mining.
 type MineOptions struct {
 	// Anchor and Positive name the columns (default "anchor", "positive").
@@ -26,9 +22,11 @@ type MineOptions struct {
 	// candidates that pass the filters (RangeMax 0: TopK).
 	TopK, RangeMin, RangeMax int
 	// The window keeps MinDistance < d ≤ MaxDistance, Distance "l2" (default: √(2 − 2·cos) on unit
-	// vectors; BGE's window is 0.4 < d ≤ 0.7) or "cosine" (1 − cos). MaxDistance 0: no window.
+	// vectors) or "cosine" (1 − cos). Both bounds 0: BGE's window 0.4 < d ≤ 0.7; NoWindow turns the window
+	// off.
 	Distance                 string
 	MinDistance, MaxDistance float64
+	NoWindow                 bool
 	// MaxScore, MinScore (cosine bounds) and AbsoluteMargin, RelativeMargin (to the positive's cosine) are
 	// off when nil: set them with Float(0.8).
 	MaxScore, MinScore, AbsoluteMargin, RelativeMargin *float64
@@ -50,15 +48,48 @@ type MineOptions struct {
 // Float returns a pointer to v, for the optional thresholds of MineOptions: MaxScore: prelude.Float(0.8).
 func Float(v float64) *float64 { return &v }
 
-func (o MineOptions) mining() mining.Options {
-	mo := mining.Options{TopK: o.TopK, RangeMin: o.RangeMin, RangeMax: o.RangeMax,
-		MaxScore: o.MaxScore, MinScore: o.MinScore, AbsoluteMargin: o.AbsoluteMargin, RelativeMargin: o.RelativeMargin,
-		NumNegatives: o.NumNegatives, Sampling: o.Sampling, Seed: uint64(o.Seed), Fallback: o.Fallback,
-		Format: o.Format, OutputScores: o.OutputScores, CEThreshold: o.CEThreshold}
-	if o.MaxDistance != 0 || o.MinDistance != 0 {
-		mo.Window = mining.Window{Distance: mining.Distance(o.Distance), Min: o.MinDistance, Max: o.MaxDistance}
+// workflow turns the prelude's options into the workflow's: every zero field takes
+// workflow.DefaultMineOptions, the one set of defaults the command line uses too.
+func (o MineOptions) workflow() workflow.MineOptions {
+	w := workflow.DefaultMineOptions()
+	def := w.Mining
+	str := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
 	}
-	return mo
+	num := func(dst *int, v int) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	str(&w.Anchor, o.Anchor)
+	str(&w.Positive, o.Positive)
+	str(&w.CorpusColumn, o.CorpusColumn)
+	mo := &w.Mining
+	num(&mo.TopK, o.TopK)
+	num(&mo.RangeMin, o.RangeMin)
+	num(&mo.RangeMax, o.RangeMax)
+	num(&mo.NumNegatives, o.NumNegatives)
+	str(&mo.Sampling, o.Sampling)
+	str(&mo.Fallback, o.Fallback)
+	str(&mo.Format, o.Format)
+	mo.Seed = uint64(o.Seed)
+	mo.OutputScores = o.OutputScores
+	mo.MaxScore, mo.MinScore, mo.AbsoluteMargin, mo.RelativeMargin = o.MaxScore, o.MinScore, o.AbsoluteMargin, o.RelativeMargin
+	mo.CEThreshold = o.CEThreshold
+	switch {
+	case o.NoWindow:
+		mo.Window = mining.Window{}
+	case o.MinDistance != 0 || o.MaxDistance != 0:
+		mo.Window = mining.Window{Distance: mining.Distance(o.Distance), Min: o.MinDistance, Max: o.MaxDistance}
+		if o.Distance == "" {
+			mo.Window.Distance = def.Window.Distance
+		}
+	case o.Distance != "" && o.Distance != string(def.Window.Distance):
+		mo.Window.Distance = mining.Distance(o.Distance) // the default bounds read in another distance
+	}
+	return w
 }
 
 // Mined is the outcome of MineNegatives: the mined table, the statistics and the distance histogram.
@@ -97,87 +128,45 @@ func (d *Dataset) MineNegatives(m *Model, opts MineOptions) *Mined {
 	if m.Err() != nil {
 		return fail(m.Err())
 	}
-	if opts.Anchor == "" {
-		opts.Anchor = "anchor"
+	wo := opts.workflow()
+	if _, err := wo.Check(); err != nil {
+		return fail(err)
 	}
-	if opts.Positive == "" {
-		opts.Positive = "positive"
-	}
-	if opts.CorpusColumn == "" {
-		opts.CorpusColumn = "text"
-	}
-	mo := opts.mining()
-	if opts.CrossEncoder != nil {
-		mo.CEThreshold = nil // the cross-encoder is loaded only on a cache miss; the pairing is fine
-	}
-	mo, err := mo.WithDefaults()
+	anchors, err := d.Strings(wo.Anchor)
 	if err != nil {
 		return fail(err)
 	}
-	mo.CEThreshold = opts.CEThreshold
-	anchors, err := d.Strings(opts.Anchor)
+	positives, err := d.Strings(wo.Positive)
 	if err != nil {
 		return fail(err)
 	}
-	positives, err := d.Strings(opts.Positive)
-	if err != nil {
-		return fail(err)
-	}
-	inputs := []string{m.ID(), d.Hash(), ""}
-	var corpus []string
+	in := workflow.MineInput{Anchors: anchors, Positives: positives, DataID: d.Hash(), Model: m.handle()}
 	if opts.Corpus != nil {
 		if opts.Corpus.Err() != nil {
 			return fail(opts.Corpus.Err())
 		}
-		if corpus, err = opts.Corpus.Strings(opts.CorpusColumn); err != nil {
+		if in.Corpus, err = opts.Corpus.Strings(wo.CorpusColumn); err != nil {
 			return fail(err)
 		}
-		inputs[2] = opts.Corpus.Hash()
+		in.CorpusID = opts.Corpus.Hash()
 	}
 	if opts.CrossEncoder != nil {
 		if opts.CrossEncoder.Err() != nil {
 			return fail(opts.CrossEncoder.Err())
 		}
-		inputs = append(inputs, opts.CrossEncoder.ID())
+		in.CrossEncoder = opts.CrossEncoder.handle()
 	}
-	params := map[string]any{"anchor": opts.Anchor, "positive": opts.Positive, "corpus_column": opts.CorpusColumn,
-		"options": mo}
-	var r *mining.Result
-	dir, _, hit, err := cachedDir(cache.Key{Step: "mine-select", Version: 1, Inputs: inputs, Params: params},
-		func(ctx context.Context, dir string) error {
-			set, err := mining.NewSet(anchors, positives, corpus)
-			if err != nil {
-				return err
-			}
-			st, err := store()
-			if err != nil {
-				return err
-			}
-			p, err := mining.Prepare(ctx, set, func() (vector.Embedder, error) { return m.BiEncoder() },
-				mining.PrepareOptions{TopK: mo.TopK, Cache: st, ModelID: m.ID()}, display.Progress())
-			if err != nil {
-				return err
-			}
-			if opts.CrossEncoder != nil {
-				ce, err := opts.CrossEncoder.CrossEncoder()
-				if err != nil {
-					return err
-				}
-				mo.CrossEncoder = ce
-			}
-			if r, err = mining.Select(ctx, p, mo, display.Progress()); err != nil {
-				return err
-			}
-			return r.Save(filepath.Join(dir, "result.gob"))
-		})
+	env, err := stepEnv()
 	if err != nil {
 		return fail(err)
 	}
-	if r == nil {
-		if r, err = mining.LoadResult(filepath.Join(dir, "result.gob")); err != nil {
-			return fail(err)
-		}
+	ctx, cancel := cellContext()
+	defer cancel()
+	res, err := workflow.Mine(ctx, env, in, wo)
+	if err != nil {
+		return fail(err)
 	}
+	r, hit := res.Result, res.Cached
 	out.r = r
 	n.df = r.Frame()
 	if n.df.Err != nil {

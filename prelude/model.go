@@ -13,13 +13,14 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/hub"
-	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/tokenizer"
+	"github.com/ragnb/ragnb/retrieval/mining"
+	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/vector"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // EnvModel names the environment variable that replaces the offline default base model with a model directory
@@ -38,9 +39,16 @@ type Model struct {
 	err   error
 	notes []string
 
-	// Loaded on first use in this process (every notebook cell is a new process).
-	bi *encoder.BiEncoder
-	ce *encoder.CrossEncoder
+	// h loads the model on first use in this process (every notebook cell is a new process).
+	h *workflow.Model
+}
+
+// handle is the model as the workflow layer takes it, loaded at most once per process.
+func (m *Model) handle() *workflow.Model {
+	if m.h == nil {
+		m.h = &workflow.Model{Dir: m.dir, ID: m.id}
+	}
+	return m.h
 }
 
 func failedModel(chain string, err error) *Model {
@@ -220,14 +228,7 @@ func (m *Model) BiEncoder() (*encoder.BiEncoder, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
-	if m.bi == nil {
-		bi, err := encoder.LoadBiEncoder(m.dir, encoder.Options{})
-		if err != nil {
-			return nil, err
-		}
-		m.bi = bi
-	}
-	return m.bi, nil
+	return m.handle().BiEncoder()
 }
 
 // CrossEncoder loads the model as a reranker (once per process).
@@ -235,14 +236,7 @@ func (m *Model) CrossEncoder() (*encoder.CrossEncoder, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
-	if m.ce == nil {
-		ce, err := encoder.LoadCrossEncoder(m.dir, encoder.Options{})
-		if err != nil {
-			return nil, err
-		}
-		m.ce = ce
-	}
-	return m.ce, nil
+	return m.handle().CrossEncoder()
 }
 
 // Embed embeds texts as queries (with the model's query prompt) or as documents, memoised on disk: the same

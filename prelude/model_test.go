@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
-	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 )
 
 // samplePairs is the embedded financial sample as anchor/positive pairs, split 90/10.

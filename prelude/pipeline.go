@@ -6,12 +6,12 @@ import (
 	"html"
 	"strings"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/ui/display"
-	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/pipeline"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/index"
+	"github.com/ragnb/ragnb/ui/display"
 )
 
 // PipelineOptions configure BuildPipeline. Zero values take the defaults.

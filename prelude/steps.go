@@ -10,6 +10,8 @@ import (
 	"github.com/go-gota/gota/dataframe"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/ui/display"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // Steps are memoised on disk in the cache directory (cache.DefaultDir: $RAGNB_CACHE, else .ragnb beside the
@@ -19,6 +21,15 @@ import (
 
 // store opens the step cache.
 func store() (*cache.Store, error) { return cache.OpenDefault() }
+
+// stepEnv is what the workflow's steps run in from a notebook: the step cache, the notebook's progress bars.
+func stepEnv() (workflow.Env, error) {
+	s, err := store()
+	if err != nil {
+		return workflow.Env{}, err
+	}
+	return workflow.Env{Cache: s, Progress: display.Progress()}, nil
+}
 
 // cellContext is cancelled by an interrupt (the notebook's stop button sends SIGINT to the cell's process, Ctrl-C
 // in a terminal), so long steps stop cleanly and store nothing.

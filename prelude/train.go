@@ -7,14 +7,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/ui/display"
-	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/plots"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/train"
+	"github.com/ragnb/ragnb/ui/display"
 )
 
 // TrainOptions configure TrainMatryoshka and TrainCrossEncoder. Zero values take package train's defaults

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/train/losses"
 	"github.com/ragnb/ragnb/train/optim"
-	"github.com/ragnb/ragnb/progress"
 )
 
 // Losses.

@@ -3,10 +3,10 @@ package train
 import (
 	"context"
 
-	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 )
 
 // IREvaluator evaluates a bi-encoder's retrieval with ev (sentence-transformers' InformationRetrievalEvaluator

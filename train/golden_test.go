@@ -13,12 +13,12 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/train/losses"
-	"github.com/ragnb/ragnb/model/weights"
-	"github.com/ragnb/ragnb/train/optim"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/weights"
+	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // Goldens written by tools/train_reference.py (PyTorch, float64, from sentence-transformers' and

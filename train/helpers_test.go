@@ -12,8 +12,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/gpu"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/train/losses"
 	"github.com/ragnb/ragnb/train/optim"
 )

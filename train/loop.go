@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/model/weights"
-	"github.com/ragnb/ragnb/train/optim"
-	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/weights"
+	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/train/optim"
 	"github.com/ragnb/ragnb/train/sampler"
 )
 

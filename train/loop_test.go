@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/train/optim"
 	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/train/optim"
 )
 
 // topicPairs are n (anchor, positive) rows where an anchor shares two words with its own positive only.

@@ -8,12 +8,12 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
-	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/train/losses"
 )
 
 // task is what the loop trains: a model's store and forward, the loss, and how rows become batches.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/pipeline"
@@ -43,14 +42,14 @@ func askCmd() *command {
 				if len(questions) == 0 {
 					return usagef("no question given")
 				}
-				p, _, err := f.build(ctx, lineProgress(std.err, 2*time.Second))
+				p, _, err := f.build(ctx, progressTo(std))
 				if err != nil {
 					return err
 				}
 				out := askOutput{w: std.out, json: *asJSON, showPrompt: *showPrompt}
 				var failed int
 				if *questionsFile != "" {
-					answers, err := p.AskMany(ctx, questions, 0, lineProgress(std.err, 2*time.Second))
+					answers, err := p.AskMany(ctx, questions, 0, progressTo(std))
 					for _, a := range answers {
 						out.answer(a, false)
 					}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/model/hub"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -63,7 +62,7 @@ func embedCmd() *command {
 					p = *prompt
 				}
 				start := time.Now()
-				emb, err := m.Embed(ctx, texts, p, lineProgress(std.err, 2*time.Second))
+				emb, err := m.Embed(ctx, texts, p, progressTo(std))
 				if err != nil {
 					return err
 				}
@@ -112,7 +111,3 @@ func readTexts(path, field string) ([]string, error) {
 }
 
 // resolveModel turns a model directory or Hub id into a local directory (hub.Resolve with the
-// environment's HF settings), reporting download progress on stderr.
-func resolveModel(ctx context.Context, nameOrDir string, std *stdio) (string, error) {
-	return hub.Resolve(ctx, nameOrDir, hub.FromEnv(), lineProgress(std.err, 2*time.Second))
-}

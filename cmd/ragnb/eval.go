@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/retrieval/search"
 )
 
@@ -320,7 +320,7 @@ func evalModelDir(ctx context.Context, std *stdio, ev *evaluate.IR, nameOrDir st
 	if err != nil {
 		return nil, err
 	}
-	return ev.EvaluateEmbedder(ctx, m, lineProgress(std.err, 2*time.Second))
+	return ev.EvaluateEmbedder(ctx, m, progressTo(std))
 }
 
 func evalCompare(std *stdio, basePath, tunedPath string) error {

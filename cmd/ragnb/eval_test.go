@@ -12,10 +12,10 @@ import (
 
 	"github.com/ragnb/ragnb"
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 )
 
 // The committed random run and qrels, with metrics from tools/ir_golden.py (an independent Python

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/data/documents"
@@ -79,7 +78,7 @@ func generateCmd() *command {
 				fmt.Fprintf(std.err, "%d documents, %d chunks of ≤ %d tokens; asking %s for %d questions each\n",
 					len(ds), len(chunks), *chunkTokens, client.Model(), *questions)
 
-				rows, sum, genErr := synth.GenerateQA(ctx, client, chunks, cfg, lineProgress(std.err, 2*time.Second))
+				rows, sum, genErr := synth.GenerateQA(ctx, client, chunks, cfg, progressTo(std))
 				// Whatever was produced is written, even after an interrupt.
 				if err := datasets.Save(synth.Frame(rows, *extra), *out); err != nil {
 					return err

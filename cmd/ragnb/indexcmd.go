@@ -52,7 +52,7 @@ func indexCmd() *command {
 				if err := noArgs("index", fs.Args()); err != nil {
 					return err
 				}
-				report := lineProgress(std.err, 2*time.Second)
+				report := progressTo(std)
 				switch sub {
 				case "build":
 					if *modelDir == "" || *out == "" {

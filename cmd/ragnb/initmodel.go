@@ -79,7 +79,7 @@ func initModelCmd() *command {
 					} else if *corpus != "" {
 						return usagef("--corpus is only used with --init idf")
 					}
-					m, err := encoder.NewStatic(ctx, tok, tokFiles, st, encoder.Options{}, lineProgress(std.err, 2*time.Second))
+					m, err := encoder.NewStatic(ctx, tok, tokFiles, st, encoder.Options{}, progressTo(std))
 					if err != nil {
 						return err
 					}

@@ -3,14 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/ragnb/ragnb/data/llm"
-	"github.com/ragnb/ragnb/progress"
 )
 
 // llmFlags are the chat-endpoint flags shared by generate and score. The API key never comes from a flag
@@ -82,35 +79,6 @@ func (f *llmFlags) client() (*llm.Client, error) {
 	}
 	cfg.APIKey = key
 	return llm.New(cfg)
-}
-
-// lineProgress prints a progress line to w at most every interval, and the last report of each stage.
-func lineProgress(w io.Writer, interval time.Duration) progress.Func {
-	var mu sync.Mutex
-	var last time.Time
-	return func(r progress.Report) {
-		mu.Lock()
-		defer mu.Unlock()
-		done := r.Total > 0 && r.Done >= r.Total
-		if !done && time.Since(last) < interval {
-			return
-		}
-		last = time.Now()
-		line := fmt.Sprintf("%s: %d", r.Stage, r.Done)
-		if r.Total > 0 {
-			line += fmt.Sprintf("/%d", r.Total)
-		}
-		line += " " + r.Unit
-		for _, k := range []string{"requests", "cache hits", "retries", "failed"} {
-			if v, ok := r.Values[k]; ok {
-				line += fmt.Sprintf(", %s %g", k, v)
-			}
-		}
-		if eta := r.ETA(); eta > 0 {
-			line += fmt.Sprintf(", ETA %v", eta.Round(time.Second))
-		}
-		fmt.Fprintln(w, line)
-	}
 }
 
 // apiKey reads the key from the environment variable name. The default variable may be unset (no key); a

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/mining"
-	"github.com/ragnb/ragnb/vector"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 func mineCmd() *command {
@@ -22,15 +21,16 @@ func mineCmd() *command {
 		summary: "mine hard negatives for (anchor, positive) pairs with a bi-encoder: rank range, distance window, margins, cross-encoder check",
 		usage:   "--model DIR --data pairs.jsonl --out triplets.jsonl [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
-			def := mining.DefaultOptions()
+			wdef := workflow.DefaultMineOptions()
+			def := wdef.Mining
 			modelDir := fs.String("model", "", "bi-encoder directory (Hugging Face / sentence-transformers layout) or Hub id (required)")
 			data := fs.String("data", "", "pairs table (.jsonl, .json, .csv, .tsv, .parquet) (required)")
-			anchorCol := fs.String("anchor", "anchor", "column of --data holding the anchors (queries)")
-			positiveCol := fs.String("positive", "positive", "column of --data holding the positives")
+			anchorCol := fs.String("anchor", wdef.Anchor, "column of --data holding the anchors (queries)")
+			positiveCol := fs.String("positive", wdef.Positive, "column of --data holding the positives")
 			corpus := fs.String("corpus", "", "extra candidate passages (.txt one per line, or a table with --corpus-field); the positives are always candidates")
-			corpusField := fs.String("corpus-field", "text", "column of --corpus holding the passages (tables only)")
+			corpusField := fs.String("corpus-field", wdef.CorpusColumn, "column of --corpus holding the passages (tables only)")
 			topK := fs.Int("top-k", def.TopK, "passages retrieved per query (exact search), positives included")
-			rangeMin := fs.Int("range-min", 0, "skip this many of the nearest candidates that pass the filters (sentence-transformers' range_min)")
+			rangeMin := fs.Int("range-min", def.RangeMin, "skip this many of the nearest candidates that pass the filters (sentence-transformers' range_min)")
 			rangeMax := fs.Int("range-max", 0, "consider candidates before this position among those that pass the filters (range_max); 0 means --top-k")
 			distance := fs.String("distance", string(def.Window.Distance), "distance of the window: l2 (√(2 − 2·cos), unit vectors) or cosine (1 − cos)")
 			minDist := fs.Float64("min-distance", def.Window.Min, "window: keep candidates with distance > this")
@@ -41,9 +41,9 @@ func mineCmd() *command {
 			relMargin := fs.Float64("relative-margin", 0, "drop candidates with cosine > positive − |positive|·margin (unset: no margin; NV-Retriever uses 0.05)")
 			numNeg := fs.Int("num-negatives", def.NumNegatives, "negatives per query")
 			sampling := fs.String("sampling", def.Sampling, "top (nearest eligible candidates) or random (uniform among the eligible, seeded)")
-			seed := fs.Uint64("seed", 0, "seed of random sampling and of the random fallback")
+			seed := fs.Uint64("seed", def.Seed, "seed of random sampling and of the random fallback")
 			format := fs.String("format", def.Format, "triplet (anchor, positive, negative), n-tuple (negative_1..n; queries short of negatives are left out) or labeled-pair (anchor, passage, label)")
-			outputScores := fs.Bool("output-scores", false, "add the bi-encoder cosines: positive_score and negative[_i]_score columns, or a score column instead of label")
+			outputScores := fs.Bool("output-scores", def.OutputScores, "add the bi-encoder cosines: positive_score and negative[_i]_score columns, or a score column instead of label")
 			fallback := fs.String("fallback", def.Fallback, "for a query with fewer negatives than asked: fewer (keep what was found), nearest (fill with the candidates nearest outside the window), random (fill from the whole corpus) or skip (leave the query out)")
 			ceDir := fs.String("cross-encoder", "", "cross-encoder directory or Hub id: drop candidates it scores above the query's positive (or above --ce-threshold) as likely false negatives")
 			ceThreshold := fs.Float64("ce-threshold", 0, "with --cross-encoder: drop candidates scoring above this (raw logit, or probability with --ce-sigmoid) (unset: the positive's score)")
@@ -51,7 +51,7 @@ func mineCmd() *command {
 			out := fs.String("out", "", "output table (.jsonl, .csv, .tsv) (required)")
 			histogram := fs.String("histogram", "", "write the distance histogram (positives vs candidates, the window shaded) to this .svg or .png")
 			statsOut := fs.String("stats", "", "write the statistics as JSON to this file")
-			cacheDir := fs.String("cache", "", "memoise the embeddings and the top-k in this step cache (e.g. .ragnb), so a new window re-runs only the selection")
+			cacheDir := fs.String("cache", "", "memoise the embeddings, the top-k and the selection in this step cache (e.g. .ragnb, shared with the notebook), so a new window re-runs only the selection")
 			batch := fs.Int("batch-size", 32, "texts (or pairs) per batch")
 			maxLen := fs.Int("max-length", 0, "truncate texts to this many tokens (0: the model's max_seq_length)")
 			dim := fs.Int("dim", 0, "keep the first D embedding dimensions and renormalise (Matryoshka); 0 keeps all")
@@ -68,7 +68,10 @@ func mineCmd() *command {
 				if *histogram != "" && !strings.HasSuffix(*histogram, ".svg") && !strings.HasSuffix(*histogram, ".png") {
 					return usagef("--histogram %s: want a .svg or .png file", *histogram)
 				}
-				opts := mining.Options{TopK: *topK, RangeMin: *rangeMin, RangeMax: *rangeMax,
+				wo := wdef
+				wo.Anchor, wo.Positive, wo.CorpusColumn = *anchorCol, *positiveCol, *corpusField
+				opts := &wo.Mining
+				*opts = mining.Options{TopK: *topK, RangeMin: *rangeMin, RangeMax: *rangeMax,
 					Window:       mining.Window{Distance: mining.Distance(*distance), Min: *minDist, Max: *maxDist},
 					NumNegatives: *numNeg, Sampling: *sampling, Seed: *seed, Fallback: *fallback, Format: *format,
 					OutputScores: *outputScores}
@@ -89,9 +92,7 @@ func mineCmd() *command {
 				if *ceDir == "" && (flagSet(fs, "ce-threshold") || *ceSigmoid) {
 					return usagef("--ce-threshold and --ce-sigmoid need --cross-encoder")
 				}
-				check := opts
-				check.CEThreshold = nil // the cross-encoder is loaded later; the pairing was checked above
-				if _, err := check.WithDefaults(); err != nil {
+				if _, err := wo.Check(); err != nil {
 					return usagef("%v", err)
 				}
 
@@ -99,60 +100,32 @@ func mineCmd() *command {
 				if err != nil {
 					return err
 				}
-				anchors, err := datasets.Strings(df, *anchorCol)
-				if err != nil {
+				in := workflow.MineInput{DataID: datasets.Hash(df)}
+				if in.Anchors, err = datasets.Strings(df, wo.Anchor); err != nil {
 					return fmt.Errorf("%s: %w", *data, err)
 				}
-				positives, err := datasets.Strings(df, *positiveCol)
-				if err != nil {
+				if in.Positives, err = datasets.Strings(df, wo.Positive); err != nil {
 					return fmt.Errorf("%s: %w", *data, err)
 				}
-				var extra []string
 				if *corpus != "" {
-					if extra, err = readTexts(*corpus, *corpusField); err != nil {
+					if in.Corpus, err = readTexts(*corpus, wo.CorpusColumn); err != nil {
 						return err
 					}
 				}
-				set, err := mining.NewSet(anchors, positives, extra)
+				env, err := stepEnv(std, *cacheDir)
 				if err != nil {
 					return err
 				}
-				dir, err := resolveModel(ctx, *modelDir, std)
-				if err != nil {
+				if in.Model, err = workflow.OpenModel(ctx, env, *modelDir, encoder.Options{BatchSize: *batch, MaxLength: *maxLen, Dim: *dim}); err != nil {
 					return err
-				}
-				encOpts := encoder.Options{BatchSize: *batch, MaxLength: *maxLen, Dim: *dim}
-				load := func() (vector.Embedder, error) { return encoder.LoadBiEncoder(dir, encOpts) }
-				po := mining.PrepareOptions{TopK: *topK}
-				if *cacheDir != "" {
-					if po.Cache, err = cache.Open(*cacheDir); err != nil {
-						return err
-					}
-					h, err := cache.HashDir(dir)
-					if err != nil {
-						return err
-					}
-					po.ModelID = cache.HashStrings(h, fmt.Sprintf("max-length=%d dim=%d", *maxLen, *dim))
 				}
 				if *ceDir != "" {
-					cdir, err := resolveModel(ctx, *ceDir, std)
-					if err != nil {
+					if in.CrossEncoder, err = workflow.OpenModel(ctx, env, *ceDir, encoder.Options{BatchSize: *batch, MaxLength: *maxLen, Sigmoid: *ceSigmoid}); err != nil {
 						return err
 					}
-					ce, err := encoder.LoadCrossEncoder(cdir, encoder.Options{BatchSize: *batch, MaxLength: *maxLen, Sigmoid: *ceSigmoid})
-					if err != nil {
-						return err
-					}
-					opts.CrossEncoder = ce
 				}
-				report := lineProgress(std.err, 2*time.Second)
 				start := time.Now()
-				p, err := mining.Prepare(ctx, set, load, po, report)
-				if err != nil {
-					return err
-				}
-				prepared := time.Since(start)
-				r, err := mining.Select(ctx, p, opts, report)
+				r, err := workflow.Mine(ctx, env, in, wo)
 				if err != nil {
 					return err
 				}
@@ -180,11 +153,14 @@ func mineCmd() *command {
 					}
 				}
 				cached := ""
-				if p.EmbedCached && p.RetrieveCached {
+				switch {
+				case r.Cached:
+					cached = " (the selection from the cache)"
+				case r.EmbedCached && r.RetrieveCached:
 					cached = " (embeddings and top-k from the cache)"
 				}
-				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s; embed + search %v%s, selection and output %v\n", table.Nrow(), r.Options.Format,
-					*out, prepared.Round(time.Millisecond), cached, (time.Since(start) - prepared).Round(time.Millisecond))
+				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s in %v%s\n", table.Nrow(), r.Options.Format,
+					*out, time.Since(start).Round(time.Millisecond), cached)
 				return nil
 			}
 		},

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/vector"
 )

@@ -7,14 +7,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/hub"
-	"github.com/ragnb/ragnb/retrieval/index"
-	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/pipeline"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/index"
 )
 
 // openBiEncoder loads a bi-encoder from a directory or Hub id and identifies it by its files' content hash.

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/data/llm"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/data/teacher"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/relevance"
 )
 
 func scoreCmd() *command {
@@ -137,7 +137,7 @@ func scoreCmd() *command {
 				start := time.Now()
 				opts := teacher.ScoreOptions{QueryColumn: *queryCol, PassageColumns: splitList(*passageCols),
 					ScoreColumn: *scoreCol, Normalize: *norm}
-				scored, scoreErr := teacher.ScoreWithTeacher(ctx, df, scorer, opts, lineProgress(std.err, 2*time.Second))
+				scored, scoreErr := teacher.ScoreWithTeacher(ctx, df, scorer, opts, progressTo(std))
 				var unscored *teacher.UnscoredError
 				if scoreErr != nil && !errors.As(scoreErr, &unscored) {
 					return scoreErr // nothing scored: a missing column, a bad option, a teacher that returned nothing

@@ -5,25 +5,22 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ragnb/ragnb/internal/atomicfile"
 
 	"github.com/go-gota/gota/dataframe"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/retrieval/bm25"
+	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/train"
 )
 
@@ -171,41 +168,6 @@ func (f *trainFlags) evalSet(all, heldOut dataframe.DataFrame, anchor, positive 
 	return loadEvalSet(ef)
 }
 
-// trainProgress prints the train stage as lines with loss, learning rate and ETA, and other stages (the
-// evaluations' embedding) more briefly, at most every interval.
-func trainProgress(w io.Writer, interval time.Duration) progress.Func {
-	var mu sync.Mutex
-	last := map[string]time.Time{}
-	return func(r progress.Report) {
-		mu.Lock()
-		defer mu.Unlock()
-		done := r.Total > 0 && r.Done >= r.Total
-		if !done && time.Since(last[r.Stage]) < interval {
-			return
-		}
-		if r.Stage != "train" && !done {
-			return
-		}
-		last[r.Stage] = time.Now()
-		line := fmt.Sprintf("%s: %d/%d %s", r.Stage, r.Done, r.Total, r.Unit)
-		if r.Stage == "train" {
-			keys := make([]string, 0, len(r.Values))
-			for k := range r.Values {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				line += fmt.Sprintf(", %s %.4g", k, r.Values[k])
-			}
-			line += fmt.Sprintf(", elapsed %v", r.Elapsed.Round(time.Second))
-			if eta := r.ETA(); eta > 0 {
-				line += fmt.Sprintf(", ETA %v", eta.Round(time.Second))
-			}
-		}
-		fmt.Fprintln(w, line)
-	}
-}
-
 func parseFloats(name, s string) ([]float64, error) {
 	var out []float64
 	for _, part := range strings.Split(s, ",") {
@@ -308,7 +270,7 @@ func trainCmd() *command {
 				if desc != "" {
 					fmt.Fprintf(std.out, "eval     %s\n", desc)
 				}
-				res, err := train.TrainBiEncoder(ctx, m, ex, cfg, trainProgress(std.err, f.progressEvery))
+				res, err := train.TrainBiEncoder(ctx, m, ex, cfg, progressEvery(std, f.progressEvery))
 				return finishTraining(std, f, cfg, res, err, m.Save, start)
 			}
 		},
@@ -403,7 +365,7 @@ func trainRerankerCmd() *command {
 				if desc != "" {
 					fmt.Fprintf(std.out, "eval     %s\n", desc)
 				}
-				res, err := train.TrainCrossEncoder(ctx, m, ex, cfg, trainProgress(std.err, f.progressEvery))
+				res, err := train.TrainCrossEncoder(ctx, m, ex, cfg, progressEvery(std, f.progressEvery))
 				return finishTraining(std, f, cfg, res, err, m.Save, start)
 			}
 		},

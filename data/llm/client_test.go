@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/data/llm"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 )
 
 // sleeps records every wait instead of waiting.

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/data/documents"
-	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/data/llm"
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
 )

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/internal/diskkv"
 	"github.com/ragnb/ragnb/internal/retry"
-	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
 )

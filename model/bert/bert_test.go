@@ -13,8 +13,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/model/weights"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/weights"
 )
 
 func tiny() *Config {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/bert"
+	"github.com/ragnb/ragnb/model/modeldir"
 )
 
 // miniLMShape is all-MiniLM-L6-v2's shape: 6 layers, hidden 384, 12 heads, FF 1536, 30,522 ids.

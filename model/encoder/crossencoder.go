@@ -10,12 +10,12 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/bert"
+	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/weights"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
-	"github.com/ragnb/ragnb/model/safetensors"
 )
 
 // CrossEncoder scores (query, passage) pairs with BertForSequenceClassification (one label). Scores are the

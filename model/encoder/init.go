@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/bert"
+	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/static"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/model/safetensors"
 )
 
 // BERTSpec shapes a freshly initialised BERT model. Zero fields take MiniLM-L6's shape (6 layers, hidden

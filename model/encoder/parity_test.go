@@ -11,8 +11,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/bert"
+	"github.com/ragnb/ragnb/model/modeldir"
 )
 
 // The goldens: tiny random models written by `go run ./tools/goldens` and the outputs that

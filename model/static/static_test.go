@@ -10,8 +10,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/model/weights"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/weights"
 )
 
 func TestIDFByHand(t *testing.T) {

@@ -17,13 +17,13 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/internal/testkit/toymodel"
 	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/pipeline"
+	"github.com/ragnb/ragnb/retrieval/index"
 )
 
 // sample returns the offline financial sample's distinct passages and its questions.

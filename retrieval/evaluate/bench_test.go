@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/vector"
 )
 

@@ -17,10 +17,10 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/vector"
 )

@@ -7,10 +7,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/vector"
 )

@@ -7,10 +7,10 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/retrieval/bm25"
 )
 
 // financialPairs builds the evaluation set of the shared financial QA file with every row as a query.

@@ -8,10 +8,10 @@ import (
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 	"github.com/ragnb/ragnb/internal/testkit/toymodel"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/vector"
 )
 

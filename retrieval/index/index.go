@@ -27,9 +27,9 @@ import (
 
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/gpu"
-	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/vector"
 )

@@ -12,9 +12,9 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/vector"
 )
 

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/search"
 )
 

@@ -17,10 +17,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/bert"
-	"github.com/ragnb/ragnb/model/static"
+	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/static"
 )
 
 func main() {

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/internal/testkit/toymodel"
+	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/vector"
 )
 

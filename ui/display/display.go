@@ -77,6 +77,10 @@ type Options struct {
 	StderrIsTerminal bool
 	// ProgressInterval is the least time between two redraws of a progress bar (default 250ms).
 	ProgressInterval time.Duration
+	// LineInterval, outside a notebook and a terminal (a headless run, a log), writes a progress line with the
+	// count and the ETA at most this often while a stage runs, besides its final line; 0 writes final lines
+	// only. New uses 10s, the command line 2s.
+	LineInterval time.Duration
 	// QuietUnder, outside a notebook and a terminal, leaves out the final line of a stage that completed in
 	// less than this (0: every stage gets its line). A headless run of the financial notebook otherwise
 	// printed 108 progress lines, 67 of them for searches of a few milliseconds.
@@ -99,6 +103,7 @@ func New() *Display {
 		OutputDir:        os.Getenv(EnvOutputDir),
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		QuietUnder:       300 * time.Millisecond,
+		LineInterval:     10 * time.Second,
 	})
 }
 

@@ -253,3 +253,21 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadlessProgressLinesCarryTheETA: outside a notebook and a terminal, a long stage writes a line with its
+// count and ETA every LineInterval (not on every report), then its final line.
+func TestHeadlessProgressLinesCarryTheETA(t *testing.T) {
+	var errb bytes.Buffer
+	now := time.Unix(0, 0)
+	f := NewWith(Options{Stderr: &errb, LineInterval: 10 * time.Second, Now: func() time.Time { return now }}).Progress()
+	for i := 0; i <= 100; i++ {
+		f(progress.Report{Stage: "rerank", Done: i, Total: 100, Unit: "pairs", Elapsed: time.Duration(i) * time.Second})
+		now = now.Add(time.Second)
+	}
+	lines := strings.Split(strings.TrimSuffix(errb.String(), "\n"), "\n")
+	// Lines at 10, 20, …, 90 s and the final one at 100.
+	if len(lines) != 10 || !strings.Contains(lines[0], "10/100 pairs") || !strings.Contains(lines[0], "ETA 1m30s") ||
+		!strings.Contains(lines[9], "100/100 pairs") || strings.Contains(lines[9], "ETA") {
+		t.Errorf("got %d lines:\n%s", len(lines), errb.String())
+	}
+}

@@ -35,6 +35,7 @@ type bar struct {
 	last     progress.Report
 	finished bool // the current stage's final state was drawn
 	lastDraw time.Time
+	lastLine time.Time // when the current stage last wrote a headless line (its start at first)
 }
 
 func (b *bar) report(r progress.Report) {
@@ -54,6 +55,7 @@ func (b *bar) report(r progress.Report) {
 		}
 		b.started, b.stage, b.finished = true, r.Stage, false
 		b.id = ""
+		b.lastLine = now
 		if nb := b.d.o.Notebook; nb != nil {
 			b.id = nb.UniqueID()
 		}
@@ -91,6 +93,9 @@ func (b *bar) draw(final bool) {
 		}
 		fmt.Fprintf(b.d.o.Stderr, "\r%s\x1b[K%s", barLine(r, 30), end)
 	case final && (r.Elapsed >= b.d.o.QuietUnder || r.Total <= 0 || r.Done < r.Total):
+		io.WriteString(b.d.o.Stderr, barLine(r, 0)+"\n")
+	case !final && b.d.o.LineInterval > 0 && b.d.o.Now().Sub(b.lastLine) >= b.d.o.LineInterval:
+		b.lastLine = b.d.o.Now()
 		io.WriteString(b.d.o.Stderr, barLine(r, 0)+"\n")
 	}
 }

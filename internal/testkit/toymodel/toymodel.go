@@ -14,9 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/vector"
 )
 

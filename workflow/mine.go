@@ -1,0 +1,128 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/retrieval/mining"
+	"github.com/ragnb/ragnb/vector"
+)
+
+// MineOptions configure Mine. The semantics are sentence-transformers' mine_hard_negatives plus a distance
+// window; see package mining for each knob.
+type MineOptions struct {
+	// Anchor and Positive name the pair table's columns; CorpusColumn the extra corpus table's.
+	Anchor       string `json:"anchor"`
+	Positive     string `json:"positive"`
+	CorpusColumn string `json:"corpus_column"`
+	// Mining are the selection's options: top-k, rank range, window, bounds, margins, sampling, fallback,
+	// format. Its CrossEncoder is set by Mine from MineInput.CrossEncoder.
+	Mining mining.Options `json:"options"`
+}
+
+// DefaultMineOptions are ragnb's mining defaults, the same on the command line and in the prelude: the
+// columns anchor / positive / text, and mining.DefaultOptions (top 100, one negative, nearest first, triplets,
+// BGE's window 0.4 < L2 distance ≤ 0.7).
+func DefaultMineOptions() MineOptions {
+	return MineOptions{Anchor: "anchor", Positive: "positive", CorpusColumn: "text", Mining: mining.DefaultOptions()}
+}
+
+// Check validates the options as Mine will use them, before any model is loaded (a cross-encoder threshold is
+// checked against the cross-encoder Mine is given).
+func (o MineOptions) Check() (mining.Options, error) {
+	mo := o.Mining
+	ce := mo.CEThreshold
+	mo.CEThreshold = nil // pairing with a cross-encoder is checked by Mine, which knows whether there is one
+	mo, err := mo.WithDefaults()
+	mo.CEThreshold = ce
+	return mo, err
+}
+
+// MineInput is what Mine reads: the pairs, the extra candidate passages and the models.
+type MineInput struct {
+	Anchors, Positives []string
+	// Corpus adds candidate passages; the positives are always candidates.
+	Corpus []string
+	// DataID and CorpusID are the content identities of the pair table and of the corpus table (a table's
+	// datasets.Hash) for the cache key; "" hashes the texts themselves.
+	DataID, CorpusID string
+	// Model embeds queries and passages; CrossEncoder (optional) vetoes likely false negatives.
+	Model        *Model
+	CrossEncoder *Model
+}
+
+// Mined is Mine's outcome.
+type Mined struct {
+	*mining.Result
+	// EmbedCached and RetrieveCached say whether the embeddings and the top-k came from the cache (false when
+	// the whole selection did); Cached says the selection itself did.
+	EmbedCached, RetrieveCached, Cached bool
+}
+
+// Mine mines hard negatives: each anchor's TopK nearest passages (exact search), filtered by rank range, score
+// bounds, margins and the distance window, optionally checked by a cross-encoder; never a positive of the
+// anchor or a copy of one. With a cache the embeddings (step "embed", shared with evaluation), the top-k
+// ("mine-topk") and the selection ("mine-select") are memoised, so a sweep over windows re-runs only the
+// selection.
+func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, error) {
+	if in.Model == nil {
+		return nil, fmt.Errorf("mine: no bi-encoder")
+	}
+	mo, err := o.Check()
+	if err != nil {
+		return nil, err
+	}
+	if mo.CEThreshold != nil && in.CrossEncoder == nil {
+		return nil, fmt.Errorf("mine: a cross-encoder threshold needs a cross-encoder")
+	}
+	dataID, corpusID := in.DataID, in.CorpusID
+	if dataID == "" {
+		dataID = cache.HashStrings(append(append([]string{"anchors"}, in.Anchors...), append([]string{"positives"}, in.Positives...)...)...)
+	}
+	if corpusID == "" && len(in.Corpus) > 0 {
+		corpusID = cache.HashStrings(in.Corpus...)
+	}
+	inputs := []string{in.Model.EmbedID(), dataID, corpusID}
+	if in.CrossEncoder != nil {
+		inputs = append(inputs, in.CrossEncoder.ID)
+	}
+	// The key is the one the prelude has used since its first release: its cached selections stay valid.
+	key := cache.Key{Step: "mine-select", Version: 1, Inputs: inputs,
+		Params: map[string]any{"anchor": o.Anchor, "positive": o.Positive, "corpus_column": o.CorpusColumn, "options": mo}}
+	out := &Mined{}
+	compute := func(ctx context.Context, dir string) error {
+		set, err := mining.NewSet(in.Anchors, in.Positives, in.Corpus)
+		if err != nil {
+			return err
+		}
+		p, err := mining.Prepare(ctx, set, func() (vector.Embedder, error) { return in.Model.BiEncoder() },
+			mining.PrepareOptions{TopK: mo.TopK, Cache: env.Cache, ModelID: in.Model.EmbedID()}, env.Progress)
+		if err != nil {
+			return err
+		}
+		out.EmbedCached, out.RetrieveCached = p.EmbedCached, p.RetrieveCached
+		sel := mo
+		if in.CrossEncoder != nil {
+			if sel.CrossEncoder, err = in.CrossEncoder.CrossEncoder(); err != nil {
+				return err
+			}
+		}
+		if out.Result, err = mining.Select(ctx, p, sel, env.Progress); err != nil {
+			return err
+		}
+		if dir == "" {
+			return nil
+		}
+		return out.Result.Save(filepath.Join(dir, "result.gob"))
+	}
+	out.Cached, err = env.memo(ctx, key, compute, func(dir string) (err error) {
+		out.Result, err = mining.LoadResult(filepath.Join(dir, "result.gob"))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
