@@ -75,7 +75,7 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 		return nil, err
 	}
 	if mo.CEThreshold != nil && in.CrossEncoder == nil {
-		return nil, fmt.Errorf("mine: a cross-encoder threshold needs a cross-encoder")
+		return nil, fmt.Errorf("mine: ce_threshold without a cross-encoder")
 	}
 	dataID, corpusID := in.DataID, in.CorpusID
 	if dataID == "" {
