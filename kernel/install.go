@@ -3,6 +3,7 @@ package kernel
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/ragnb/ragnb/cache"
@@ -193,73 +195,25 @@ func (l Layout) Spec() Spec {
 // copy cannot carry (go.work, relative paths, //go:embed, cgo) builds in place as before. Builds link without
 // DWARF (-ldflags=-w, 7.0 s → 4.6 s); a cell's own %goflags -ldflags come later on the command line and win.
 func (l Layout) Wrapper() string {
-	return fmt.Sprintf(`#!/bin/sh
-# Written by "ragnb kernel install": the go command of the %q Jupyter kernel.
-# After GoNB creates a cell module (go mod init gonb_*), it points that module at the ragnb checkout.
-# Cells are linked without DWARF (-ldflags=-w) and an unchanged cell is not linked again (cell_build).
-REAL_GO=%s
-RAGNB_MODULE_DIR=%s
-
-# cell_build ARGS: go build ARGS (GoNB passes -o BIN), built in $RAGNB_CELL_CACHE/<hash of the sources>
-# (default ~/.cache/ragnb/cells; "off" disables it) so that Go finds an unchanged cell's program up to date.
-cell_build() {
-	out= prev= rel=
-	for a in "$@"; do
-		if [ "$prev" = -o ]; then out=$a; else case "$a" in .|..|*./*) rel=1 ;; esac; fi
-		prev=$a
-	done
-	cells=${%s:-${XDG_CACHE_HOME:-$HOME/.cache}/%s}
-	if [ -z "$out" ] || [ -n "$rel" ] || [ "$cells" = off ] || [ -e go.work ] || [ ! -f go.mod ] ||
-		! command -v sha256sum >/dev/null 2>&1 || grep -q '=>[[:space:]]*\.' go.mod ||
-		grep -qE '^[[:space:]]*//go:embed|^import "C"|^[[:space:]]*"C"$' ./*.go 2>/dev/null; then
-		exec "$REAL_GO" build -ldflags=-w "$@"
-	fi
-	key=$({
-		for f in ./*.go go.sum; do [ -f "$f" ] && printf '\n== %%s\n' "$f" && cat "$f"; done
-		printf '\n== go.mod\n'; sed 's/^module gonb_[A-Za-z0-9_]*$/module gonb_ragnb/' go.mod
-		printf '\n== args\n'; printf '%%s\n' "$@" | grep -vxF -e "$out"
-		env | grep -E '^(GOOS|GOARCH|GOAMD64|GOARM64|GOFLAGS|GOEXPERIMENT|CGO_ENABLED)=' | sort
-	} | sha256sum | cut -c1-32)
-	dir=$cells/$key
-	if [ ! -d "$dir" ]; then
-		tmp=$cells/.tmp.$$
-		rm -rf "$tmp"
-		if ! { mkdir -p "$tmp" && cp ./*.go "$tmp"/ && { [ ! -f go.sum ] || cp go.sum "$tmp"/; } &&
-			sed 's/^module gonb_[A-Za-z0-9_]*$/module gonb_ragnb/' go.mod >"$tmp/go.mod"; }; then
-			rm -rf "$tmp"
-			exec "$REAL_GO" build -ldflags=-w "$@"
-		fi
-		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp" # another kernel made it first: same sources
-	fi
-	touch "$dir"
-	n=$# prev=
-	for a in "$@"; do
-		if [ "$prev" = -o ]; then set -- "$@" "$dir/prog"; else set -- "$@" "$a"; fi
-		prev=$a
-	done
-	shift "$n"
-	(cd "$dir" && "$REAL_GO" build -ldflags=-w "$@") || exit $?
-	ln -f "$dir/prog" "$out" 2>/dev/null || cp -f "$dir/prog" "$out" || exit $?
-	# The %d most recently built cells are kept (a prelude cell is a ~55 MB program).
-	ls -t "$cells" | tail -n +%d | while read -r d; do rm -rf "${cells:?}/$d"; done
-	exit 0
+	var b strings.Builder
+	// The template is part of the binary and its fields are fixed: executing it cannot fail at run time
+	// (TestWrapper* run it).
+	if err := wrapperTemplate.Execute(&b, map[string]any{"DisplayName": DisplayName, "RealGo": l.RealGo,
+		"ModuleDir": l.ModuleDir, "EnvPrograms": cache.EnvPrograms, "ProgramsSubdir": cache.ProgramsSubdir,
+		"Keep": cache.KeepPrograms, "ModulePath": ModulePath, "PreloadVersion": PreloadVersion}); err != nil {
+		panic(err)
+	}
+	return b.String()
 }
 
-case "$1 $2 $3" in
-"mod init gonb_"*)
-	"$REAL_GO" "$@" || exit $?
-	"$REAL_GO" mod edit -replace="%s=$RAGNB_MODULE_DIR" -require="%s@%s" || exit $?
-	exec cp "$RAGNB_MODULE_DIR/go.sum" go.sum
-	;;
-"build "*)
-	shift
-	cell_build "$@"
-	;;
-esac
-exec "$REAL_GO" "$@"
-`, DisplayName, shellQuote(l.RealGo), shellQuote(l.ModuleDir), cache.EnvPrograms, cache.ProgramsSubdir,
-		cache.KeepPrograms, cache.KeepPrograms+1, ModulePath, ModulePath, PreloadVersion)
-}
+// wrapperTemplate is the `go` wrapper script (wrapper.sh.tmpl), a text/template over the layout's paths.
+var wrapperTemplate = template.Must(template.New("wrapper").Funcs(template.FuncMap{
+	"shq": shellQuote,
+	"inc": func(n int) int { return n + 1 },
+}).Parse(wrapperScript))
+
+//go:embed wrapper.sh.tmpl
+var wrapperScript string
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 

@@ -205,7 +205,7 @@ func (m *Mined) Histogram() *Chart {
 	if m.err != nil {
 		return &Chart{chain: chain, err: m.err}
 	}
-	c, err := m.r.Histogram(0)
+	c, err := workflow.MineHistogram(m.r, 0)
 	return &Chart{chain: chain, c: c, err: err}
 }
 

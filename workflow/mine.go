@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/plots"
 	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -125,4 +126,12 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 		return nil, err
 	}
 	return out, nil
+}
+
+// MineHistogram draws a mining run's distance histogram: positives vs candidates, each normalised to unit
+// area, the window shaded; bins 0 takes plots' default.
+func MineHistogram(r *mining.Result, bins int) (*plots.Chart, error) {
+	h := r.Histogram()
+	return plots.DistanceHistogram(h.Positives, h.Candidates, plots.HistogramOptions{Title: "positives vs candidates",
+		XLabel: h.Label, Bins: bins, LegendRight: true, Lo: h.Lo, Hi: h.Hi})
 }

@@ -88,7 +88,7 @@ func mineCmd() *command {
 					}
 				}
 				if *a.histogram != "" {
-					c, err := r.Histogram(0)
+					c, err := workflow.MineHistogram(r.Result, 0)
 					if err != nil {
 						return fmt.Errorf("histogram: %w", err)
 					}

@@ -15,7 +15,6 @@ import (
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 
-	"github.com/ragnb/ragnb/plots"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -328,15 +327,24 @@ func flt(v []float64, name string) series.Series {
 	return series.New(v, series.Float, name)
 }
 
-// Histogram draws the distances of the positives and of all retrieved candidates, the window shaded.
-func (r *Result) Histogram(bins int) (*plots.Chart, error) {
+// Histogram is what a distance histogram of a mining run draws: the distances of the positives and of every
+// retrieved candidate, on the window's distance, with the window itself (Lo = Hi = 0 when there is none).
+// Drawing it is package plots' concern (workflow.MineHistogram).
+type Histogram struct {
+	Positives, Candidates []float64
+	// Label names the distance ("L2 distance", "cosine distance").
+	Label  string
+	Lo, Hi float64
+}
+
+// Histogram returns the data of the result's distance histogram.
+func (r *Result) Histogram() Histogram {
 	w := r.Options.Window
-	o := plots.HistogramOptions{Title: "positives vs candidates", XLabel: w.Kind().Label(), Bins: bins,
-		LegendRight: true}
+	h := Histogram{Positives: r.PositiveDistances, Candidates: r.CandidateDistances, Label: w.Kind().Label()}
 	if w.Enabled() {
-		o.Lo, o.Hi = w.Min, w.Max
+		h.Lo, h.Hi = w.Min, w.Max
 	}
-	return plots.DistanceHistogram(r.PositiveDistances, r.CandidateDistances, o)
+	return h
 }
 
 // Mine deduplicates the pairs, embeds queries and passages with e, retrieves each query's TopK nearest
