@@ -25,7 +25,7 @@ const (
 )
 
 // goConfig is the pure-Go backend's configuration. Unlimited parallelism because the bounded worker pool
-// deadlocked on 2 cores with nested DotGeneral tasks (see shared/ENV.md); the Go scheduler bounds real
+// deadlocked on 2 cores with nested DotGeneral tasks (seen with GoMLX v0.26 and v0.28); the Go scheduler bounds real
 // parallelism to GOMAXPROCS anyway.
 const goConfig = "parallelism=-1"
 

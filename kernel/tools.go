@@ -20,7 +20,7 @@ type Tool struct {
 	Debian string
 }
 
-// Tools are the pinned versions verified together here (see shared/ENV.md): newer goimports silently fails to
+// Tools are the pinned versions verified together on this project's machines: newer goimports silently fails to
 // auto-import gota's packages, newer gopls needs a newer Go, GoNB v0.11.0/.2 are not on the proxy.
 var Tools = []Tool{
 	{Name: "gonb", Module: "github.com/janpfeifer/gonb", Version: "v0.11.4"},

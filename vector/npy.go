@@ -16,7 +16,7 @@ import (
 
 // The .npy format (version 1.0): magic "\x93NUMPY", version bytes, a little-endian uint16 header length, an
 // ASCII dict header padded with spaces to a multiple of 64 bytes and ending in '\n', then the raw data.
-// See numpy/lib/format.py.
+// The format is numpy's NEP 1 (.npy format version 1.0 to 3.0).
 var npyMagic = []byte("\x93NUMPY")
 
 // WriteNPY writes m as a little-endian float32 .npy array of shape (Rows, Dim).
