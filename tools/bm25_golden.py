@@ -10,7 +10,7 @@ Re-implements, in plain Python (stdlib only, no ragnb code):
   - ranking by score descending, ties by corpus position, documents sharing no term not returned;
   - sentence-transformers' IR metrics at the default cut-offs.
 
-Writes testdata/bm25/financial-all.golden.json, checked by evaluate's TestBM25FinancialMatchesPython.
+Writes testdata/bm25/financial-all.golden.json, checked by retrieval/evaluate's TestBM25FinancialMatchesPython.
 Regenerate from the repository root:
     /usr/bin/python3 tools/bm25_golden.py ../shared/data/financial-qa-10k/qa.csv
 """
