@@ -1,7 +1,7 @@
 // Package encoder runs encoder models from model directories: bi-encoders (BERT family or static
 // embeddings) that implement vector.Embedder, and cross-encoders that implement relevance.Scorer. It loads a
-// directory (modeldir) into a GoMLX Store (models/weights), tokenizes, length-sorts and buckets texts into a
-// few padded batch shapes, runs the graphs of models/bert and models/static, and returns float32 embeddings
+// directory (modeldir) into a GoMLX Store (model/weights), tokenizes, length-sorts and buckets texts into a
+// few padded batch shapes, runs the graphs of model/bert and model/static, and returns float32 embeddings
 // in input order. It also creates fresh models (init-model) and saves any model back to the same layout.
 //
 // # For a trainer

@@ -30,7 +30,7 @@ func TokenizerFileNames() []string {
 // Contents is everything Write puts into a model directory.
 type Contents struct {
 	Layout *Layout
-	// Weights are named as the model file stores them (models/bert Params, models/static WeightName).
+	// Weights are named as the model file stores them (model/bert Params, model/static WeightName).
 	Weights []safetensors.Float32Tensor
 	// Tokenizer maps file names (TokenizerFileNames) to their bytes; tokenizer.json is required.
 	// tokenizer_config.json is generated from tokenizer.json when absent, and its model_max_length is set to
