@@ -13,6 +13,10 @@ type Config struct {
 	MRRAtK             []int // mrr@k
 	NDCGAtK            []int // ndcg@k
 	MAPAtK             []int // map@k
+	// HitRate adds LlamaIndex's hit_rate@k beside every accuracy@k (the same value under LlamaIndex's name:
+	// whether any relevant document is in the top k). Omitted from JSON when off, so cache keys that hold a
+	// Config do not change.
+	HitRate bool `json:",omitempty"`
 }
 
 // DefaultConfig is sentence-transformers' default: accuracy, precision and recall at 1, 3, 5, 10; MRR@10;
@@ -53,8 +57,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Names lists the metric names in report order, sentence-transformers' order: accuracy@k, precision@k,
-// recall@k, ndcg@k, mrr@k, map@k.
+// Names lists the metric names in report order, sentence-transformers' order: accuracy@k (then hit_rate@k
+// when HitRate is set), precision@k, recall@k, ndcg@k, mrr@k, map@k.
 func (c Config) Names() []string {
 	var names []string
 	add := func(metric string, ks []int) {
@@ -63,6 +67,9 @@ func (c Config) Names() []string {
 		}
 	}
 	add("accuracy", c.AccuracyAtK)
+	if c.HitRate {
+		add("hit_rate", c.AccuracyAtK)
+	}
 	add("precision", c.PrecisionRecallAtK)
 	add("recall", c.PrecisionRecallAtK)
 	add("ndcg", c.NDCGAtK)
@@ -176,6 +183,9 @@ func queryMetrics(isRel []bool, numRel int, cfg Config) map[string]float64 {
 			v = 1
 		}
 		out["accuracy@"+strconv.Itoa(k)] = v
+		if cfg.HitRate {
+			out["hit_rate@"+strconv.Itoa(k)] = v
+		}
 	}
 	for _, k := range cfg.PrecisionRecallAtK {
 		c := float64(correctAt(k))
