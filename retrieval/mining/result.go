@@ -120,13 +120,7 @@ func Summarize(xs []float64) Summary {
 		}
 		s.Std = math.Sqrt(ss / float64(len(v)-1))
 	}
-	q := func(p float64) float64 {
-		h := p * float64(len(v)-1)
-		lo := int(math.Floor(h))
-		hi := min(lo+1, len(v)-1)
-		return v[lo] + (h-float64(lo))*(v[hi]-v[lo])
-	}
-	s.Min, s.Q25, s.Median, s.Q75, s.Max = v[0], q(0.25), q(0.5), q(0.75), v[len(v)-1]
+	s.Min, s.Q25, s.Median, s.Q75, s.Max = v[0], quantile(v, 0.25), quantile(v, 0.5), quantile(v, 0.75), v[len(v)-1]
 	return s
 }
 
