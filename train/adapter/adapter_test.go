@@ -14,19 +14,19 @@ import (
 type golden struct {
 	Tool  string `json:"tool"`
 	Cases []struct {
-		Name         string               `json:"name"`
-		Config       Config               `json:"config"`
-		Queries      [][]float32          `json:"queries"`
-		Passages     [][]float32          `json:"passages"`
-		Epochs       int                  `json:"epochs"`
-		BatchSize    int                  `json:"batch_size"`
-		LR           float64              `json:"learning_rate"`
-		WeightDecay  float64              `json:"weight_decay"`
-		WarmupRatio  float64              `json:"warmup_ratio"`
-		MaxGradNorm  float64              `json:"max_grad_norm"`
-		Initial      map[string][]float64 `json:"initial"`
-		Losses       []float64            `json:"losses"`
-		Trained      map[string][]float64 `json:"trained"`
+		Name        string               `json:"name"`
+		Config      Config               `json:"config"`
+		Queries     [][]float32          `json:"queries"`
+		Passages    [][]float32          `json:"passages"`
+		Epochs      int                  `json:"epochs"`
+		BatchSize   int                  `json:"batch_size"`
+		LR          float64              `json:"learning_rate"`
+		WeightDecay float64              `json:"weight_decay"`
+		WarmupRatio float64              `json:"warmup_ratio"`
+		MaxGradNorm float64              `json:"max_grad_norm"`
+		Initial     map[string][]float64 `json:"initial"`
+		Losses      []float64            `json:"losses"`
+		Trained     map[string][]float64 `json:"trained"`
 	} `json:"cases"`
 }
 
