@@ -5,10 +5,11 @@
 //
 // Convex combination, per query over the union of both runs' candidates:
 //
-//	score(d) = α · (s_dense(d) − min_dense) / (max_dense − min_dense) + (1 − α) · (s_bm25(d) − min_bm25) / (max_bm25 − min_bm25)
+//	score(d) = α · (s_dense(d) − min_dense) / (max_dense − min_dense) + (1 − α) · s_bm25(d) / max_bm25
 //
-// with min and max over that query's candidates in each run; a document missing from one run gets that run's
-// minimum (normalised 0). Bruch et al. (2023, "An Analysis of Fusion Functions for Hybrid Retrieval") found
+// with min and max over that query's candidates in each run, and BM25 normalised from its theoretical minimum
+// 0 (Bruch et al.'s TMM): a document missing from a run counts 0 there, and every document BM25 did find stays
+// above those it did not, so α = 0 ranks exactly as BM25. Bruch et al. (2023, "An Analysis of Fusion Functions for Hybrid Retrieval") found
 // this tuned convex combination better than RRF and robust to the choice of normalisation, and that α learnt
 // on a small dev set transfers. RRF scores Σ 1 / (K + rank) over the runs (rank from 1; K = 60 as Cormack
 // et al.); it needs no weight but ignores the scores' magnitudes.
@@ -117,19 +118,24 @@ func fuseQuery(dense, lexical []ir.Hit, o Options) []ir.Hit {
 		}
 	default:
 		for _, part := range []struct {
-			hits   []ir.Hit
-			weight float64
-		}{{dense, o.Alpha}, {lexical, 1 - o.Alpha}} {
+			hits    []ir.Hit
+			weight  float64
+			fromMin bool // normalise from the list's minimum (dense) rather than from 0 (BM25)
+		}{{dense, o.Alpha, true}, {lexical, 1 - o.Alpha, false}} {
 			if len(part.hits) == 0 {
 				continue
 			}
-			hi, lo := part.hits[0].Score, part.hits[len(part.hits)-1].Score
+			hi, lo := part.hits[0].Score, 0.0
+			if part.fromMin {
+				lo = part.hits[len(part.hits)-1].Score
+			}
 			for _, h := range part.hits {
 				v := 0.0
-				if hi > lo {
+				switch {
+				case hi > lo:
 					v = (h.Score - lo) / (hi - lo)
-				} else {
-					v = 1 // a single score (or all equal): each candidate is as good as the best
+				case part.fromMin:
+					v = 1 // a single dense score (or all equal): each candidate is as good as the best
 				}
 				add(h.DocID, part.weight*v)
 			}
