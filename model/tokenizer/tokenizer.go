@@ -32,19 +32,28 @@ type Tokenizer struct {
 	maxChars  int    // WordPiece max_input_chars_per_word
 	maxTokLen int    // longest vocabulary entry in bytes (bounds the WordPiece search)
 
-	norm      *normalizer // nil: no normalization
-	bert      *bertFlags  // the BertNormalizer settings, nil for other normalizers
-	splitPunc bool        // BertPreTokenizer (whitespace + punctuation) vs WhitespaceSplit
-	pretok    bool        // false: no pre-tokenizer, the whole normalized text is one word
+	kind modelKind
+	bpe  *bpeModel     // kind BPE
+	uni  *unigramModel // kind Unigram
+
+	norm      *normalizer      // character-wise normalizer (fast path); nil: none or gnorm
+	gnorm     *stageNormalizer // any other normalizer
+	bert      *bertFlags       // the BertNormalizer settings, nil for other normalizers
+	pres      []preStage       // the pre-tokenizers, for the general path
+	general   bool             // false: WordPiece on the fast path (norm, pretok, splitPunc)
+	splitPunc bool             // BertPreTokenizer (whitespace + punctuation) vs WhitespaceSplit
+	pretok    bool             // false: no pre-tokenizer, the whole normalized text is one word
 
 	added     *addedVocab
 	addedJSON []addedTokenJSON
 
 	single, pair []templateItem
 
-	padID     int32
-	maxLength int
-	lowerText bool // sentence_bert_config.json do_lower_case: lowercase the text before tokenizing
+	padID      int32
+	maxLength  int
+	truncation *Truncation // tokenizer.json's truncation section, nil when absent
+	padding    *Padding    // tokenizer.json's padding section, nil when absent
+	lowerText  bool        // sentence_bert_config.json do_lower_case: lowercase the text before tokenizing
 
 	pool sync.Pool // *scratchBufs
 }
@@ -104,7 +113,7 @@ func (t *Tokenizer) SpecialTokens(pair bool) int {
 
 // String describes the tokenizer briefly.
 func (t *Tokenizer) String() string {
-	return fmt.Sprintf("WordPiece tokenizer (%d ids, max length %d) from %s", t.VocabSize(), t.maxLength, t.source)
+	return fmt.Sprintf("%s tokenizer (%d ids, max length %d) from %s", t.kind, t.VocabSize(), t.maxLength, t.source)
 }
 
 // Load reads a tokenizer.json file. A directory is passed to LoadDir.
