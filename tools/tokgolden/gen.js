@@ -388,6 +388,127 @@ async function trainedGolden() {
   return {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, cases};
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// golden_all: every shared tokenizer.json kind (WordPiece, byte-level BPE in both merge serializations,
+// Unigram with a Precompiled charsmap) on hand-written texts in many scripts plus a sample of financial QA
+// rows. Rows are stored as {row, col, sha256} (the first 16 hex digits of the text's SHA-256) so the shared
+// data stays out of the repository; the Go test reads them from the CSV and checks the hash.
+
+const allTokenizers = ['bert-base-uncased', 'all-minilm-l6-v2', 'bert-base-chinese', 'modernbert', 'roberta-base',
+  'all-distilroberta-v1', 't5-small', 'marian-unigram'];
+
+const moreSingles = [
+  'Le conseil d’administration a approuvé un dividende de 0,85 € par action ; l’exercice s’achève le 31 décembre.',
+  'Die Gesellschaft erwartet für das Geschäftsjahr 2024 ein Umsatzwachstum im niedrigen einstelligen Prozentbereich.',
+  'Şirketin net satışları %12 artarak 4,5 milyar TL’ye ulaştı; İstanbul ve Iğdır şubeleri ıslak imzayla onaylandı.',
+  'Η εταιρεία ανακοίνωσε αύξηση των εσόδων κατά 8% το ΤΡΊΤΟ τρίμηνο. ΣΊΣΥΦΟΣ σίσυφος',
+  'Выручка компании выросла на 15% и составила 1,2 млрд рублей. ЁЛКА ёлка',
+  'ارتفعت إيرادات الشركة بنسبة ١٢٪ لتصل إلى ٣٫٤ مليار ريال.',
+  'कंपनी का राजस्व 12% बढ़कर ₹4,500 करोड़ हो गया। क्षत्रिय ज्ञान',
+  '公司2023年实现营业收入人民币1,234.56亿元，同比增长8.9%。董事会建议派发现金股利。',
+  '当社の連結売上高は前年同期比１２％増の３，４５６億円となりました。ｶﾀｶﾅ ﾊﾟﾝ',
+  '회사의 매출은 전년 대비 12% 증가한 3조 4천억 원을 기록했습니다.',
+  'ＦＵＬＬ－ＷＩＤＴＨ ＡＢＣ　１２３！？ and ㍿ ㌔ ㈱ ﬁnancial ﬂow ﬀ ﬃ ĳ',
+  'Emoji ZWJ: 👨‍👩‍👧‍👦 🏳️‍🌈 🧑🏿‍🚀 👍🏼 🇫🇷🇩🇪 1️⃣ #️⃣ ☺︎ ☺️',
+  'Accents: résumé naïve façade Ångström Øresund Šťastný Łódź Nguyễn Đức',
+  'spaces:  two   three    four     five      six       seven        eight',
+  '\t\ttabs\tinside\t\t\tand\n\n\nnewlines\r\n\r\nend \n ',
+  '   leading and trailing   ',
+  'ctrl:\u0001\u0002\u001b[31mred\u001b[0m \u007f\u0080\u009f end',
+  '<s>hello</s> <mask> x<mask>y <pad> <unk> [MASK] [CLS]x[SEP] </s></s> <extra_id_0> <extra_id_99>',
+  'mask lstrip:   <mask>  and   [MASK]   here',
+  "I'm you're we've they'll he'd it's 'S 'T 'tis",
+  'CamelCaseWord snake_case_word kebab-case-word UPPER lower 123abc abc123 1.5e10 0x1F',
+  'numbers 1234567890 ١٢٣ ٤٥٦ ①②③ Ⅳ ½ ¾ ²³',
+  'a',
+  ' ',
+  '\u00a0\u2009\u202f thin spaces \u3000 ideographic',
+  'x'.repeat(300),
+  'supercalifragilisticexpialidocious antidisestablishmentarianism floccinaucinihilipilification',
+  para3.repeat(8),
+];
+
+const morePairs = [
+  ['Quelle est la croissance du chiffre d’affaires ?', 'Le chiffre d’affaires a augmenté de 12 % pour atteindre 3,2 Md€.'],
+  ['売上高はいくらですか？', '売上高は３，４５６億円でした。'],
+  ['<mask> is here', 'and <s> there </s>'],
+  ['  spaced  ', '\ttabbed\t'],
+];
+
+async function goldenAll() {
+  const rows = parseCSV(fs.readFileSync(path.join(shared, 'data', 'financial-qa-10k', 'qa.csv'), 'utf8'));
+  const header = rows.shift();
+  const col = {question: header.indexOf('question'), context: header.indexOf('context')};
+  const texts = [];
+  const values = [];
+  const index = (v, ref) => {
+    let i = values.indexOf(v);
+    if (i < 0) {
+      i = values.push(v) - 1;
+      texts.push(ref === undefined ? v : ref);
+    }
+    return i;
+  };
+  const rowRef = (r, c) => {
+    const v = rows[r][col[c]];
+    const h = crypto.createHash('sha256').update(v, 'utf8').digest('hex').slice(0, 16);
+    return [v, {row: r, col: c, sha256: h}];
+  };
+  const rowTexts = [];
+  for (let r = 0; r < rows.length; r += 350) {
+    rowTexts.push(rowRef(r, 'context'));
+    if (r % 700 === 0) rowTexts.push(rowRef(r, 'question'));
+  }
+  const singleTexts = [...singles, ...moreSingles];
+  const pairTexts = [...pairs, ...morePairs];
+  const out = {
+    generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version,
+    file: 'financial-qa-10k/qa.csv',
+    texts,
+    tokenizers: {},
+  };
+  const rec = (kind, a, b, max, e, padded) => {
+    const c = {k: kind, a, max, ids: e.getIds()};
+    if (b !== null) c.b = b;
+    const types = e.getTypeIds();
+    if (types.some((x) => x !== 0)) c.types = types;
+    if (padded) c.mask = e.getAttentionMask();
+    return c;
+  };
+  for (const name of allTokenizers) {
+    const file = path.join(shared, 'data', 'tokenizers', name, 'tokenizer.json');
+    const cases = [];
+    // as configured by the file (its truncation and padding, if any)
+    const conf = tk.Tokenizer.fromFile(file);
+    const t = tk.Tokenizer.fromFile(file);
+    const padded = JSON.parse(fs.readFileSync(file, 'utf8')).padding !== null;
+    const all = [...singleTexts.map((v) => [v]), ...rowTexts];
+    for (const [v, ref] of all) {
+      const a = index(v, ref);
+      cases.push(rec('file', a, null, 0, await conf.encode(v, null, {addSpecialTokens: true}), padded));
+      for (const max of [0, 16, 128]) {
+        setMax(t, max);
+        cases.push(rec('single', a, null, max, await t.encode(v, null, {addSpecialTokens: true}), false));
+      }
+      setMax(t, 0);
+      cases.push(rec('nospecial', a, null, 0, await t.encode(v, null, {addSpecialTokens: false}), false));
+    }
+    const pairList = pairTexts.map(([x, y]) => [[x], [y]]);
+    for (let i = 0; i + 1 < rowTexts.length; i += 3) pairList.push([rowTexts[i + 1], rowTexts[i]]);
+    for (const [[x, xr], [y, yr]] of pairList) {
+      const a = index(x, xr);
+      const b = index(y, yr);
+      cases.push(rec('file', a, b, 0, await conf.encode(x, y, {addSpecialTokens: true}), padded));
+      for (const max of [0, 9, 64]) {
+        setMax(t, max);
+        cases.push(rec('pair', a, b, max, await t.encode(x, y, {addSpecialTokens: true}), false));
+      }
+    }
+    out.tokenizers[name] = cases;
+  }
+  return out;
+}
+
 function write(name, obj) {
   const p = path.join(outDir, name);
   fs.writeFileSync(p, JSON.stringify(obj) + '\n');
@@ -402,6 +523,7 @@ const stages = {
   financial_digest: financialDigest,
   bert_unicode: unicodeTable,
   trained_golden: trainedGolden,
+  golden_all: goldenAll,
 };
 
 (async () => {
