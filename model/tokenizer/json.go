@@ -142,7 +142,18 @@ func parseTokenizerJSON(data []byte) (*Tokenizer, error) {
 	if err := t.parseModel(f.Model); err != nil {
 		return nil, err
 	}
+	modelIDs := make(map[string]int32, len(f.AddedTokens))
 	for _, at := range f.AddedTokens {
+		if id, ok := t.vocab[at.Content]; ok {
+			modelIDs[at.Content] = id
+		}
+	}
+	for i, at := range f.AddedTokens {
+		if id, ok := modelIDs[at.Content]; ok {
+			// as tokenizers re-adds them on loading: a token the model knows keeps the model's id
+			f.AddedTokens[i].ID = int(id)
+			continue
+		}
 		if at.ID < 0 {
 			return nil, fmt.Errorf("added token %q has negative id %d", at.Content, at.ID)
 		}

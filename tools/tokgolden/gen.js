@@ -509,6 +509,153 @@ async function goldenAll() {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// variants: components the shared files do not use, on the shared files with some sections replaced (the
+// patch is stored; the Go test applies the same one) and on small hand-written tokenizers stored whole.
+
+const addedTok = (id, content, o = {}) => ({id, content, single_word: false, lstrip: false, rstrip: false, normalized: false,
+  special: true, ...o});
+
+function tinyBPE(extra) {
+  const merges = [['t', '##h'], ['th', '##e</w>'], ['##i', '##n'], ['##in', '##g</w>'], ['a', '##n'], ['an', '##d</w>'],
+    ['e', '##r'], ['##e', '##r</w>'], ['s', '##t'], ['st', '##r'], ['##o', '##n'], ['##on', '##g</w>'], ['##l', '##l'],
+    ['h', '##e'], ['he', '##ll'], ['hell', '##o</w>'], ['##a', '##b'], ['a', '##b']];
+  const vocab = {'<unk>': 0, '<s>': 1, '</s>': 2, '<mask>': 3};
+  const add = (w) => { if (!(w in vocab)) vocab[w] = Object.keys(vocab).length; };
+  for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789.,!?\'') {
+    add(c); add('##' + c); add(c + '</w>'); add('##' + c + '</w>');
+  }
+  for (const b of [0xc3, 0xa9, 0xa8]) add('<0x' + b.toString(16).toUpperCase() + '>');
+  for (const [a, b] of merges) add(a + b.slice(2));
+  add('hello');
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [addedTok(0, '<unk>'), addedTok(1, '<s>'), addedTok(2, '</s>'), addedTok(3, '<mask>', {lstrip: true, rstrip: true}),
+      addedTok(Object.keys(vocab).length, 'ab', {single_word: true, normalized: true, special: false})],
+    normalizer: {type: 'Lowercase'},
+    pre_tokenizer: {type: 'Whitespace'},
+    post_processor: {type: 'BertProcessing', sep: ['</s>', 2], cls: ['<s>', 1]},
+    decoder: null,
+    model: {type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: '##', end_of_word_suffix: '</w>',
+      fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges, ...extra},
+  };
+}
+
+function tinyUnigram() {
+  const pieces = [['<unk>', 0], ['<s>', 0], ['</s>', 0], ['\u2581', -2], ['a', -3], ['b', -3], ['c', -3.5], ['ab', -2.5],
+    ['\u2581ab', -4], ['abc', -4.5], ['\u2581c', -3], ['bc', -3.2], ['<0xC3>', -6], ['<0xA9>', -6], ['x', -3], ['\u2581x', -3.1]];
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [addedTok(0, '<unk>'), addedTok(1, '<s>'), addedTok(2, '</s>')],
+    normalizer: {type: 'Sequence', normalizers: [{type: 'NFKC'}, {type: 'Strip', strip_left: true, strip_right: true},
+      {type: 'Replace', pattern: {String: '  '}, content: ' '}]},
+    pre_tokenizer: {type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: true},
+    post_processor: {type: 'TemplateProcessing',
+      single: [{Sequence: {id: 'A', type_id: 0}}, {SpecialToken: {id: '</s>', type_id: 0}}],
+      pair: [{SpecialToken: {id: '<s>', type_id: 0}}, {Sequence: {id: 'A', type_id: 0}}, {SpecialToken: {id: '</s>', type_id: 0}},
+        {Sequence: {id: 'B', type_id: 1}}, {SpecialToken: {id: '</s>', type_id: 1}}],
+      special_tokens: {'<s>': {id: '<s>', ids: [1], tokens: ['<s>']}, '</s>': {id: '</s>', ids: [2], tokens: ['</s>']}}},
+    decoder: null,
+    model: {type: 'Unigram', unk_id: 0, vocab: pieces, byte_fallback: true},
+  };
+}
+
+function tinyWordLevel() {
+  const vocab = {'[UNK]': 0, 'the': 1, 'cat': 2, 'sat': 3, '.': 4, ',': 5, 'on': 6, 'mat': 7};
+  return {
+    version: '1.0', truncation: null, padding: null, added_tokens: [addedTok(0, '[UNK]')],
+    normalizer: {type: 'Sequence', normalizers: [{type: 'NFD'}, {type: 'StripAccents'}, {type: 'Lowercase'}]},
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'WhitespaceSplit'}, {type: 'Punctuation', behavior: 'Isolated'}]},
+    post_processor: {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true},
+    decoder: null,
+    model: {type: 'WordLevel', vocab, unk_token: '[UNK]'},
+  };
+}
+
+const gpt2Regex = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+const variantList = [
+  {name: 'roberta-split-left', base: 'roberta-base', patch: {
+    normalizer: {type: 'NFKC'},
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'Split', pattern: {Regex: gpt2Regex}, behavior: 'Isolated', invert: false},
+      {type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: false}]},
+    truncation: {direction: 'Left', max_length: 24, strategy: 'LongestFirst', stride: 0}}},
+  {name: 'roberta-digits-only-first', base: 'roberta-base', patch: {
+    normalizer: {type: 'Sequence', normalizers: [{type: 'NFKD'}, {type: 'StripAccents'}, {type: 'Lowercase'},
+      {type: 'Replace', pattern: {Regex: '[0-9]{3,}'}, content: '#'}, {type: 'Prepend', prepend: '~'}]},
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'Whitespace'}, {type: 'Digits', individual_digits: true},
+      {type: 'Punctuation', behavior: 'Contiguous'}, {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false}]},
+    post_processor: {type: 'Sequence', processors: [{type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true},
+      {type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false}]},
+    truncation: {direction: 'Right', max_length: 20, strategy: 'OnlyFirst', stride: 0}}},
+  {name: 'roberta-split-behaviors', base: 'roberta-base', patch: {
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [
+      {type: 'Split', pattern: {String: ','}, behavior: 'MergedWithPrevious', invert: false},
+      {type: 'Split', pattern: {Regex: '\\s+'}, behavior: 'MergedWithNext', invert: false},
+      {type: 'Split', pattern: {Regex: '[aeiou]+'}, behavior: 'Removed', invert: true},
+      {type: 'Split', pattern: {String: 'x'}, behavior: 'Contiguous', invert: false},
+      {type: 'Digits', individual_digits: false},
+      {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false}]}}},
+  {name: 't5-metaspace-first-only-second', base: 't5-small', patch: {
+    pre_tokenizer: {type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: true},
+    truncation: {direction: 'Left', max_length: 20, strategy: 'OnlySecond', stride: 0}}},
+  {name: 't5-metaspace-never-nosplit', base: 't5-small', patch: {
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'WhitespaceSplit'},
+      {type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'never', split: false}]}}},
+  {name: 'modernbert-no-prefix-regex', base: 'modernbert', patch: {
+    pre_tokenizer: {type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true},
+    padding: {strategy: 'BatchLongest', direction: 'Left', pad_to_multiple_of: 16, pad_id: 50283, pad_type_id: 0, pad_token: '[PAD]'}}},
+  {name: 'tiny-bpe', json: tinyBPE({})},
+  {name: 'tiny-bpe-ignore-merges-nofuse', json: tinyBPE({ignore_merges: true, fuse_unk: false, byte_fallback: false})},
+  {name: 'tiny-unigram', json: tinyUnigram()},
+  {name: 'tiny-wordlevel', json: tinyWordLevel()},
+];
+
+const variantTexts = [
+  'the thing and the string hello HELLO hellos', 'Thé strîng ünd the þing', 'abc ab, cab ab! <mask>ab xab',
+  'the  cat,sat  on the mat. Ｔｈｅ ＣＡＴ', 'année 12345 and 1,234,567.89 ½ ②', "don't it's we'll  x   y\tz\n",
+  '  ab abc  c x ab é ü  ', 'xx,yy,,zz  aaa eee iou', 'Crème brûlée à São Paulo ﬁ', 'a', '', '日本語 中文 한국어 👍🏽',
+  'hello <mask> world <s> the </s>', 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen',
+];
+
+async function variants() {
+  const out = {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, variants: []};
+  for (const v of variantList) {
+    let obj = v.json;
+    if (v.base) {
+      obj = JSON.parse(fs.readFileSync(path.join(shared, 'data', 'tokenizers', v.base, 'tokenizer.json'), 'utf8'));
+      Object.assign(obj, v.patch);
+    }
+    const t = tk.Tokenizer.fromString(JSON.stringify(obj));
+    const cases = [];
+    const padded = obj.padding !== null && obj.padding !== undefined;
+    const enc = async (a, b, special) => {
+      let e;
+      try {
+        e = await t.encode(a, b, {addSpecialTokens: special});
+      } catch (err) {
+        // only_first / only_second truncation fails when the text it names is too short
+        return {a, b, nospecial: !special || undefined, error: String(err.message || err)};
+      }
+      const c = {a, ids: e.getIds()};
+      if (b !== null) c.b = b;
+      if (!special) c.nospecial = true;
+      const types = e.getTypeIds();
+      if (types.some((x) => x !== 0)) c.types = types;
+      if (padded) c.mask = e.getAttentionMask();
+      return c;
+    };
+    for (let i = 0; i < variantTexts.length; i++) {
+      const a = variantTexts[i];
+      cases.push(await enc(a, null, true));
+      cases.push(await enc(a, null, false));
+      cases.push(await enc(a, variantTexts[(i + 3) % variantTexts.length], true));
+    }
+    out.variants.push(v.base ? {name: v.name, base: v.base, patch: v.patch, cases} : {name: v.name, tokenizer: v.json, cases});
+  }
+  return out;
+}
+
 function write(name, obj) {
   const p = path.join(outDir, name);
   fs.writeFileSync(p, JSON.stringify(obj) + '\n');
@@ -524,6 +671,7 @@ const stages = {
   bert_unicode: unicodeTable,
   trained_golden: trainedGolden,
   golden_all: goldenAll,
+  variants: variants,
 };
 
 (async () => {
