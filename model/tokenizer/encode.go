@@ -516,9 +516,9 @@ type addedMatch struct {
 // find returns the added tokens in s (raw tokens, or normed ones when normalized is true), leftmost-longest,
 // non-overlapping, honouring single_word, lstrip and rstrip as tokenizers' AddedVocabulary does.
 func (v *addedVocab) find(s string, normalized bool) []addedMatch {
-	toks, first := v.raw, &v.rawFirst
+	toks, by := v.raw, &v.rawBy
 	if normalized {
-		toks, first = v.normed, &v.normedFirst
+		toks, by = v.normed, &v.normedBy
 	}
 	if len(toks) == 0 {
 		return nil
@@ -526,12 +526,13 @@ func (v *addedVocab) find(s string, normalized bool) []addedMatch {
 	var out []addedMatch
 	startOffset := 0
 	for pos := 0; pos < len(s); {
-		if !first[s[pos]] {
+		cands := by[s[pos]]
+		if len(cands) == 0 {
 			pos++
 			continue
 		}
 		var tok *addedToken
-		for i := range toks {
+		for _, i := range cands {
 			if strings.HasPrefix(s[pos:], toks[i].pattern) {
 				tok = &toks[i]
 				break

@@ -837,7 +837,7 @@ func tokenIDPair(raw []json.RawMessage) (int32, error) {
 // raw text first, then those with normalized=true matched in the normalized remainder.
 type addedVocab struct {
 	raw, normed           []addedToken // each sorted longest first
-	rawFirst, normedFirst [256]bool    // first bytes of the patterns
+	rawBy, normedBy       [256][]int32 // by first byte: indices of the patterns, longest first
 }
 
 type addedToken struct {
@@ -865,14 +865,18 @@ func newAddedVocab(tokens []addedTokenJSON, normalize func(string) string) *adde
 				continue
 			}
 			v.normed = append(v.normed, tok)
-			v.normedFirst[tok.pattern[0]] = true
 		} else {
 			v.raw = append(v.raw, tok)
-			v.rawFirst[tok.pattern[0]] = true
 		}
 	}
-	for _, l := range [][]addedToken{v.raw, v.normed} {
-		sort.SliceStable(l, func(i, j int) bool { return len(l[i].pattern) > len(l[j].pattern) })
+	for _, l := range []struct {
+		toks []addedToken
+		by   *[256][]int32
+	}{{v.raw, &v.rawBy}, {v.normed, &v.normedBy}} {
+		sort.SliceStable(l.toks, func(i, j int) bool { return len(l.toks[i].pattern) > len(l.toks[j].pattern) })
+		for i, tok := range l.toks {
+			l.by[tok.pattern[0]] = append(l.by[tok.pattern[0]], int32(i))
+		}
 	}
 	return v
 }
