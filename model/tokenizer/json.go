@@ -489,14 +489,92 @@ func parseNormalizer(raw json.RawMessage) ([]normItem, error) {
 		"Strip, Replace, Prepend, Precompiled, ByteLevel, Sequence)", n.Type)
 }
 
-// compilePattern compiles a tokenizers (Oniguruma) regular expression with Go's regexp; patterns that
-// need lookaround are refused, except the GPT-2 pattern, which has its own scanner.
+// compilePattern compiles a tokenizers (Oniguruma) regular expression with Go's regexp. Oniguruma's \s, \d
+// and \w are Unicode classes where RE2's are ASCII, so they are rewritten first (translateOniguruma);
+// patterns that need lookaround or backreferences are refused (the GPT-2 pattern has its own scanner).
 func compilePattern(p string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(p)
+	q, err := translateOniguruma(p)
+	if err != nil {
+		return nil, fmt.Errorf("regular expression %q: %w", p, err)
+	}
+	re, err := regexp.Compile(q)
 	if err != nil {
 		return nil, fmt.Errorf("regular expression %q is not supported by Go's regexp: %w", p, err)
 	}
 	return re, nil
+}
+
+// Oniguruma's Unicode classes as RE2 class bodies.
+const (
+	onigSpace = `\t\n\v\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}`
+	onigDigit = `\p{Nd}`
+	onigWord  = `\p{L}\p{M}\p{Nd}\p{Pc}\p{Nl}\x{200C}\x{200D}`
+)
+
+// translateOniguruma rewrites \s \S \d \D \w \W into RE2 classes with Oniguruma's Unicode meaning.
+func translateOniguruma(p string) (string, error) {
+	var sb strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			e := p[i+1]
+			i++
+			body := ""
+			switch e {
+			case 's', 'S':
+				body = onigSpace
+			case 'd', 'D':
+				body = onigDigit
+			case 'w', 'W':
+				body = onigWord
+			default:
+				sb.WriteByte(c)
+				sb.WriteByte(e)
+				continue
+			}
+			negated := e == 'S' || e == 'D' || e == 'W'
+			switch {
+			case inClass && negated:
+				return "", fmt.Errorf("\\%c inside a character class is not supported", e)
+			case inClass:
+				sb.WriteString(body)
+			case negated:
+				sb.WriteString("[^" + body + "]")
+			default:
+				sb.WriteString("[" + body + "]")
+			}
+		case c == '[' && !inClass:
+			inClass = true
+			sb.WriteByte(c)
+			if i+1 < len(p) && p[i+1] == '^' {
+				sb.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' { // a leading ] is literal
+				sb.WriteString(`\]`)
+				i++
+			}
+		case c == '[' && inClass:
+			if i+1 < len(p) && p[i+1] == ':' { // [:alpha:]
+				end := strings.Index(p[i:], ":]")
+				if end < 0 {
+					return "", errors.New("unterminated POSIX class")
+				}
+				sb.WriteString(p[i : i+end+2])
+				i += end + 1
+				continue
+			}
+			return "", errors.New("nested character classes are not supported")
+		case c == ']' && inClass:
+			inClass = false
+			sb.WriteByte(c)
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	return sb.String(), nil
 }
 
 // setNormalizer keeps an all-character-wise normalizer on the fast path and chains the others in stages.
@@ -836,8 +914,8 @@ func tokenIDPair(raw []json.RawMessage) (int32, error) {
 // tokenizers' AddedVocabulary does: leftmost-longest matches, tokens with normalized=false matched in the
 // raw text first, then those with normalized=true matched in the normalized remainder.
 type addedVocab struct {
-	raw, normed           []addedToken // each sorted longest first
-	rawBy, normedBy       [256][]int32 // by first byte: indices of the patterns, longest first
+	raw, normed     []addedToken // each sorted longest first
+	rawBy, normedBy [256][]int32 // by first byte: indices of the patterns, longest first
 }
 
 type addedToken struct {

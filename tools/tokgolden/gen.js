@@ -605,6 +605,13 @@ const variantList = [
   {name: 'modernbert-no-prefix-regex', base: 'modernbert', patch: {
     pre_tokenizer: {type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true},
     padding: {strategy: 'BatchLongest', direction: 'Left', pad_to_multiple_of: 16, pad_id: 50283, pad_type_id: 0, pad_token: '[PAD]'}}},
+  {name: 'roberta-unicode-regex-classes', base: 'roberta-base', patch: {
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [
+      {type: 'Split', pattern: {Regex: '\\s+'}, behavior: 'Removed', invert: false},
+      {type: 'Split', pattern: {Regex: '\\d'}, behavior: 'Isolated', invert: false},
+      {type: 'Split', pattern: {Regex: '[^\\w\\s]+'}, behavior: 'Isolated', invert: false},
+      {type: 'Split', pattern: {Regex: '\\W'}, behavior: 'MergedWithPrevious', invert: false},
+      {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false}]}}},
   {name: 'tiny-bpe', json: tinyBPE({})},
   {name: 'tiny-bpe-ignore-merges-nofuse', json: tinyBPE({ignore_merges: true, fuse_unk: false, byte_fallback: false})},
   {name: 'tiny-unigram', json: tinyUnigram()},
@@ -615,7 +622,8 @@ const variantTexts = [
   'the thing and the string hello HELLO hellos', 'Thé strîng ünd the þing', 'abc ab, cab ab! <mask>ab xab',
   'the  cat,sat  on the mat. Ｔｈｅ ＣＡＴ', 'année 12345 and 1,234,567.89 ½ ②', "don't it's we'll  x   y\tz\n",
   '  ab abc  c x ab é ü  ', 'xx,yy,,zz  aaa eee iou', 'Crème brûlée à São Paulo ﬁ', 'a', '', '日本語 中文 한국어 👍🏽',
-  'hello <mask> world <s> the </s>', 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen',
+  'hello <mask> world <s> the </s>', 'nbsp\u00a0here\u3000ideo\u2009thin\u0085nel ١٢٣ x²  é_ü-ß ‿ a\u200db',
+  'one two three four five six seven eight nine ten eleven twelve thirteen fourteen',
 ];
 
 async function variants() {
