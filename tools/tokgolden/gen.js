@@ -664,6 +664,35 @@ async function variants() {
   return out;
 }
 
+// financial_digest_all: digests (as financial_digest) of every financial QA row for the six tokenizer files
+// that financial_digest does not cover: contexts with special tokens, and question/context pairs at 128.
+async function financialDigestAll() {
+  const rows = parseCSV(fs.readFileSync(path.join(shared, 'data', 'financial-qa-10k', 'qa.csv'), 'utf8'));
+  const header = rows.shift();
+  const qi = header.indexOf('question');
+  const ci = header.indexOf('context');
+  const out = {
+    generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version,
+    file: 'financial-qa-10k/qa.csv',
+    block_size: blockSize,
+    tokenizers: {},
+  };
+  for (const name of allTokenizers.filter((n) => !(n in tokenizerFiles))) {
+    const t = tk.Tokenizer.fromFile(path.join(shared, 'data', 'tokenizers', name, 'tokenizer.json'));
+    const run = async (max, fn) => {
+      setMax(t, max);
+      const ids = [];
+      for (const r of rows) ids.push((await fn(r)).getIds());
+      return ids;
+    };
+    out.tokenizers[name] = {
+      context: digestBlocks(await run(0, (r) => t.encode(r[ci], null, {addSpecialTokens: true}))),
+      pair_max128: digestBlocks(await run(128, (r) => t.encode(r[qi], r[ci], {addSpecialTokens: true}))),
+    };
+  }
+  return out;
+}
+
 function write(name, obj) {
   const p = path.join(outDir, name);
   fs.writeFileSync(p, JSON.stringify(obj) + '\n');
@@ -680,6 +709,7 @@ const stages = {
   trained_golden: trainedGolden,
   golden_all: goldenAll,
   variants: variants,
+  financial_digest_all: financialDigestAll,
 };
 
 (async () => {
