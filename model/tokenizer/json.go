@@ -715,7 +715,7 @@ func parsePreTokenizer(raw json.RawMessage) ([]preStage, error) {
 	case "ByteLevel":
 		return one(byteLevelPre{addPrefixSpace: flag(p.AddPrefixSpace, true), useRegex: flag(p.UseRegex, true)})
 	case "Metaspace":
-		m := metaspacePre{repl: "\u2581", split_: flag(p.Split, true)}
+		m := metaspacePre{repl: "\u2581", splitWords: flag(p.Split, true)}
 		if p.Replacement != nil {
 			m.repl = *p.Replacement
 		}

@@ -335,9 +335,9 @@ const (
 // prepended to a piece that lacks it (every piece, or only the one at the start of the text), and the piece
 // is split before every replacement character.
 type metaspacePre struct {
-	repl   string
-	scheme prependScheme
-	split_ bool
+	repl       string
+	scheme     prependScheme
+	splitWords bool
 }
 
 func (m metaspacePre) split(p normText, dst []normText) []normText {
@@ -359,7 +359,7 @@ func (m metaspacePre) split(p normText, dst []normText) []normText {
 			q.end = append(q.end, p.end[i])
 		}
 	}
-	if !m.split_ {
+	if !m.splitWords {
 		if len(q.b) > 0 {
 			dst = append(dst, q)
 		}
