@@ -158,7 +158,7 @@ func (t *Tokenizer) applyBertOverrides(cfg dirConfig) error {
 	}
 	t.bert = &want
 	t.norm = newNormalizer(want.steps())
-	t.added = newAddedVocab(t.addedJSON, t.norm)
+	t.added = newAddedVocab(t.addedJSON, t.normalizeString)
 	return nil
 }
 
@@ -236,7 +236,7 @@ func newFromVocabTxt(path string, cfg dirConfig) (*Tokenizer, error) {
 	t.bert = &bertFlags{clean: true, chinese: chinese, lower: lower, strip: cfg.stripAccents}
 	t.norm = newNormalizer(t.bert.steps())
 	t.addedJSON = added
-	t.added = newAddedVocab(added, t.norm)
+	t.added = newAddedVocab(added, t.normalizeString)
 	t.single, t.pair = bertTemplate(ids["cls_token"], ids["sep_token"])
 	return t, nil
 }

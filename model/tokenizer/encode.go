@@ -33,6 +33,55 @@ type seqEnc struct {
 	done  bool
 	// words, when set, receives every pre-tokenized word instead of WordPiece ids (vocabulary training).
 	words map[string]int
+	// track records where each split (word or added token) starts, for left truncation's early exit.
+	track  bool
+	splits []splitMark
+}
+
+// splitMark is where a split's tokens start in ids, and whether it is an added token.
+type splitMark struct {
+	start int32
+	added bool
+}
+
+func (s *seqEnc) beginSplit(added bool) {
+	if s.track {
+		s.splits = append(s.splits, splitMark{int32(len(s.ids)), added})
+	}
+}
+
+// keepTail keeps the last n tokens.
+func (s *seqEnc) keepTail(n int) {
+	if d := len(s.ids) - n; d > 0 {
+		s.ids, s.offs = s.ids[d:], s.offs[d:]
+	}
+}
+
+// cut truncates to n tokens from the right, or from the left when left is set.
+func (s *seqEnc) cut(n int, left bool) {
+	if left {
+		s.keepTail(n)
+	} else {
+		s.truncate(n)
+	}
+}
+
+// leftEarlyExit drops the splits tokenizers (≥ 0.23) would not tokenize when truncating from the left
+// to limit tokens: it tokenizes splits from the last one back and stops after the first word that brings
+// the count to limit or more.
+func (s *seqEnc) leftEarlyExit(limit int) {
+	if limit <= 0 || len(s.splits) == 0 {
+		return
+	}
+	first := len(s.splits) - 1
+	for ; first >= 0; first-- {
+		if total := len(s.ids) - int(s.splits[first].start); !s.splits[first].added && total >= limit {
+			break
+		}
+	}
+	if first > 0 {
+		s.keepTail(len(s.ids) - int(s.splits[first].start))
+	}
 }
 
 // wordDone is called after each word: it ends tokenization once the limit is reached.
@@ -56,12 +105,14 @@ func (s *seqEnc) truncate(n int) {
 // Encode tokenizes text and adds the special tokens of the post-processor ([CLS] text [SEP] for BERT),
 // truncating the text so that the total is at most maxLen tokens (0: no limit). When maxLen is smaller
 // than the number of special tokens, the text is dropped and the special tokens alone are returned.
+// Truncation keeps the start of the text, or its end when tokenizer.json's truncation direction is Left.
 func (t *Tokenizer) Encode(text string, maxLen int) Encoding {
 	s := t.scratch()
 	defer t.release(s)
-	t.encodeSeq(text, maxLen, &s.a, &s.nt)
+	left := t.truncLeft()
+	t.encodeSeq(text, maxLen, left, &s.a, &s.nt)
 	if maxLen > 0 {
-		s.a.truncate(max(0, maxLen-t.SpecialTokens(false)))
+		s.a.cut(max(0, maxLen-t.SpecialTokens(false)), left)
 	}
 	return t.assemble(t.single, &s.a, nil)
 }
@@ -72,14 +123,34 @@ func (t *Tokenizer) Encode(text string, maxLen int) Encoding {
 // absorb the cut; otherwise both get half of the budget and the longer one the odd token. As in tokenizers
 // ≥ 0.23, "longer" compares lengths after each text was tokenized only up to the first word reaching maxLen
 // tokens, so when both texts exceed maxLen the odd token goes to the second text (tokenizers ≤ 0.22
-// compared full lengths; the results differ only in that case, by one token).
+// compared full lengths; the results differ only in that case, by one token). tokenizer.json's truncation
+// strategy (only_first, only_second) and direction apply; when the text it names is too short to absorb
+// the cut (tokenizers reports an error), longest-first is used instead.
 func (t *Tokenizer) EncodePair(a, b string, maxLen int) Encoding {
 	s := t.scratch()
 	defer t.release(s)
-	t.encodeSeq(a, maxLen, &s.a, &s.nt)
-	t.encodeSeq(b, maxLen, &s.b, &s.nt)
+	left := t.truncLeft()
+	strategy := LongestFirst
+	if t.truncation != nil {
+		strategy = t.truncation.Strategy
+	}
+	limitA := maxLen
+	if strategy == OnlySecond {
+		limitA = 0 // tokenizers does not stop early on the first text then
+	}
+	t.encodeSeq(a, limitA, left, &s.a, &s.nt)
+	t.encodeSeq(b, maxLen, left, &s.b, &s.nt)
 	if maxLen > 0 {
-		truncatePair(&s.a, &s.b, max(0, maxLen-t.SpecialTokens(true)))
+		budget := max(0, maxLen-t.SpecialTokens(true))
+		switch remove := len(s.a.ids) + len(s.b.ids) - budget; {
+		case remove <= 0:
+		case strategy == OnlyFirst && len(s.a.ids) > remove:
+			s.a.cut(len(s.a.ids)-remove, left)
+		case strategy == OnlySecond && len(s.b.ids) > remove:
+			s.b.cut(len(s.b.ids)-remove, left)
+		default:
+			truncatePair(&s.a, &s.b, budget, left)
+		}
 	}
 	return t.assemble(t.pair, &s.a, &s.b)
 }
@@ -89,24 +160,27 @@ func (t *Tokenizer) EncodePair(a, b string, maxLen int) Encoding {
 func (t *Tokenizer) EncodeNoSpecial(text string, maxLen int) Encoding {
 	s := t.scratch()
 	defer t.release(s)
-	t.encodeSeq(text, maxLen, &s.a, &s.nt)
+	left := t.truncLeft()
+	t.encodeSeq(text, maxLen, left, &s.a, &s.nt)
 	if maxLen > 0 {
-		s.a.truncate(maxLen)
+		s.a.cut(maxLen, left)
 	}
 	return t.assemble(noSpecial, &s.a, nil)
 }
+
+func (t *Tokenizer) truncLeft() bool { return t.truncation != nil && t.truncation.Left }
 
 // CountTokens is the number of tokens of text without special tokens and without truncation (for sizing
 // chunks to a model's window: add SpecialTokens(false)).
 func (t *Tokenizer) CountTokens(text string) int {
 	s := t.scratch()
 	defer t.release(s)
-	t.encodeSeq(text, 0, &s.a, &s.nt)
+	t.encodeSeq(text, 0, false, &s.a, &s.nt)
 	return len(s.a.ids)
 }
 
 // truncatePair is tokenizers' LongestFirst truncation of two sequences to budget tokens in total.
-func truncatePair(a, b *seqEnc, budget int) {
+func truncatePair(a, b *seqEnc, budget int, left bool) {
 	n1, n2 := len(a.ids), len(b.ids)
 	if n1+n2 <= budget {
 		return
@@ -127,8 +201,8 @@ func truncatePair(a, b *seqEnc, budget int) {
 	if swap {
 		n1, n2 = n2, n1
 	}
-	a.truncate(n1)
-	b.truncate(n2)
+	a.cut(n1, left)
+	b.cut(n2, left)
 }
 
 var noSpecial = []templateItem{{seq: 0}}
@@ -205,20 +279,27 @@ func (t *Tokenizer) assemble(items []templateItem, a, b *seqEnc) Encoding {
 	return e
 }
 
-// encodeSeq runs added-token extraction, normalization, pre-tokenization and WordPiece on one text. With
+// encodeSeq runs added-token extraction, normalization, pre-tokenization and the model on one text. With
 // limit > 0 it stops after the first word that brings the token count to limit or more (tokenizers' early
-// exit when truncation is on; callers then cut to their budget).
-func (t *Tokenizer) encodeSeq(text string, limit int, out *seqEnc, nt *normText) {
+// exit when truncation is on; callers then cut to their budget); with left, the early exit runs from the
+// end of the text.
+func (t *Tokenizer) encodeSeq(text string, limit int, left bool, out *seqEnc, nt *normText) {
 	if t.lowerText {
 		text = lowerString(text)
 	}
 	out.ids, out.offs, out.limit, out.done = out.ids[:0], out.offs[:0], limit, false
+	out.track, out.splits = left && limit > 0, out.splits[:0]
+	if out.track {
+		out.limit = 0
+		defer out.leftEarlyExit(limit)
+	}
 	prev := 0
 	for _, m := range t.added.find(text, false) {
 		t.encodeText(text[prev:m.start], prev, nt, out)
 		if out.done {
 			return
 		}
+		out.beginSplit(true)
 		out.add(m.id, m.start, m.end)
 		prev = m.end
 	}
@@ -231,24 +312,86 @@ func (t *Tokenizer) encodeText(text string, base int, nt *normText, out *seqEnc)
 		return
 	}
 	nt.reset()
-	t.norm.normalize(text, base, nt)
+	if t.gnorm != nil {
+		t.gnorm.normalize(text, base, nt)
+	} else {
+		t.norm.normalize(text, base, nt)
+	}
 	if len(nt.b) == 0 {
 		return
 	}
+	pre := t.preTokenize
+	if t.general {
+		pre = t.preTokenizeGeneral
+	}
 	if len(t.added.normed) == 0 {
-		t.preTokenize(nt, 0, len(nt.b), out)
+		pre(nt, 0, len(nt.b), out)
 		return
 	}
 	prev := 0
 	for _, m := range t.added.find(string(nt.b), true) {
-		t.preTokenize(nt, prev, m.start, out)
+		pre(nt, prev, m.start, out)
 		if out.done {
 			return
 		}
+		out.beginSplit(true)
 		out.add(m.id, int(nt.start[m.start]), int(nt.end[m.end-1]))
 		prev = m.end
 	}
-	t.preTokenize(nt, prev, len(nt.b), out)
+	pre(nt, prev, len(nt.b), out)
+}
+
+// preTokenizeGeneral runs the pre-tokenizer stages on nt.b[lo:hi] and the model on each piece.
+func (t *Tokenizer) preTokenizeGeneral(nt *normText, lo, hi int, out *seqEnc) {
+	if out.done || lo >= hi {
+		return
+	}
+	pieces := []normText{nt.slice(lo, hi)}
+	var next []normText
+	for _, st := range t.pres {
+		next = next[:0]
+		for _, p := range pieces {
+			next = st.split(p, next)
+		}
+		pieces, next = next, pieces
+	}
+	for i := range pieces {
+		if out.done {
+			return
+		}
+		t.modelWord(&pieces[i], out)
+	}
+}
+
+// modelWord runs the model on one pre-tokenized word.
+func (t *Tokenizer) modelWord(p *normText, out *seqEnc) {
+	if t.kind == kindWordPiece {
+		t.wordPiece(p, 0, len(p.b), out)
+		return
+	}
+	if out.words != nil {
+		out.words[string(p.b)]++
+		return
+	}
+	out.beginSplit(false)
+	defer out.wordDone()
+	var toks []bpeToken
+	switch t.kind {
+	case kindBPE:
+		toks = t.bpe.tokenize(p.b)
+	case kindUnigram:
+		toks = t.uni.tokenize(p.b)
+	case kindWordLevel:
+		if id, ok := t.vocab[string(p.b)]; ok {
+			out.add(id, int(p.start[0]), int(p.end[len(p.b)-1]))
+		} else if t.unkID >= 0 {
+			out.add(t.unkID, int(p.start[0]), int(p.end[len(p.b)-1]))
+		}
+		return
+	}
+	for _, tk := range toks {
+		out.add(tk.id, int(p.start[tk.lo]), int(p.end[tk.hi-1]))
+	}
 }
 
 // preTokenize splits nt.b[lo:hi] into words (on whitespace; punctuation characters become words of their
@@ -306,6 +449,7 @@ func (t *Tokenizer) wordPiece(nt *normText, ws, we int, out *seqEnc) {
 		out.words[string(w)]++
 		return
 	}
+	out.beginSplit(false)
 	defer out.wordDone()
 	if t.maxChars > 0 && len(w) > t.maxChars && utf8.RuneCount(w) > t.maxChars {
 		out.add(t.unkID, int(nt.start[ws]), int(nt.end[we-1]))
@@ -372,9 +516,9 @@ type addedMatch struct {
 // find returns the added tokens in s (raw tokens, or normed ones when normalized is true), leftmost-longest,
 // non-overlapping, honouring single_word, lstrip and rstrip as tokenizers' AddedVocabulary does.
 func (v *addedVocab) find(s string, normalized bool) []addedMatch {
-	toks, first := v.raw, &v.rawFirst
+	toks, by := v.raw, &v.rawBy
 	if normalized {
-		toks, first = v.normed, &v.normedFirst
+		toks, by = v.normed, &v.normedBy
 	}
 	if len(toks) == 0 {
 		return nil
@@ -382,12 +526,13 @@ func (v *addedVocab) find(s string, normalized bool) []addedMatch {
 	var out []addedMatch
 	startOffset := 0
 	for pos := 0; pos < len(s); {
-		if !first[s[pos]] {
+		cands := by[s[pos]]
+		if len(cands) == 0 {
 			pos++
 			continue
 		}
 		var tok *addedToken
-		for i := range toks {
+		for _, i := range cands {
 			if strings.HasPrefix(s[pos:], toks[i].pattern) {
 				tok = &toks[i]
 				break

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,32 +85,78 @@ func TestFinancialQAMatchesReference(t *testing.T) {
 			if run == nil {
 				t.Fatalf("golden variant %q unknown to the test", variant)
 			}
-			if want.Rows != len(contexts) {
-				t.Fatalf("%s %s: golden has %d rows, CSV %d", name, variant, want.Rows, len(contexts))
-			}
-			tokens := 0
-			for b := 0; b*g.BlockSize < len(contexts); b++ {
-				h := sha256.New()
-				for i := b * g.BlockSize; i < min((b+1)*g.BlockSize, len(contexts)); i++ {
-					ids := run(i).IDs
-					tokens += len(ids)
-					var sb strings.Builder
-					for j, id := range ids {
-						if j > 0 {
-							sb.WriteByte(',')
-						}
-						sb.WriteString(strconv.Itoa(int(id)))
-					}
-					sb.WriteByte('\n')
-					h.Write([]byte(sb.String()))
+			checkDigest(t, name+" "+variant, want, g.BlockSize, len(contexts), run)
+		}
+	}
+}
+
+// checkDigest compares block digests of the ids of run(0..rows-1) with the reference's.
+func checkDigest(t *testing.T, what string, want digest, blockSize, rows int, run func(i int) Encoding) {
+	t.Helper()
+	if want.Rows != rows {
+		t.Fatalf("%s: golden has %d rows, CSV %d", what, want.Rows, rows)
+	}
+	tokens := 0
+	for b := 0; b*blockSize < rows; b++ {
+		h := sha256.New()
+		for i := b * blockSize; i < min((b+1)*blockSize, rows); i++ {
+			ids := run(i).IDs
+			tokens += len(ids)
+			var sb strings.Builder
+			for j, id := range ids {
+				if j > 0 {
+					sb.WriteByte(',')
 				}
-				if got := hex.EncodeToString(h.Sum(nil)); got != want.Blocks[b] {
-					t.Errorf("%s %s: rows %d–%d differ from the reference", name, variant, b*g.BlockSize, (b+1)*g.BlockSize-1)
-				}
+				sb.WriteString(strconv.Itoa(int(id)))
 			}
-			if tokens != want.Tokens {
-				t.Errorf("%s %s: %d tokens in all, reference %d", name, variant, tokens, want.Tokens)
+			sb.WriteByte('\n')
+			h.Write([]byte(sb.String()))
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != want.Blocks[b] {
+			t.Errorf("%s: rows %d–%d differ from the reference", what, b*blockSize, (b+1)*blockSize-1)
+		}
+	}
+	if tokens != want.Tokens {
+		t.Errorf("%s: %d tokens in all, reference %d", what, tokens, want.Tokens)
+	}
+}
+
+// TestFinancialQAAllKindsMatchReference tokenizes every financial QA row with the BPE, Unigram and
+// bert-base-chinese files (contexts, and question/context pairs at 128 tokens) and compares block digests.
+func TestFinancialQAAllKindsMatchReference(t *testing.T) {
+	var g struct {
+		BlockSize  int                          `json:"block_size"`
+		Tokenizers map[string]map[string]digest `json:"tokenizers"`
+	}
+	data, err := os.ReadFile("testdata/financial_digest_all.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Tokenizers) != 6 {
+		t.Fatalf("golden has %d tokenizers, want 6", len(g.Tokenizers))
+	}
+	questions, contexts := readFinancial(t)
+	for name, variants := range g.Tokenizers {
+		tok, err := Load(filepath.Join(sharedtest.Dir(t), "data", "tokenizers", name, "tokenizer.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := map[string]func(i int) Encoding{
+			"context":     func(i int) Encoding { return tok.Encode(contexts[i], 0) },
+			"pair_max128": func(i int) Encoding { return tok.EncodePair(questions[i], contexts[i], 128) },
+		}
+		if len(variants) != len(runs) {
+			t.Fatalf("%s: golden has %d variants, test runs %d", name, len(variants), len(runs))
+		}
+		for variant, want := range variants {
+			run := runs[variant]
+			if run == nil {
+				t.Fatalf("golden variant %q unknown to the test", variant)
 			}
+			checkDigest(t, name+" "+variant, want, g.BlockSize, len(contexts), run)
 		}
 	}
 }

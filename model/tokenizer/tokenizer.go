@@ -1,17 +1,36 @@
 // Package tokenizer turns text into token ids exactly as Hugging Face tokenizers (the Rust library behind
-// transformers' fast tokenizers and sentence-transformers) does for the BERT family: tokenizer.json files
-// with a WordPiece model, BertNormalizer (clean text, CJK spacing, accent stripping, lowercase) and
-// BertPreTokenizer, the TemplateProcessing post-processor ([CLS] a [SEP] b [SEP] with token type ids),
-// added/special tokens found in raw text, longest-first truncation and padding into batches. It also
-// reads the model directory's tokenizer_config.json, special_tokens_map.json, sentence_bert_config.json
-// and config.json for the maximum length, lowercasing and the padding token, and builds a BERT tokenizer
-// from vocab.txt when a directory has no tokenizer.json.
+// transformers' fast tokenizers and sentence-transformers) does, from a tokenizer.json file. Supported
+// components:
+//
+//   - models: WordPiece; BPE (byte-level or not; merges as "a b" strings or [a, b] pairs; a model without
+//     "type" is inferred from its fields; continuing_subword_prefix, end_of_word_suffix, ignore_merges,
+//     fuse_unk, byte_fallback; dropout is ignored, as at inference); Unigram (SentencePiece: Viterbi over
+//     scored pieces, unk_id with the minimum score − 10, unknowns fused, byte_fallback); WordLevel.
+//   - normalizers: BertNormalizer, Lowercase, StripAccents, NFC, NFD, NFKC, NFKD, Strip, Replace (String
+//     or Regex), Prepend, ByteLevel, Precompiled (SentencePiece's compiled charsmap: a darts-clone double
+//     array plus replacement pool, applied per grapheme cluster as tokenizers does) and Sequence.
+//   - pre-tokenizers: BertPreTokenizer, WhitespaceSplit, Whitespace, ByteLevel (add_prefix_space,
+//     use_regex: the GPT-2 pattern, its \s+(?!\S) lookahead scanned by hand), Metaspace (replacement,
+//     prepend_scheme always/first/never or the older add_prefix_space, split), Split (String or Regex, the
+//     five behaviors, invert), Digits, Punctuation, CharDelimiterSplit and Sequence.
+//   - post-processors: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel (no change to ids)
+//     and Sequence.
+//   - added and special tokens (single_word, lstrip, rstrip, normalized), split out before normalization;
+//     truncation (longest_first, only_first, only_second; right or left, with tokenizers 0.23's early
+//     exit) and padding (fixed or batch-longest, pad_to_multiple_of, right or left) from the file.
+//
+// Regex patterns are compiled with Go's regexp (RE2) after \s, \d and \w are given Oniguruma's Unicode
+// meaning, so a Split or Replace pattern that needs lookaround or backreferences is refused on loading
+// (except the GPT-2 pattern); decoders are not read (ids → text is not provided beyond IDToken). The BERT family (WordPiece with a character-wise normalizer) keeps a
+// dedicated fast path. It also reads the model directory's tokenizer_config.json, special_tokens_map.json,
+// sentence_bert_config.json and config.json for the maximum length, lowercasing and the padding token, and
+// builds a BERT tokenizer from vocab.txt when a directory has no tokenizer.json.
 //
 // It owns text → ids (and ids → tokens); it does not download files (package hub) and does not run
-// models. Other model types (BPE, Unigram/SentencePiece as in XLM-RoBERTa) are refused with an error
-// naming the model type rather than tokenized approximately.
+// models. Goldens from the reference (tools/tokgolden) cover every tokenizer.json in the shared data.
 //
-// A Tokenizer is read-only after loading and safe for concurrent use.
+// A Tokenizer is read-only after loading and safe for concurrent use (the BPE and Unigram word caches are
+// guarded).
 package tokenizer
 
 import (
@@ -32,19 +51,28 @@ type Tokenizer struct {
 	maxChars  int    // WordPiece max_input_chars_per_word
 	maxTokLen int    // longest vocabulary entry in bytes (bounds the WordPiece search)
 
-	norm      *normalizer // nil: no normalization
-	bert      *bertFlags  // the BertNormalizer settings, nil for other normalizers
-	splitPunc bool        // BertPreTokenizer (whitespace + punctuation) vs WhitespaceSplit
-	pretok    bool        // false: no pre-tokenizer, the whole normalized text is one word
+	kind modelKind
+	bpe  *bpeModel     // kind BPE
+	uni  *unigramModel // kind Unigram
+
+	norm      *normalizer      // character-wise normalizer (fast path); nil: none or gnorm
+	gnorm     *stageNormalizer // any other normalizer
+	bert      *bertFlags       // the BertNormalizer settings, nil for other normalizers
+	pres      []preStage       // the pre-tokenizers, for the general path
+	general   bool             // false: WordPiece on the fast path (norm, pretok, splitPunc)
+	splitPunc bool             // BertPreTokenizer (whitespace + punctuation) vs WhitespaceSplit
+	pretok    bool             // false: no pre-tokenizer, the whole normalized text is one word
 
 	added     *addedVocab
 	addedJSON []addedTokenJSON
 
 	single, pair []templateItem
 
-	padID     int32
-	maxLength int
-	lowerText bool // sentence_bert_config.json do_lower_case: lowercase the text before tokenizing
+	padID      int32
+	maxLength  int
+	truncation *Truncation // tokenizer.json's truncation section, nil when absent
+	padding    *Padding    // tokenizer.json's padding section, nil when absent
+	lowerText  bool        // sentence_bert_config.json do_lower_case: lowercase the text before tokenizing
 
 	pool sync.Pool // *scratchBufs
 }
@@ -104,7 +132,7 @@ func (t *Tokenizer) SpecialTokens(pair bool) int {
 
 // String describes the tokenizer briefly.
 func (t *Tokenizer) String() string {
-	return fmt.Sprintf("WordPiece tokenizer (%d ids, max length %d) from %s", t.VocabSize(), t.maxLength, t.source)
+	return fmt.Sprintf("%s tokenizer (%d ids, max length %d) from %s", t.kind, t.VocabSize(), t.maxLength, t.source)
 }
 
 // Load reads a tokenizer.json file. A directory is passed to LoadDir.

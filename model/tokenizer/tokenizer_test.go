@@ -163,7 +163,7 @@ func TestTruncatePair(t *testing.T) {
 	} {
 		a := seqEnc{ids: make([]int32, tc.n1), offs: make([][2]int, tc.n1)}
 		b := seqEnc{ids: make([]int32, tc.n2), offs: make([][2]int, tc.n2)}
-		truncatePair(&a, &b, tc.budget)
+		truncatePair(&a, &b, tc.budget, false)
 		if len(a.ids) != tc.w1 || len(b.ids) != tc.w2 {
 			t.Errorf("truncatePair(%d, %d, %d) = %d, %d; want %d, %d", tc.n1, tc.n2, tc.budget, len(a.ids), len(b.ids), tc.w1, tc.w2)
 		}
@@ -351,16 +351,20 @@ func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	bpe := filepath.Join(dir, "bpe.json")
 	writeFile(t, bpe, []byte(`{"model": {"vocab": {"a": 0}, "merges": ["a b"]}}`))
-	uni := filepath.Join(dir, "unigram.json")
-	writeFile(t, uni, []byte(`{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["▁a", -1.5]]}}`))
-	badNorm := filepath.Join(dir, "nfkc.json")
-	writeFile(t, badNorm, []byte(`{"normalizer": {"type": "NFKC"}, "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}}`))
+	model := filepath.Join(dir, "model.json")
+	writeFile(t, model, []byte(`{"model": {"type": "Wordy", "vocab": {"a": 0}}}`))
+	badNorm := filepath.Join(dir, "nmt.json")
+	writeFile(t, badNorm, []byte(`{"normalizer": {"type": "Nmt"}, "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}}`))
+	lookahead := filepath.Join(dir, "split.json")
+	writeFile(t, lookahead, []byte(`{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "a(?=b)"}, "behavior": "Isolated"}, `+
+		`"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}}`))
 	noUnk := filepath.Join(dir, "nounk.json")
 	writeFile(t, noUnk, []byte(`{"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"a": 0}}}`))
 	for _, tc := range []struct{ path, want string }{
-		{bpe, `unsupported tokenizer model "BPE"`},
-		{uni, `unsupported tokenizer model "Unigram"`},
-		{badNorm, `unsupported normalizer "NFKC"`},
+		{bpe, `BPE merge 1 ("a" "b") uses a token missing from the vocabulary`},
+		{model, `unsupported tokenizer model "Wordy"`},
+		{badNorm, `unsupported normalizer "Nmt"`},
+		{lookahead, `not supported by Go's regexp`},
 		{noUnk, `unk_token "[UNK]" is not in the vocabulary`},
 		{filepath.Join(dir, "missing.json"), "no such file"},
 	} {

@@ -57,7 +57,7 @@ func TrainWordPiece(texts []string, opts TrainOptions) ([]byte, error) {
 	seq := &seqEnc{words: counts}
 	var nt normText
 	for _, text := range texts {
-		boot.encodeSeq(text, 0, seq, &nt)
+		boot.encodeSeq(text, 0, false, seq, &nt)
 	}
 	if len(counts) == 0 {
 		return nil, errors.New("train tokenizer: the texts contain no words")

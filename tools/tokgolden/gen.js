@@ -388,6 +388,311 @@ async function trainedGolden() {
   return {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, cases};
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// golden_all: every shared tokenizer.json kind (WordPiece, byte-level BPE in both merge serializations,
+// Unigram with a Precompiled charsmap) on hand-written texts in many scripts plus a sample of financial QA
+// rows. Rows are stored as {row, col, sha256} (the first 16 hex digits of the text's SHA-256) so the shared
+// data stays out of the repository; the Go test reads them from the CSV and checks the hash.
+
+const allTokenizers = ['bert-base-uncased', 'all-minilm-l6-v2', 'bert-base-chinese', 'modernbert', 'roberta-base',
+  'all-distilroberta-v1', 't5-small', 'marian-unigram'];
+
+const moreSingles = [
+  'Le conseil d’administration a approuvé un dividende de 0,85 € par action ; l’exercice s’achève le 31 décembre.',
+  'Die Gesellschaft erwartet für das Geschäftsjahr 2024 ein Umsatzwachstum im niedrigen einstelligen Prozentbereich.',
+  'Şirketin net satışları %12 artarak 4,5 milyar TL’ye ulaştı; İstanbul ve Iğdır şubeleri ıslak imzayla onaylandı.',
+  'Η εταιρεία ανακοίνωσε αύξηση των εσόδων κατά 8% το ΤΡΊΤΟ τρίμηνο. ΣΊΣΥΦΟΣ σίσυφος',
+  'Выручка компании выросла на 15% и составила 1,2 млрд рублей. ЁЛКА ёлка',
+  'ارتفعت إيرادات الشركة بنسبة ١٢٪ لتصل إلى ٣٫٤ مليار ريال.',
+  'कंपनी का राजस्व 12% बढ़कर ₹4,500 करोड़ हो गया। क्षत्रिय ज्ञान',
+  '公司2023年实现营业收入人民币1,234.56亿元，同比增长8.9%。董事会建议派发现金股利。',
+  '当社の連結売上高は前年同期比１２％増の３，４５６億円となりました。ｶﾀｶﾅ ﾊﾟﾝ',
+  '회사의 매출은 전년 대비 12% 증가한 3조 4천억 원을 기록했습니다.',
+  'ＦＵＬＬ－ＷＩＤＴＨ ＡＢＣ　１２３！？ and ㍿ ㌔ ㈱ ﬁnancial ﬂow ﬀ ﬃ ĳ',
+  'Emoji ZWJ: 👨‍👩‍👧‍👦 🏳️‍🌈 🧑🏿‍🚀 👍🏼 🇫🇷🇩🇪 1️⃣ #️⃣ ☺︎ ☺️',
+  'Accents: résumé naïve façade Ångström Øresund Šťastný Łódź Nguyễn Đức',
+  'spaces:  two   three    four     five      six       seven        eight',
+  '\t\ttabs\tinside\t\t\tand\n\n\nnewlines\r\n\r\nend \n ',
+  '   leading and trailing   ',
+  'ctrl:\u0001\u0002\u001b[31mred\u001b[0m \u007f\u0080\u009f end',
+  '<s>hello</s> <mask> x<mask>y <pad> <unk> [MASK] [CLS]x[SEP] </s></s> <extra_id_0> <extra_id_99>',
+  'mask lstrip:   <mask>  and   [MASK]   here',
+  "I'm you're we've they'll he'd it's 'S 'T 'tis",
+  'CamelCaseWord snake_case_word kebab-case-word UPPER lower 123abc abc123 1.5e10 0x1F',
+  'numbers 1234567890 ١٢٣ ٤٥٦ ①②③ Ⅳ ½ ¾ ²³',
+  'a',
+  ' ',
+  '\u00a0\u2009\u202f thin spaces \u3000 ideographic',
+  'x'.repeat(300),
+  'supercalifragilisticexpialidocious antidisestablishmentarianism floccinaucinihilipilification',
+  para3.repeat(8),
+];
+
+const morePairs = [
+  ['Quelle est la croissance du chiffre d’affaires ?', 'Le chiffre d’affaires a augmenté de 12 % pour atteindre 3,2 Md€.'],
+  ['売上高はいくらですか？', '売上高は３，４５６億円でした。'],
+  ['<mask> is here', 'and <s> there </s>'],
+  ['  spaced  ', '\ttabbed\t'],
+];
+
+async function goldenAll() {
+  const rows = parseCSV(fs.readFileSync(path.join(shared, 'data', 'financial-qa-10k', 'qa.csv'), 'utf8'));
+  const header = rows.shift();
+  const col = {question: header.indexOf('question'), context: header.indexOf('context')};
+  const texts = [];
+  const values = [];
+  const index = (v, ref) => {
+    let i = values.indexOf(v);
+    if (i < 0) {
+      i = values.push(v) - 1;
+      texts.push(ref === undefined ? v : ref);
+    }
+    return i;
+  };
+  const rowRef = (r, c) => {
+    const v = rows[r][col[c]];
+    const h = crypto.createHash('sha256').update(v, 'utf8').digest('hex').slice(0, 16);
+    return [v, {row: r, col: c, sha256: h}];
+  };
+  const rowTexts = [];
+  for (let r = 0; r < rows.length; r += 350) {
+    rowTexts.push(rowRef(r, 'context'));
+    if (r % 700 === 0) rowTexts.push(rowRef(r, 'question'));
+  }
+  const singleTexts = [...singles, ...moreSingles];
+  const pairTexts = [...pairs, ...morePairs];
+  const out = {
+    generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version,
+    file: 'financial-qa-10k/qa.csv',
+    texts,
+    tokenizers: {},
+  };
+  const rec = (kind, a, b, max, e, padded) => {
+    const c = {k: kind, a, max, ids: e.getIds()};
+    if (b !== null) c.b = b;
+    const types = e.getTypeIds();
+    if (types.some((x) => x !== 0)) c.types = types;
+    if (padded) c.mask = e.getAttentionMask();
+    return c;
+  };
+  for (const name of allTokenizers) {
+    const file = path.join(shared, 'data', 'tokenizers', name, 'tokenizer.json');
+    const cases = [];
+    // as configured by the file (its truncation and padding, if any)
+    const conf = tk.Tokenizer.fromFile(file);
+    const t = tk.Tokenizer.fromFile(file);
+    const padded = JSON.parse(fs.readFileSync(file, 'utf8')).padding !== null;
+    const all = [...singleTexts.map((v) => [v]), ...rowTexts];
+    for (const [v, ref] of all) {
+      const a = index(v, ref);
+      cases.push(rec('file', a, null, 0, await conf.encode(v, null, {addSpecialTokens: true}), padded));
+      for (const max of [0, 16, 128]) {
+        setMax(t, max);
+        cases.push(rec('single', a, null, max, await t.encode(v, null, {addSpecialTokens: true}), false));
+      }
+      setMax(t, 0);
+      cases.push(rec('nospecial', a, null, 0, await t.encode(v, null, {addSpecialTokens: false}), false));
+    }
+    const pairList = pairTexts.map(([x, y]) => [[x], [y]]);
+    for (let i = 0; i + 1 < rowTexts.length; i += 3) pairList.push([rowTexts[i + 1], rowTexts[i]]);
+    for (const [[x, xr], [y, yr]] of pairList) {
+      const a = index(x, xr);
+      const b = index(y, yr);
+      cases.push(rec('file', a, b, 0, await conf.encode(x, y, {addSpecialTokens: true}), padded));
+      for (const max of [0, 9, 64]) {
+        setMax(t, max);
+        cases.push(rec('pair', a, b, max, await t.encode(x, y, {addSpecialTokens: true}), false));
+      }
+    }
+    out.tokenizers[name] = cases;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// variants: components the shared files do not use, on the shared files with some sections replaced (the
+// patch is stored; the Go test applies the same one) and on small hand-written tokenizers stored whole.
+
+const addedTok = (id, content, o = {}) => ({id, content, single_word: false, lstrip: false, rstrip: false, normalized: false,
+  special: true, ...o});
+
+function tinyBPE(extra) {
+  const merges = [['t', '##h'], ['th', '##e</w>'], ['##i', '##n'], ['##in', '##g</w>'], ['a', '##n'], ['an', '##d</w>'],
+    ['e', '##r'], ['##e', '##r</w>'], ['s', '##t'], ['st', '##r'], ['##o', '##n'], ['##on', '##g</w>'], ['##l', '##l'],
+    ['h', '##e'], ['he', '##ll'], ['hell', '##o</w>'], ['##a', '##b'], ['a', '##b']];
+  const vocab = {'<unk>': 0, '<s>': 1, '</s>': 2, '<mask>': 3};
+  const add = (w) => { if (!(w in vocab)) vocab[w] = Object.keys(vocab).length; };
+  for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789.,!?\'') {
+    add(c); add('##' + c); add(c + '</w>'); add('##' + c + '</w>');
+  }
+  for (const b of [0xc3, 0xa9, 0xa8]) add('<0x' + b.toString(16).toUpperCase() + '>');
+  for (const [a, b] of merges) add(a + b.slice(2));
+  add('hello');
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [addedTok(0, '<unk>'), addedTok(1, '<s>'), addedTok(2, '</s>'), addedTok(3, '<mask>', {lstrip: true, rstrip: true}),
+      addedTok(Object.keys(vocab).length, 'ab', {single_word: true, normalized: true, special: false})],
+    normalizer: {type: 'Lowercase'},
+    pre_tokenizer: {type: 'Whitespace'},
+    post_processor: {type: 'BertProcessing', sep: ['</s>', 2], cls: ['<s>', 1]},
+    decoder: null,
+    model: {type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: '##', end_of_word_suffix: '</w>',
+      fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges, ...extra},
+  };
+}
+
+function tinyUnigram() {
+  const pieces = [['<unk>', 0], ['<s>', 0], ['</s>', 0], ['\u2581', -2], ['a', -3], ['b', -3], ['c', -3.5], ['ab', -2.5],
+    ['\u2581ab', -4], ['abc', -4.5], ['\u2581c', -3], ['bc', -3.2], ['<0xC3>', -6], ['<0xA9>', -6], ['x', -3], ['\u2581x', -3.1]];
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [addedTok(0, '<unk>'), addedTok(1, '<s>'), addedTok(2, '</s>')],
+    normalizer: {type: 'Sequence', normalizers: [{type: 'NFKC'}, {type: 'Strip', strip_left: true, strip_right: true},
+      {type: 'Replace', pattern: {String: '  '}, content: ' '}]},
+    pre_tokenizer: {type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: true},
+    post_processor: {type: 'TemplateProcessing',
+      single: [{Sequence: {id: 'A', type_id: 0}}, {SpecialToken: {id: '</s>', type_id: 0}}],
+      pair: [{SpecialToken: {id: '<s>', type_id: 0}}, {Sequence: {id: 'A', type_id: 0}}, {SpecialToken: {id: '</s>', type_id: 0}},
+        {Sequence: {id: 'B', type_id: 1}}, {SpecialToken: {id: '</s>', type_id: 1}}],
+      special_tokens: {'<s>': {id: '<s>', ids: [1], tokens: ['<s>']}, '</s>': {id: '</s>', ids: [2], tokens: ['</s>']}}},
+    decoder: null,
+    model: {type: 'Unigram', unk_id: 0, vocab: pieces, byte_fallback: true},
+  };
+}
+
+function tinyWordLevel() {
+  const vocab = {'[UNK]': 0, 'the': 1, 'cat': 2, 'sat': 3, '.': 4, ',': 5, 'on': 6, 'mat': 7};
+  return {
+    version: '1.0', truncation: null, padding: null, added_tokens: [addedTok(0, '[UNK]')],
+    normalizer: {type: 'Sequence', normalizers: [{type: 'NFD'}, {type: 'StripAccents'}, {type: 'Lowercase'}]},
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'WhitespaceSplit'}, {type: 'Punctuation', behavior: 'Isolated'}]},
+    post_processor: {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true},
+    decoder: null,
+    model: {type: 'WordLevel', vocab, unk_token: '[UNK]'},
+  };
+}
+
+const gpt2Regex = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+const variantList = [
+  {name: 'roberta-split-left', base: 'roberta-base', patch: {
+    normalizer: {type: 'NFKC'},
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'Split', pattern: {Regex: gpt2Regex}, behavior: 'Isolated', invert: false},
+      {type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: false}]},
+    truncation: {direction: 'Left', max_length: 24, strategy: 'LongestFirst', stride: 0}}},
+  {name: 'roberta-digits-only-first', base: 'roberta-base', patch: {
+    normalizer: {type: 'Sequence', normalizers: [{type: 'NFKD'}, {type: 'StripAccents'}, {type: 'Lowercase'},
+      {type: 'Replace', pattern: {Regex: '[0-9]{3,}'}, content: '#'}, {type: 'Prepend', prepend: '~'}]},
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'Whitespace'}, {type: 'Digits', individual_digits: true},
+      {type: 'Punctuation', behavior: 'Contiguous'}, {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false}]},
+    post_processor: {type: 'Sequence', processors: [{type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true},
+      {type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false}]},
+    truncation: {direction: 'Right', max_length: 20, strategy: 'OnlyFirst', stride: 0}}},
+  {name: 'roberta-split-behaviors', base: 'roberta-base', patch: {
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [
+      {type: 'Split', pattern: {String: ','}, behavior: 'MergedWithPrevious', invert: false},
+      {type: 'Split', pattern: {Regex: '\\s+'}, behavior: 'MergedWithNext', invert: false},
+      {type: 'Split', pattern: {Regex: '[aeiou]+'}, behavior: 'Removed', invert: true},
+      {type: 'Split', pattern: {String: 'x'}, behavior: 'Contiguous', invert: false},
+      {type: 'Digits', individual_digits: false},
+      {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false}]}}},
+  {name: 't5-metaspace-first-only-second', base: 't5-small', patch: {
+    pre_tokenizer: {type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: true},
+    truncation: {direction: 'Left', max_length: 20, strategy: 'OnlySecond', stride: 0}}},
+  {name: 't5-metaspace-never-nosplit', base: 't5-small', patch: {
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [{type: 'WhitespaceSplit'},
+      {type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'never', split: false}]}}},
+  {name: 'modernbert-no-prefix-regex', base: 'modernbert', patch: {
+    pre_tokenizer: {type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true},
+    padding: {strategy: 'BatchLongest', direction: 'Left', pad_to_multiple_of: 16, pad_id: 50283, pad_type_id: 0, pad_token: '[PAD]'}}},
+  {name: 'roberta-unicode-regex-classes', base: 'roberta-base', patch: {
+    pre_tokenizer: {type: 'Sequence', pretokenizers: [
+      {type: 'Split', pattern: {Regex: '\\s+'}, behavior: 'Removed', invert: false},
+      {type: 'Split', pattern: {Regex: '\\d'}, behavior: 'Isolated', invert: false},
+      {type: 'Split', pattern: {Regex: '[^\\w\\s]+'}, behavior: 'Isolated', invert: false},
+      {type: 'Split', pattern: {Regex: '\\W'}, behavior: 'MergedWithPrevious', invert: false},
+      {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false}]}}},
+  {name: 'tiny-bpe', json: tinyBPE({})},
+  {name: 'tiny-bpe-ignore-merges-nofuse', json: tinyBPE({ignore_merges: true, fuse_unk: false, byte_fallback: false})},
+  {name: 'tiny-unigram', json: tinyUnigram()},
+  {name: 'tiny-wordlevel', json: tinyWordLevel()},
+];
+
+const variantTexts = [
+  'the thing and the string hello HELLO hellos', 'Thé strîng ünd the þing', 'abc ab, cab ab! <mask>ab xab',
+  'the  cat,sat  on the mat. Ｔｈｅ ＣＡＴ', 'année 12345 and 1,234,567.89 ½ ②', "don't it's we'll  x   y\tz\n",
+  '  ab abc  c x ab é ü  ', 'xx,yy,,zz  aaa eee iou', 'Crème brûlée à São Paulo ﬁ', 'a', '', '日本語 中文 한국어 👍🏽',
+  'hello <mask> world <s> the </s>', 'nbsp\u00a0here\u3000ideo\u2009thin\u0085nel ١٢٣ x²  é_ü-ß ‿ a\u200db',
+  'one two three four five six seven eight nine ten eleven twelve thirteen fourteen',
+];
+
+async function variants() {
+  const out = {generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version, variants: []};
+  for (const v of variantList) {
+    let obj = v.json;
+    if (v.base) {
+      obj = JSON.parse(fs.readFileSync(path.join(shared, 'data', 'tokenizers', v.base, 'tokenizer.json'), 'utf8'));
+      Object.assign(obj, v.patch);
+    }
+    const t = tk.Tokenizer.fromString(JSON.stringify(obj));
+    const cases = [];
+    const padded = obj.padding !== null && obj.padding !== undefined;
+    const enc = async (a, b, special) => {
+      let e;
+      try {
+        e = await t.encode(a, b, {addSpecialTokens: special});
+      } catch (err) {
+        // only_first / only_second truncation fails when the text it names is too short
+        return {a, b, nospecial: !special || undefined, error: String(err.message || err)};
+      }
+      const c = {a, ids: e.getIds()};
+      if (b !== null) c.b = b;
+      if (!special) c.nospecial = true;
+      const types = e.getTypeIds();
+      if (types.some((x) => x !== 0)) c.types = types;
+      if (padded) c.mask = e.getAttentionMask();
+      return c;
+    };
+    for (let i = 0; i < variantTexts.length; i++) {
+      const a = variantTexts[i];
+      cases.push(await enc(a, null, true));
+      cases.push(await enc(a, null, false));
+      cases.push(await enc(a, variantTexts[(i + 3) % variantTexts.length], true));
+    }
+    out.variants.push(v.base ? {name: v.name, base: v.base, patch: v.patch, cases} : {name: v.name, tokenizer: v.json, cases});
+  }
+  return out;
+}
+
+// financial_digest_all: digests (as financial_digest) of every financial QA row for the six tokenizer files
+// that financial_digest does not cover: contexts with special tokens, and question/context pairs at 128.
+async function financialDigestAll() {
+  const rows = parseCSV(fs.readFileSync(path.join(shared, 'data', 'financial-qa-10k', 'qa.csv'), 'utf8'));
+  const header = rows.shift();
+  const qi = header.indexOf('question');
+  const ci = header.indexOf('context');
+  const out = {
+    generator: 'tools/tokgolden/gen.js with tokenizers@' + require('tokenizers/package.json').version,
+    file: 'financial-qa-10k/qa.csv',
+    block_size: blockSize,
+    tokenizers: {},
+  };
+  for (const name of allTokenizers.filter((n) => !(n in tokenizerFiles))) {
+    const t = tk.Tokenizer.fromFile(path.join(shared, 'data', 'tokenizers', name, 'tokenizer.json'));
+    const run = async (max, fn) => {
+      setMax(t, max);
+      const ids = [];
+      for (const r of rows) ids.push((await fn(r)).getIds());
+      return ids;
+    };
+    out.tokenizers[name] = {
+      context: digestBlocks(await run(0, (r) => t.encode(r[ci], null, {addSpecialTokens: true}))),
+      pair_max128: digestBlocks(await run(128, (r) => t.encode(r[qi], r[ci], {addSpecialTokens: true}))),
+    };
+  }
+  return out;
+}
+
 function write(name, obj) {
   const p = path.join(outDir, name);
   fs.writeFileSync(p, JSON.stringify(obj) + '\n');
@@ -402,6 +707,9 @@ const stages = {
   financial_digest: financialDigest,
   bert_unicode: unicodeTable,
   trained_golden: trainedGolden,
+  golden_all: goldenAll,
+  variants: variants,
+  financial_digest_all: financialDigestAll,
 };
 
 (async () => {
