@@ -8,11 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/train/losses"
 	"github.com/ragnb/ragnb/train/optim"
@@ -135,15 +132,7 @@ func biEngine(t testing.TB, m *encoder.BiEncoder, loss losses.EmbeddingLoss, col
 }
 
 func newBiEngine(m *encoder.BiEncoder, loss losses.EmbeddingLoss, cols int, adam optim.AdamW, maxNorm float64) (*engine, error) {
-	b, err := gpu.Shared()
-	if err != nil {
-		return nil, err
-	}
-	fwd := func(scope *model.Scope, ids, types, mask, pool *graph.Node) *graph.Node {
-		return m.EmbedGraphPoolMask(scope, ids, types, mask, pool)
-	}
-	lf := func(outs []*graph.Node, valid, _ *graph.Node) *graph.Node { return loss(outs, valid) }
-	return newEngine(b.Backend, m.Store(), fwd, lf, cols, false, adam, maxNorm, 1)
+	return newBiEncoderEngine(m, loss, cols, adam, maxNorm)
 }
 
 // accumulators reads the gradient accumulators by parameter name.
