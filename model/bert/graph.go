@@ -207,3 +207,9 @@ func SequenceClassification(root *model.Scope, cfg *Config, ids, typeIDs, mask *
 	pooled = layers.DropoutStatic(root, pooled, rate)
 	return linear(root.At("classifier"), pooled, cfg.HiddenSize, cfg.NumLabels(), activation.TypeNone)
 }
+
+// Linear is torch.nn.Linear with HF's [out, in] weight layout (scope holds weight and bias): x·Wᵀ + b. Heads
+// of other models in the family (XLMRobertaClassificationHead) are built from it.
+func Linear(scope *model.Scope, x *Node, in, out int) *Node {
+	return linear(scope, x, in, out, activation.TypeNone)
+}
