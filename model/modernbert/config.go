@@ -300,3 +300,9 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// Extra returns a kept config.json key this type does not model.
+func (c *Config) Extra(key string) (json.RawMessage, bool) {
+	v, ok := c.extra[key]
+	return v, ok
+}
