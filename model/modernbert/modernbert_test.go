@@ -155,7 +155,9 @@ func run(t *testing.T, c *Config, ids, mask [][]int32, fn func(scope *model.Scop
 // A padded row computes what the row alone computes, with local attention shorter than the row.
 func TestPaddingMatchesUnpadded(t *testing.T) {
 	c := tiny()
-	enc := func(scope *model.Scope, ids, mask *graph.Node) *graph.Node { return Encode(scope.At("model"), c, ids, mask) }
+	enc := func(scope *model.Scope, ids, mask *graph.Node) *graph.Node {
+		return Encode(scope.At("model"), c, ids, mask)
+	}
 	row := []int32{2, 7, 9, 11, 13, 17, 19, 23, 3}
 	alone := run(t, c, [][]int32{row}, [][]int32{{1, 1, 1, 1, 1, 1, 1, 1, 1}}, enc)
 	pad := append(slices.Clone(row), 0, 0, 0, 0, 0, 0, 0)
