@@ -91,7 +91,8 @@ func (s BERTSpec) layoutConfig(tok Tokenizer, l *modeldir.Layout, cross bool) ([
 		if err != nil {
 			return nil, err
 		}
-		l.Config, l.MaxSeqLength = cfg, l.MaxPositions()
+		l.Config = cfg
+		l.MaxSeqLength = l.MaxPositions()
 		if cross {
 			cfg.ID2Label = map[string]string{"0": "LABEL_0"}
 		}
@@ -112,7 +113,8 @@ func (s BERTSpec) layoutConfig(tok Tokenizer, l *modeldir.Layout, cross bool) ([
 		if err != nil {
 			return nil, err
 		}
-		l.ModernBERT, l.MaxSeqLength = cfg, l.MaxPositions()
+		l.ModernBERT = cfg
+		l.MaxSeqLength = l.MaxPositions()
 		p := modernbert.BiEncoderParts()
 		if cross {
 			cfg.Architectures, cfg.ID2Label, p = []string{"ModernBertForSequenceClassification"}, map[string]string{"0": "LABEL_0"}, modernbert.CrossEncoderParts()
