@@ -8,10 +8,10 @@ import (
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/modernbert"
-	"github.com/ragnb/ragnb/model/xlmr"
-	"github.com/ragnb/ragnb/model/static"
-	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/static"
+	"github.com/ragnb/ragnb/model/xlmr"
+	"github.com/ragnb/ragnb/progress"
 )
 
 // Architectures NewBERTBiEncoder and NewBERTCrossEncoder draw (BERTSpec.Arch).
@@ -27,7 +27,7 @@ type BERTSpec struct {
 	// Arch is ArchBERT (default), ArchXLMRoberta (BERT's shape with RoBERTa positions, one token type,
 	// eps 1e-5) or ArchModernBERT (ModernBERT-base's defaults for everything the spec does not size:
 	// global attention every 3 layers, local window 128, GeGLU, no biases).
-	Arch string
+	Arch                                string
 	Layers, Hidden, Heads, Intermediate int
 	// MaxLength is max_position_embeddings and the sequence length texts are truncated to.
 	MaxLength int
