@@ -1,7 +1,9 @@
 package modernbert
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/ragnb/ragnb/gpu"
+	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/weights"
 )
 
@@ -239,5 +242,48 @@ func TestGradientMatchesFiniteDifference(t *testing.T) {
 		if rel := math.Abs(numeric-float64(grad[k])) / math.Abs(numeric); rel > 0.02 || grad[k] == 0 {
 			t.Errorf("w[%d]: autodiff %.5g, finite difference %.5g (rel err %.3g)", k, grad[k], numeric, rel)
 		}
+	}
+}
+
+// A ModernBertForMaskedLM checkpoint ("model." prefix, head, decoder, BF16) reads as a bi-encoder; a bare
+// ModernBertModel file lacks the classifier a cross-encoder needs, and the error names it.
+func TestReadWeightsCheckpointVariants(t *testing.T) {
+	c := tiny()
+	ts := InitWeights(c, BiEncoderParts(), 1)
+	var mlm []safetensors.Float32Tensor
+	for _, x := range ts {
+		x.Name = "model." + x.Name
+		mlm = append(mlm, x)
+	}
+	mlm = append(mlm, safetensors.Float32Tensor{Name: "head.dense.weight", Shape: []int{8, 8}, Data: make([]float32, 64)},
+		safetensors.Float32Tensor{Name: "head.norm.weight", Shape: []int{8}, Data: make([]float32, 8)},
+		safetensors.Float32Tensor{Name: "decoder.bias", Shape: []int{50}, Data: make([]float32, 50)})
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, mlm, safetensors.WriteOptions{DType: safetensors.BF16}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Parse(buf.Bytes(), "mlm.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadWeights(f, c, BiEncoderParts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ts) || got[3].Name != ts[3].Name {
+		t.Fatalf("read %d tensors (%s), want %d (%s)", len(got), got[3].Name, len(ts), ts[3].Name)
+	}
+	for j, x := range got[0].Data {
+		if math.Abs(float64(x-ts[0].Data[j])) > 1e-2*math.Max(1, math.Abs(float64(ts[0].Data[j]))) {
+			t.Fatalf("tok_embeddings[%d] = %v, want %v (BF16)", j, x, ts[0].Data[j])
+		}
+	}
+	_, err = ReadWeights(f, c, CrossEncoderParts())
+	if !errors.Is(err, safetensors.ErrMissing) || !strings.Contains(err.Error(), "classifier") || !strings.Contains(err.Error(), "mlm.safetensors") {
+		t.Errorf("cross-encoder from an MLM checkpoint: %v", err)
+	}
+	c.MLPBias = true
+	if _, err := ReadWeights(f, c, BiEncoderParts()); err == nil || !strings.Contains(err.Error(), "mlp_bias") {
+		t.Errorf("a bias the config promises but the file lacks: %v", err)
 	}
 }

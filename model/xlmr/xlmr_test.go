@@ -1,6 +1,7 @@
 package xlmr
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/model/bert"
+	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/weights"
 )
 
@@ -143,5 +145,42 @@ func TestGradientMatchesFiniteDifference(t *testing.T) {
 	t.Logf("d loss / d pos[%d]: autodiff %.5g, finite difference %.5g", k, grad[k], numeric)
 	if rel := math.Abs(numeric-float64(grad[k])) / math.Abs(numeric); rel > 0.02 || grad[k] == 0 {
 		t.Errorf("autodiff %.5g, finite difference %.5g (rel err %.3g)", grad[k], numeric, rel)
+	}
+}
+
+// An XLMRobertaForMaskedLM checkpoint ("roberta." prefix, lm_head, no pooler) reads as a bi-encoder with the
+// pooler drawn when allowed; as a cross-encoder it lacks the classification head, and the error names it.
+func TestReadWeightsCheckpointVariants(t *testing.T) {
+	c := tiny()
+	ts := InitWeights(c, BiEncoderParts(), 1)
+	var mlm []safetensors.Float32Tensor
+	for _, x := range ts {
+		if strings.HasPrefix(x.Name, "pooler.") {
+			continue
+		}
+		x.Name = "roberta." + x.Name
+		mlm = append(mlm, x)
+	}
+	mlm = append(mlm, safetensors.Float32Tensor{Name: "lm_head.bias", Shape: []int{50}, Data: make([]float32, 50)})
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, mlm, safetensors.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Parse(buf.Bytes(), "mlm.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadWeights(f, c, BiEncoderParts(), true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ts) || got[0].Name != "embeddings.word_embeddings.weight" || !slices.Equal(got[1].Data, ts[1].Data) {
+		t.Fatalf("read %d tensors, want %d", len(got), len(ts))
+	}
+	if _, err := ReadWeights(f, c, BiEncoderParts(), false, 0); err == nil || !strings.Contains(err.Error(), "pooler") {
+		t.Errorf("missing pooler without permission: %v", err)
+	}
+	if _, err := ReadWeights(f, c, CrossEncoderParts(), false, 0); err == nil || !strings.Contains(err.Error(), "classifier.dense.weight") {
+		t.Errorf("cross-encoder from an MLM checkpoint: %v", err)
 	}
 }
