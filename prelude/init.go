@@ -21,6 +21,8 @@ type BertOptions struct {
 	// Pooling (bi-encoders): "mean" (default) or "cls".
 	Pooling string
 	Seed    int
+	// Arch is "bert" (default), "xlm-roberta" or "modernbert" (omitted from the cache key when empty).
+	Arch string `json:",omitempty"`
 }
 
 func (o BertOptions) withDefaults() BertOptions {
@@ -50,7 +52,7 @@ func (o BertOptions) withDefaults() BertOptions {
 
 func (o BertOptions) spec() encoder.BERTSpec {
 	return encoder.BERTSpec{Layers: o.Layers, Hidden: o.Hidden, Heads: o.Heads, Intermediate: o.Intermediate,
-		MaxLength: o.MaxLength, Pooling: o.Pooling, Seed: uint64(o.Seed)}
+		MaxLength: o.MaxLength, Pooling: o.Pooling, Seed: uint64(o.Seed), Arch: o.Arch}
 }
 
 // NewCrossEncoder draws a random BERT cross-encoder (BertForSequenceClassification, one logit) with the

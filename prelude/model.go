@@ -276,9 +276,8 @@ func (m *Model) describe() [][2]string {
 		return append(rows, [2]string{"layout", err.Error()})
 	}
 	rows = append(rows, [2]string{"kind", string(l.Kind)})
-	if l.Config != nil && l.Kind != modeldir.Static {
-		rows = append(rows, [2]string{"shape", fmt.Sprintf("%d layers, hidden %d, %d heads",
-			l.Config.NumHiddenLayers, l.Config.HiddenSize, l.Config.NumAttentionHeads)})
+	if layers, hidden, heads := l.Shape(); layers > 0 {
+		rows = append(rows, [2]string{"shape", fmt.Sprintf("%s, %d layers, hidden %d, %d heads", l.Architecture(), layers, hidden, heads)})
 	}
 	if l.Pooling != "" {
 		rows = append(rows, [2]string{"pooling", l.Pooling})

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Independent PyTorch reference for ragnb's encoder models (parity goldens and a speed peer).
 
-Written from the published math of Hugging Face transformers' BertModel / BertForSequenceClassification and
-sentence-transformers' Pooling, Normalize and StaticEmbedding, with plain torch ops. It reads model
+Written from the published math of Hugging Face transformers' BertModel / BertForSequenceClassification,
+XLMRobertaModel / XLMRobertaForSequenceClassification, ModernBertModel / ModernBertForSequenceClassification
+and sentence-transformers' Pooling, Normalize and StaticEmbedding, with plain torch ops. It reads model
 directories as sentence-transformers lays them out (config.json, modules.json, 1_Pooling/config.json,
 model.safetensors) with its own safetensors parser, so it also checks that ragnb's files are readable
 outside ragnb. Needs only Debian's python3-torch and python3-numpy.
@@ -67,8 +68,9 @@ class Model:
         with open(os.path.join(path, "config.json")) as f:
             self.cfg = json.load(f)
         self.w = {k: v.to(dtype) if v.is_floating_point() else v for k, v in read_safetensors(os.path.join(path, "model.safetensors")).items()}
-        if "BertForSequenceClassification" in self.cfg.get("architectures", []):
-            self.kind, self.prefix = "cross", "bert."
+        self.family = {"xlm-roberta": "xlmr", "roberta": "xlmr", "modernbert": "modernbert"}.get(self.cfg["model_type"], "bert")
+        if any(a.endswith("ForSequenceClassification") for a in self.cfg.get("architectures", [])):
+            self.kind, self.prefix = "cross", {"bert": "bert.", "xlmr": "roberta.", "modernbert": "model."}[self.family]
             return
         self.kind, self.prefix = "bi", ""
         self.pooling = "mean"
@@ -86,16 +88,28 @@ class Model:
     def W(self, name):
         return self.w[self.prefix + name]
 
+    def has(self, name):
+        return self.prefix + name in self.w
+
+    def head(self):
+        """The same weights seen from the task head: names without the encoder prefix."""
+        h = Model.__new__(Model)
+        h.__dict__.update(self.__dict__)
+        h.prefix = ""
+        return h
+
 
 def linear(x, m, name):
-    # torch.nn.Linear: weight is [out, in].
-    return x @ m.W(name + ".weight").T + m.W(name + ".bias")
+    # torch.nn.Linear: weight is [out, in]; ModernBERT's layers have a bias only when the config says so.
+    y = x @ m.W(name + ".weight").T
+    return y + m.W(name + ".bias") if m.has(name + ".bias") else y
 
 
 def layer_norm(x, m, name, eps):
     mean = x.mean(-1, keepdim=True)
     var = ((x - mean) ** 2).mean(-1, keepdim=True)  # biased, as torch.nn.LayerNorm
-    return (x - mean) / torch.sqrt(var + eps) * m.W(name + ".weight") + m.W(name + ".bias")
+    y = (x - mean) / torch.sqrt(var + eps) * m.W(name + ".weight")
+    return y + m.W(name + ".bias") if m.has(name + ".bias") else y
 
 
 def activation(name, x):
@@ -108,15 +122,26 @@ def activation(name, x):
     raise ValueError(name)
 
 
+def roberta_positions(ids, pad):
+    """RoBERTa's create_position_ids_from_input_ids: pad + running count of non-pad tokens; pads get pad."""
+    keep = (ids != pad).long()
+    return torch.cumsum(keep, dim=1) * keep + pad
+
+
 def bert_hidden(m, ids, types, mask):
-    """BertModel's last hidden state for right-padded [B, S] ids, token types and 0/1 mask."""
+    """BertModel's (or XLMRobertaModel's) last hidden state for right-padded [B, S] ids, token types and 0/1
+    mask. The RoBERTa family counts positions from pad_token_id + 1 and has one token type."""
     c = m.cfg
     B, S = ids.shape
     H, A = c["hidden_size"], c["num_attention_heads"]
     D = H // A
     eps = c["layer_norm_eps"]
-    pos = torch.arange(S)
-    x = m.W("embeddings.word_embeddings.weight")[ids] + m.W("embeddings.position_embeddings.weight")[pos][None] \
+    if m.family == "xlmr":
+        pos = roberta_positions(ids, c["pad_token_id"])
+        types = torch.zeros_like(ids)
+    else:
+        pos = torch.arange(S)[None].expand(B, S)
+    x = m.W("embeddings.word_embeddings.weight")[ids] + m.W("embeddings.position_embeddings.weight")[pos] \
         + m.W("embeddings.token_type_embeddings.weight")[types]
     x = layer_norm(x, m, "embeddings.LayerNorm", eps)
     # Extended attention mask: 0 where attended, the float32 minimum where padded (as transformers).
@@ -137,6 +162,75 @@ def bert_hidden(m, ids, types, mask):
     return x
 
 
+def act_fn(name):
+    if name in ("silu", "swish"):
+        return lambda x: x * torch.sigmoid(x)
+    return lambda x: activation(name, x)
+
+
+def modernbert_layout(c):
+    """Per layer: (global?, rope theta), from either config form."""
+    L = c["num_hidden_layers"]
+    if c.get("layer_types"):
+        full = [t == "full_attention" for t in c["layer_types"]]
+    else:
+        every = c.get("global_attn_every_n_layers") or 3
+        full = [i % every == 0 for i in range(L)]
+    rp = c.get("rope_parameters")
+    if rp is not None or c.get("layer_types"):
+        rp = rp or {}
+        tf = rp.get("full_attention", {}).get("rope_theta") or c.get("global_rope_theta") or 160000.0
+        ts = rp.get("sliding_attention", {}).get("rope_theta") or c.get("local_rope_theta") or 10000.0
+    else:
+        tf = c.get("global_rope_theta") or 160000.0
+        ts = c.get("local_rope_theta") or tf  # transformers 4.x: local_rope_theta None means the global theta
+    return [(f, tf if f else ts) for f in full]
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def modernbert_hidden(m, ids, mask):
+    """ModernBertModel's last hidden state (after final_norm) for right-padded [B, S] ids and 0/1 mask."""
+    c = m.cfg
+    B, S = ids.shape
+    H, A = c["hidden_size"], c["num_attention_heads"]
+    D = H // A
+    eps = c.get("norm_eps", 1e-5)
+    act = act_fn(c.get("hidden_activation", "gelu"))
+    dt = m.W("embeddings.tok_embeddings.weight").dtype
+    x = layer_norm(m.W("embeddings.tok_embeddings.weight")[ids], m, "embeddings.norm", eps)
+    pos = torch.arange(S, dtype=torch.float64)
+    idx = torch.arange(S)
+    near = (idx[:, None] - idx[None, :]).abs() <= c.get("local_attention", 128) // 2
+    keys = mask[:, None, None, :].bool()
+    for i, (full, theta) in enumerate(modernbert_layout(c)):
+        p = f"layers.{i}."
+        inv = 1.0 / (theta ** (torch.arange(0, D, 2, dtype=torch.float64) / D))
+        ang = torch.cat([pos[:, None] * inv[None], pos[:, None] * inv[None]], dim=-1)
+        cos, sin = ang.cos().to(dt), ang.sin().to(dt)
+        h = x if i == 0 else layer_norm(x, m, p + "attn_norm", eps)
+        qkv = linear(h, m, p + "attn.Wqkv").view(B, S, 3, A, D)
+        q, k, v = (qkv[:, :, j].transpose(1, 2) for j in range(3))
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        scores = q @ k.transpose(-1, -2) * D ** -0.5
+        allowed = keys if full else keys & near[None, None]
+        scores = scores.masked_fill(~allowed, torch.finfo(dt).min)
+        ctx = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, S, H)
+        x = x + linear(ctx, m, p + "attn.Wo")
+        inp, gate = linear(layer_norm(x, m, p + "mlp_norm", eps), m, p + "mlp.Wi").chunk(2, dim=-1)
+        x = x + linear(act(inp) * gate, m, p + "mlp.Wo")
+    return layer_norm(x, m, "final_norm", eps)
+
+
+def hidden_states(m, ids, types, mask):
+    if m.family == "modernbert":
+        return modernbert_hidden(m, ids, mask)
+    return bert_hidden(m, ids, types, mask)
+
+
 def pool(m, hidden, mask):
     """sentence-transformers Pooling (+ Normalize when the model has it)."""
     if m.pooling == "cls":
@@ -154,12 +248,22 @@ def pool(m, hidden, mask):
     return out
 
 
-def cross_logits(m, hidden):
+def cross_logits(m, hidden, mask):
+    h = m.head()
+    if m.family == "xlmr":  # XLMRobertaClassificationHead on the first token
+        return linear(torch.tanh(linear(hidden[:, 0], h, "classifier.dense")), h, "classifier.out_proj")
+    if m.family == "modernbert":
+        c = m.cfg
+        if c.get("classifier_pooling", "cls") == "mean":
+            mk = mask[..., None].to(hidden.dtype)
+            pooled = (hidden * mk).sum(1) / mk.sum(1)
+        else:
+            pooled = hidden[:, 0]
+        pooled = layer_norm(act_fn(c.get("classifier_activation", "gelu"))(linear(pooled, h, "head.dense")), h, "head.norm",
+                            c.get("norm_eps", 1e-5))
+        return linear(pooled, h, "classifier")
     pooled = torch.tanh(linear(hidden[:, 0], m, "pooler.dense"))
-    m.prefix = ""
-    logits = linear(pooled, m, "classifier")
-    m.prefix = "bert."
-    return logits
+    return linear(pooled, h, "classifier")
 
 
 def static_embed(m, bags):
@@ -182,10 +286,10 @@ def r7(t):
     return float("%.7g" % t)
 
 
-def padded(case):
+def padded(case, pad=0):
     n = len(case["ids"])
     S = max(len(s) for s in case["ids"])
-    ids = torch.zeros(n, S, dtype=torch.long)
+    ids = torch.full((n, S), pad, dtype=torch.long)
     types = torch.zeros(n, S, dtype=torch.long)
     mask = torch.zeros(n, S, dtype=torch.long)
     for i, s in enumerate(case["ids"]):
@@ -208,15 +312,19 @@ def golden(root):
             if m.kind == "static":
                 res[cn] = {"embeddings": r7(static_embed(m, case["ids"]))}
                 continue
-            ids, types, mask = padded(case)
+            ids, types, mask = padded(case, m.cfg.get("pad_token_id", 0) if m.family == "xlmr" else 0)
             with torch.no_grad():
-                hidden = bert_hidden(m, ids, types, mask)
-            lens = [len(s) for s in case["ids"]]
-            r = {"hidden": [r7(hidden[i, : lens[i]]) for i in range(len(lens))]}
-            if m.kind == "bi":
-                r["embeddings"] = r7(pool(m, hidden, mask))
-            else:
-                r["logits"] = r7(cross_logits(m, hidden)[:, 0])
+                hidden = hidden_states(m, ids, types, mask)
+                lens = [len(s) for s in case["ids"]]
+                # Self-check: each row alone, unpadded, gives what the padded batch gives.
+                for i, n in enumerate(lens):
+                    alone = hidden_states(m, ids[i : i + 1, :n], types[i : i + 1, :n], mask[i : i + 1, :n])
+                    assert (alone[0] - hidden[i, :n]).abs().max() < 1e-9, (name, cn, i)
+                r = {"hidden": [r7(hidden[i, : lens[i]]) for i in range(len(lens))]}
+                if m.kind == "bi":
+                    r["embeddings"] = r7(pool(m, hidden, mask))
+                else:
+                    r["logits"] = r7(cross_logits(m, hidden, mask)[:, 0])
             res[cn] = r
         out["results"][name] = res
     path = os.path.join(root, "golden", "reference.json")
@@ -237,12 +345,12 @@ def bench(args):
     types = torch.zeros_like(ids)
     mask = torch.ones_like(ids)
     with torch.no_grad():
-        bert_hidden(m, ids, types, mask)  # warm-up
+        hidden_states(m, ids, types, mask)  # warm-up
         times = []
         cpu0 = time.process_time()
         for _ in range(args.iters):
             t0 = time.perf_counter()
-            pool(m, bert_hidden(m, ids, types, mask), mask)
+            pool(m, hidden_states(m, ids, types, mask), mask)
             times.append(time.perf_counter() - t0)
         cpu = time.process_time() - cpu0
     best, mean = min(times), sum(times) / len(times)

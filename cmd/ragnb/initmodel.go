@@ -13,9 +13,10 @@ func initModelCmd() *command {
 	return &command{
 		name:    "init-model",
 		summary: "create a randomly initialised model (BERT bi-encoder, cross-encoder or static embeddings) in the Hugging Face / sentence-transformers layout",
-		usage:   "--arch bert|static|cross-encoder --tokenizer FILE --out DIR [flags]",
+		usage:   "--arch bert|xlm-roberta|modernbert|static|cross-encoder --tokenizer FILE --out DIR [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
-			arch := fs.String("arch", "", "bert (bi-encoder), cross-encoder (BertForSequenceClassification, one label) or static (StaticEmbedding) (required)")
+			arch := fs.String("arch", "", "bert, xlm-roberta or modernbert (bi-encoders; --cross-encoder for the sequence classifier), cross-encoder (BertForSequenceClassification, one label) or static (StaticEmbedding) (required)")
+			cross := fs.Bool("cross-encoder", false, "bert, xlm-roberta, modernbert: write the sequence classifier (one label) instead of the bi-encoder")
 			tokPath := fs.String("tokenizer", "", "tokenizer.json (or a directory holding one) to copy into the model; its vocabulary sizes the embeddings (required)")
 			out := fs.String("out", "", "model directory to write (replaced atomically if it exists) (required)")
 			seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same weights")
@@ -51,22 +52,28 @@ func initModelCmd() *command {
 					MaxLength: *maxLen, Pooling: *pooling, Normalize: *normalize, Prompts: prompts, Seed: *seed}
 				var save func(string) error
 				var what string
+				if *arch == encoder.ArchXLMRoberta || *arch == encoder.ArchModernBERT {
+					spec.Arch = *arch
+				}
+				if *cross && *arch != "static" {
+					*arch = "cross-encoder"
+				}
 				switch *arch {
-				case "bert":
+				case "bert", encoder.ArchXLMRoberta, encoder.ArchModernBERT:
 					m, err := encoder.NewBERTBiEncoder(tok, tokFiles, spec, encoder.Options{})
 					if err != nil {
 						return err
 					}
 					save = m.Save
-					what = fmt.Sprintf("BERT bi-encoder (%d layers, hidden %d, %d heads, FF %d, %s pooling, max length %d)",
-						*layers, *hidden, *heads, *inter, *pooling, *maxLen)
+					what = fmt.Sprintf("%s bi-encoder (%d layers, hidden %d, %d heads, FF %d, %s pooling, max length %d)",
+						*arch, *layers, *hidden, *heads, *inter, *pooling, *maxLen)
 				case "cross-encoder":
 					m, err := encoder.NewBERTCrossEncoder(tok, tokFiles, spec, encoder.Options{})
 					if err != nil {
 						return err
 					}
 					save = m.Save
-					what = fmt.Sprintf("BERT cross-encoder (%d layers, hidden %d, %d heads, FF %d, max length %d)", *layers, *hidden, *heads, *inter, *maxLen)
+					what = fmt.Sprintf("%s cross-encoder (%d layers, hidden %d, %d heads, FF %d, max length %d)", orBERT(spec.Arch), *layers, *hidden, *heads, *inter, *maxLen)
 				case "static":
 					st := encoder.StaticSpec{Dim: *dim, Init: *initKind, Normalize: *normalize, Prompts: prompts, Seed: *seed}
 					if *initKind == encoder.InitIDF {
@@ -86,7 +93,7 @@ func initModelCmd() *command {
 					save = m.Save
 					what = fmt.Sprintf("static embeddings (dim %d, %s init)", *dim, *initKind)
 				default:
-					return usagef("unknown --arch %q (want bert, cross-encoder or static)", *arch)
+					return usagef("unknown --arch %q (want bert, xlm-roberta, modernbert, cross-encoder or static)", *arch)
 				}
 				if err := save(*out); err != nil {
 					return err
@@ -96,4 +103,11 @@ func initModelCmd() *command {
 			}
 		},
 	}
+}
+
+func orBERT(arch string) string {
+	if arch == "" {
+		return encoder.ArchBERT
+	}
+	return arch
 }

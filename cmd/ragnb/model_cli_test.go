@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -228,5 +229,41 @@ func TestStaticIDFRanksBeforeTraining(t *testing.T) {
 	t.Logf("accuracy@1 over %d contexts: idf %.3f, random %.3f", n, idf, random)
 	if idf < 0.5 || idf < random+0.1 {
 		t.Errorf("IDF init accuracy@1 %.3f (random %.3f): should rank like TF-IDF", idf, random)
+	}
+}
+
+// init-model draws XLM-RoBERTa and ModernBERT bi- and cross-encoders that load and run.
+func TestInitModelOtherArchitectures(t *testing.T) {
+	tok := sharedtest.BertTokenizer(t)
+	dir := t.TempDir()
+	for _, arch := range []string{"xlm-roberta", "modernbert"} {
+		for _, cross := range []bool{false, true} {
+			out := filepath.Join(dir, fmt.Sprintf("%s-%v", arch, cross))
+			args := []string{"init-model", "--arch", arch, "--tokenizer", tok, "--layers", "1", "--hidden", "16", "--heads", "2",
+				"--intermediate", "32", "--max-len", "64", "--out", out}
+			if cross {
+				args = append(args, "--cross-encoder")
+			}
+			if code, stdout, errOut := runCLI(t, args...); code != 0 || !strings.Contains(stdout, arch) {
+				t.Fatalf("%v: %d %q %q", args, code, stdout, errOut)
+			}
+			if cross {
+				m, err := encoder.LoadCrossEncoder(out, encoder.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.ScorePairs(context.Background(), []relevance.Pair{{Query: "net income", Passage: strings.Repeat("revenue grew ", 50)}}, nil); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			m, err := encoder.LoadBiEncoder(out, encoder.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Layout().Architecture(); got != arch {
+				t.Errorf("saved %s, reloaded %s", arch, got)
+			}
+		}
 	}
 }

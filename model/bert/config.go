@@ -68,9 +68,10 @@ func (c *Config) NumLabels() int {
 	return len(c.ID2Label)
 }
 
-// IsSequenceClassification reports whether config.json names BertForSequenceClassification.
+// IsSequenceClassification reports whether config.json names a sequence classifier
+// (BertForSequenceClassification, XLMRobertaForSequenceClassification, ...).
 func (c *Config) IsSequenceClassification() bool {
-	return slices.Contains(c.Architectures, "BertForSequenceClassification")
+	return slices.ContainsFunc(c.Architectures, func(a string) bool { return strings.HasSuffix(a, "ForSequenceClassification") })
 }
 
 // HeadDim is HiddenSize / NumAttentionHeads.
@@ -198,6 +199,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("architecture %s is not supported (supported: %s)", a, strings.Join(supportedArchitectures(), ", "))
 		}
 	}
+	return c.ValidateShape()
+}
+
+// ValidateShape checks the sizes, activation and position embedding type, whatever the model_type: the
+// checks every model computed by this package's graph needs (RoBERTa's too, see package xlmr).
+func (c *Config) ValidateShape() error {
 	switch {
 	case c.VocabSize <= 0, c.HiddenSize <= 0, c.NumHiddenLayers <= 0, c.NumAttentionHeads <= 0,
 		c.IntermediateSize <= 0, c.MaxPositionEmbeddings <= 0, c.TypeVocabSize <= 0:

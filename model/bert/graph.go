@@ -74,12 +74,19 @@ func layerNorm(scope *model.Scope, x *Node, hidden int, eps float64) *Node {
 // Variables are looked up with Scope.At, so the function can be called several times in one graph (e.g.
 // for queries and documents) sharing weights.
 func Encode(scope *model.Scope, cfg *Config, ids, typeIDs, mask *Node) *Node {
+	return EncodePositions(scope, cfg, ids, typeIDs, nil, mask)
+}
+
+// EncodePositions is Encode with explicit position ids [batch, seq] (integer, each < max_position_embeddings):
+// RoBERTa-family models count positions from padding_idx+1 over the non-pad tokens (package xlmr). nil gives
+// BERT's 0..seq-1 for every row.
+func EncodePositions(scope *model.Scope, cfg *Config, ids, typeIDs, positionIDs, mask *Node) *Node {
 	g := ids.Graph()
 	if ids.Rank() != 2 {
 		panic(fmt.Errorf("bert: ids must be [batch, seq], got %s", ids.Shape()))
 	}
 	batch, seq := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
-	if seq > cfg.MaxPositionEmbeddings {
+	if positionIDs == nil && seq > cfg.MaxPositionEmbeddings {
 		panic(fmt.Errorf("bert: sequence length %d exceeds max_position_embeddings %d", seq, cfg.MaxPositionEmbeddings))
 	}
 	h, heads, d := cfg.HiddenSize, cfg.NumAttentionHeads, cfg.HeadDim()
@@ -91,12 +98,18 @@ func Encode(scope *model.Scope, cfg *Config, ids, typeIDs, mask *Node) *Node {
 	// Embeddings.
 	emb := scope.At("embeddings")
 	words := Gather(variable(emb.At("word_embeddings"), g, "weight", cfg.VocabSize, h), ExpandAxes(ConvertDType(ids, dtypes.Int32), -1))
-	positions := Slice(variable(emb.At("position_embeddings"), g, "weight", cfg.MaxPositionEmbeddings, h), AxisRange(0, seq))
+	posTable := variable(emb.At("position_embeddings"), g, "weight", cfg.MaxPositionEmbeddings, h)
+	var positions *Node
+	if positionIDs == nil {
+		positions = ExpandAxes(Slice(posTable, AxisRange(0, seq)), 0)
+	} else {
+		positions = Gather(posTable, ExpandAxes(ConvertDType(positionIDs, dtypes.Int32), -1))
+	}
 	if typeIDs == nil {
 		typeIDs = ZerosLike(ids)
 	}
 	types := Gather(variable(emb.At("token_type_embeddings"), g, "weight", cfg.TypeVocabSize, h), ExpandAxes(ConvertDType(typeIDs, dtypes.Int32), -1))
-	x := Add(Add(words, ExpandAxes(positions, 0)), types)
+	x := Add(Add(words, positions), types)
 	x = layerNorm(emb.At("LayerNorm"), x, h, cfg.LayerNormEps)
 	x = layers.DropoutStatic(scope, x, cfg.HiddenDropoutProb)
 
@@ -193,4 +206,10 @@ func SequenceClassification(root *model.Scope, cfg *Config, ids, typeIDs, mask *
 	}
 	pooled = layers.DropoutStatic(root, pooled, rate)
 	return linear(root.At("classifier"), pooled, cfg.HiddenSize, cfg.NumLabels(), activation.TypeNone)
+}
+
+// Linear is torch.nn.Linear with HF's [out, in] weight layout (scope holds weight and bias): x·Wᵀ + b. Heads
+// of other models in the family (XLMRobertaClassificationHead) are built from it.
+func Linear(scope *model.Scope, x *Node, in, out int) *Node {
+	return linear(scope, x, in, out, activation.TypeNone)
 }

@@ -84,13 +84,20 @@ func Names(ps []Param) []string {
 // pad_token_id row of the word embeddings 0. The draw is a deterministic function of seed (PCG), so the same
 // seed gives the same bytes on every machine and backend.
 func InitWeights(c *Config, p Parts, seed uint64) []safetensors.Float32Tensor {
+	return InitParams(c, c.Params(p), seed)
+}
+
+// InitParams is InitWeights over any list of tensors named like BERT's (the RoBERTa family's, with its own
+// heads): matrices and embeddings ~ N(0, initializer_range²), names ending in ".bias" 0, LayerNorm weights 1,
+// the pad row of word_embeddings 0.
+func InitParams(c *Config, params []Param, seed uint64) []safetensors.Float32Tensor {
 	rng := rand.New(rand.NewPCG(seed, 0x62657274)) // "bert"
 	std := c.InitializerRange
 	if std == 0 {
 		std = 0.02
 	}
 	var out []safetensors.Float32Tensor
-	for _, prm := range c.Params(p) {
+	for _, prm := range params {
 		n := 1
 		for _, d := range prm.Shape {
 			n *= d
@@ -116,16 +123,28 @@ func InitWeights(c *Config, p Parts, seed uint64) []safetensors.Float32Tensor {
 	return out
 }
 
-// candidates are the names a tensor may have on the Hub: with or without the "bert." prefix, and the
-// LayerNorm gamma/beta spelling of old TensorFlow-converted checkpoints.
+// hubPrefixes are the prefixes the BERT family's task checkpoints put before the encoder's names
+// (BertFor*: "bert.", RobertaFor* and XLMRobertaFor*: "roberta.").
+var hubPrefixes = [...]string{"bert.", "roberta."}
+
+// candidates are the names a tensor may have on the Hub: with or without a family prefix, and the
+// LayerNorm gamma/beta spelling of old TensorFlow-converted checkpoints. Heads ("classifier.") are never
+// prefixed.
 func candidates(name string) []string {
-	var bases []string
-	if rest, ok := strings.CutPrefix(name, "bert."); ok {
-		bases = []string{name, rest}
-	} else if strings.HasPrefix(name, "classifier.") {
-		bases = []string{name}
-	} else {
-		bases = []string{name, "bert." + name}
+	bases := []string{name}
+	if !strings.HasPrefix(name, "classifier.") {
+		base := name
+		for _, p := range hubPrefixes {
+			if rest, ok := strings.CutPrefix(name, p); ok {
+				base = rest
+				bases = append(bases, rest)
+			}
+		}
+		for _, p := range hubPrefixes {
+			if p+base != name {
+				bases = append(bases, p+base)
+			}
+		}
 	}
 	out := bases
 	for _, b := range bases {
@@ -146,15 +165,21 @@ func candidates(name string) []string {
 // from the file is drawn by InitWeights when allowMissingPooler is set (Hub bi-encoders often lack it; it
 // does not affect their embeddings).
 func ReadWeights(f *safetensors.File, c *Config, p Parts, allowMissingPooler bool, seed uint64) ([]safetensors.Float32Tensor, error) {
+	return ReadParams(f, c, c.Params(p), allowMissingPooler, seed)
+}
+
+// ReadParams is ReadWeights over any list of tensors named like BERT's (see InitParams); a missing pooler
+// is drawn by InitParams over the same list.
+func ReadParams(f *safetensors.File, c *Config, params []Param, allowMissingPooler bool, seed uint64) ([]safetensors.Float32Tensor, error) {
 	var out []safetensors.Float32Tensor
 	var fresh map[string]safetensors.Float32Tensor
-	for _, prm := range c.Params(p) {
+	for _, prm := range params {
 		t, err := f.Lookup(candidates(prm.Name)...)
 		if err != nil {
 			if allowMissingPooler && strings.Contains(prm.Name, "pooler.") && errors.Is(err, safetensors.ErrMissing) {
 				if fresh == nil {
 					fresh = map[string]safetensors.Float32Tensor{}
-					for _, ft := range InitWeights(c, p, seed) {
+					for _, ft := range InitParams(c, params, seed) {
 						fresh[ft.Name] = ft
 					}
 				}

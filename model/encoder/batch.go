@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/core/tensors"
+
 	"github.com/ragnb/ragnb/progress"
 )
 

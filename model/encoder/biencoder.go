@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/safetensors"
@@ -38,7 +39,8 @@ type BiEncoder struct {
 
 var _ vector.Embedder = (*BiEncoder)(nil)
 
-// LoadBiEncoder loads a bi-encoder (BERT family or static) from a model directory.
+// LoadBiEncoder loads a bi-encoder (BERT, XLM-RoBERTa / RoBERTa, ModernBERT, or static) from a model
+// directory.
 func LoadBiEncoder(dir string, opts Options) (*BiEncoder, error) {
 	l, tokFiles, f, err := readDir(dir)
 	if err != nil {
@@ -84,10 +86,10 @@ func biEncoderWeights(l *modeldir.Layout, f *safetensors.File, vocab int, seed u
 		}
 		return []safetensors.Float32Tensor{t}, nil
 	}
-	if l.Config.VocabSize < vocab {
-		return nil, fmt.Errorf("%s: tokenizer has %d ids, config.json vocab_size is %d", f.Path, vocab, l.Config.VocabSize)
+	if l.VocabSize() < vocab {
+		return nil, fmt.Errorf("%s: tokenizer has %d ids, config.json vocab_size is %d", f.Path, vocab, l.VocabSize())
 	}
-	return bert.ReadWeights(f, l.Config, bert.BiEncoderParts(), true, seed)
+	return readWeights(l, f, false, seed)
 }
 
 func newBiEncoder(l *modeldir.Layout, tok Tokenizer, tokFiles map[string][]byte, ts []safetensors.Float32Tensor, opts Options) (*BiEncoder, error) {
@@ -112,13 +114,13 @@ func newBiEncoder(l *modeldir.Layout, tok Tokenizer, tokFiles map[string][]byte,
 	m := &BiEncoder{layout: l, tok: tok, tokFiles: tokFiles, store: store, opts: opts, backend: backend, padID: 0}
 	if tok != nil {
 		m.padID = tok.PadID()
-	} else if l.Config != nil {
-		m.padID = int32(l.Config.PadTokenID)
+	} else if l.Kind != modeldir.Static {
+		m.padID = int32(l.PadTokenID())
 	}
 	if l.Kind == modeldir.Static {
 		m.dim = ts[0].Shape[1]
 	} else {
-		m.dim = l.Config.HiddenSize
+		m.dim = l.HiddenSize()
 	}
 	if opts.Dim < 0 || opts.Dim > m.dim {
 		return nil, fmt.Errorf("dimension %d: the model's embeddings have %d", opts.Dim, m.dim)
@@ -174,7 +176,7 @@ func (m *BiEncoder) EmbedGraphPoolMask(scope *model.Scope, ids, typeIDs, mask, p
 	if m.IsStatic() {
 		out = static.Embed(scope, ids, poolMask)
 	} else {
-		hidden := bert.Encode(scope, m.layout.Config, ids, typeIDs, mask)
+		hidden := encodeGraph(m.layout, scope, ids, typeIDs, mask)
 		out = bert.Pool(hidden, poolMask, m.layout.Pooling)
 	}
 	if m.layout.Normalize {
@@ -270,7 +272,7 @@ func (m *BiEncoder) Weights() ([]safetensors.Float32Tensor, error) {
 	if m.IsStatic() {
 		names = []string{static.WeightName}
 	} else {
-		names = bert.Names(m.layout.Config.Params(bert.BiEncoderParts()))
+		names = weightNames(m.layout, false)
 	}
 	return weights.FromStore(m.store, "/", names)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/ragnb/ragnb/model/bert"
+
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/weights"
@@ -18,7 +18,8 @@ import (
 	"github.com/ragnb/ragnb/relevance"
 )
 
-// CrossEncoder scores (query, passage) pairs with BertForSequenceClassification (one label). Scores are the
+// CrossEncoder scores (query, passage) pairs with a sequence classifier with one label
+// (BertForSequenceClassification, XLMRobertaForSequenceClassification, ModernBertForSequenceClassification). Scores are the
 // raw logits, or sigmoid(logit) with Options.Sigmoid (what sentence-transformers' CrossEncoder.predict
 // returns by default for one label). It implements relevance.Scorer.
 type CrossEncoder struct {
@@ -36,8 +37,8 @@ type CrossEncoder struct {
 
 var _ relevance.Scorer = (*CrossEncoder)(nil)
 
-// LoadCrossEncoder loads a cross-encoder from a model directory (config.json with
-// BertForSequenceClassification and one label).
+// LoadCrossEncoder loads a cross-encoder from a model directory (config.json with a *ForSequenceClassification
+// architecture of BERT, XLM-RoBERTa / RoBERTa or ModernBERT, and one label).
 func LoadCrossEncoder(dir string, opts Options) (*CrossEncoder, error) {
 	l, tokFiles, f, err := readDir(dir)
 	if err != nil {
@@ -50,7 +51,7 @@ func LoadCrossEncoder(dir string, opts Options) (*CrossEncoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := bert.ReadWeights(f, l.Config, bert.CrossEncoderParts(), false, 0)
+	ts, err := readWeights(l, f, true, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func LoadCrossEncoder(dir string, opts Options) (*CrossEncoder, error) {
 }
 
 func newCrossEncoder(l *modeldir.Layout, tok Tokenizer, tokFiles map[string][]byte, ts []safetensors.Float32Tensor, opts Options) (*CrossEncoder, error) {
-	if n := l.Config.NumLabels(); n != 1 {
+	if n := l.NumLabels(); n != 1 {
 		return nil, fmt.Errorf("cross-encoder has %d labels; ragnb scores with num_labels 1", n)
 	}
 	backend, err := opts.backend()
@@ -70,7 +71,7 @@ func newCrossEncoder(l *modeldir.Layout, tok Tokenizer, tokFiles map[string][]by
 		return nil, err
 	}
 	m := &CrossEncoder{layout: l, tok: tok, tokFiles: tokFiles, store: store, opts: opts, backend: backend,
-		padID: int32(l.Config.PadTokenID)}
+		padID: int32(l.PadTokenID())}
 	if tok != nil {
 		m.padID = tok.PadID()
 	}
@@ -81,7 +82,7 @@ func newCrossEncoder(l *modeldir.Layout, tok Tokenizer, tokFiles map[string][]by
 func (m *CrossEncoder) Layout() *modeldir.Layout { return m.layout }
 
 // Store holds the weights as variables named after their HF tensors ("/bert/embeddings/...",
-// "/classifier/weight").
+// "/roberta/...", "/model/layers/...", "/classifier/weight").
 func (m *CrossEncoder) Store() *model.Store { return m.store }
 
 // Tokenizer is the model's tokenizer.
@@ -101,7 +102,7 @@ func (m *CrossEncoder) MaxLength() int {
 // LogitGraph builds the relevance logits [batch] from ids, typeIDs and mask [batch, seq] of
 // "[CLS] query [SEP] passage [SEP]" sequences: the differentiable forward a trainer puts its loss on.
 func (m *CrossEncoder) LogitGraph(scope *model.Scope, ids, typeIDs, mask *graph.Node) *graph.Node {
-	logits := bert.SequenceClassification(scope, m.layout.Config, ids, typeIDs, mask)
+	logits := logitsGraph(m.layout, scope, ids, typeIDs, mask)
 	return graph.Reshape(logits, logits.Shape().Dimensions[0])
 }
 
@@ -154,7 +155,7 @@ func (m *CrossEncoder) ScoreSequences(ctx context.Context, seqs []Sequence, repo
 
 // Weights reads the current weights back from the Store, named as the model file stores them.
 func (m *CrossEncoder) Weights() ([]safetensors.Float32Tensor, error) {
-	return weights.FromStore(m.store, "/", bert.Names(m.layout.Config.Params(bert.CrossEncoderParts())))
+	return weights.FromStore(m.store, "/", weightNames(m.layout, true))
 }
 
 // Save writes the model to dir atomically in the layout it was loaded from (a transformers

@@ -1,8 +1,9 @@
-// Package encoder runs encoder models from model directories: bi-encoders (BERT family or static
-// embeddings) that implement vector.Embedder, and cross-encoders that implement relevance.Scorer. It loads a
-// directory (modeldir) into a GoMLX Store (model/weights), tokenizes, length-sorts and buckets texts into a
-// few padded batch shapes, runs the graphs of model/bert and model/static, and returns float32 embeddings
-// in input order. It also creates fresh models (init-model) and saves any model back to the same layout.
+// Package encoder runs encoder models from model directories: bi-encoders (BERT, XLM-RoBERTa / RoBERTa,
+// ModernBERT, or static embeddings) that implement vector.Embedder, and cross-encoders that implement
+// relevance.Scorer. It loads a directory (modeldir) into a GoMLX Store (model/weights), tokenizes,
+// length-sorts and buckets texts into a few padded batch shapes, runs the graphs of model/bert, model/xlmr,
+// model/modernbert and model/static (arch.go is the one place that picks among them), and returns float32
+// embeddings in input order. It also creates fresh models (init-model) and saves any model back to the same layout.
 //
 // # For a trainer
 //
@@ -26,6 +27,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute"
+
 	"github.com/ragnb/ragnb/gpu"
 )
 

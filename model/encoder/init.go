@@ -7,14 +7,27 @@ import (
 
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/modernbert"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/static"
+	"github.com/ragnb/ragnb/model/xlmr"
 	"github.com/ragnb/ragnb/progress"
 )
 
-// BERTSpec shapes a freshly initialised BERT model. Zero fields take MiniLM-L6's shape (6 layers, hidden
+// Architectures NewBERTBiEncoder and NewBERTCrossEncoder draw (BERTSpec.Arch).
+const (
+	ArchBERT       = modeldir.ArchBERT
+	ArchXLMRoberta = modeldir.ArchXLMRoberta
+	ArchModernBERT = modeldir.ArchModernBERT
+)
+
+// BERTSpec shapes a freshly initialised BERT-like model. Zero fields take MiniLM-L6's shape (6 layers, hidden
 // 384, 12 heads, FF 1536), 512 positions, mean pooling.
 type BERTSpec struct {
+	// Arch is ArchBERT (default), ArchXLMRoberta (BERT's shape with RoBERTa positions, one token type,
+	// eps 1e-5) or ArchModernBERT (ModernBERT-base's defaults for everything the spec does not size:
+	// global attention every 3 layers, local window 128, GeGLU, no biases).
+	Arch                                string
 	Layers, Hidden, Heads, Intermediate int
 	// MaxLength is max_position_embeddings and the sequence length texts are truncated to.
 	MaxLength int
@@ -44,16 +57,77 @@ func (s BERTSpec) config(tok Tokenizer) (*bert.Config, error) {
 		}
 	}
 	c.PadTokenID = int(tok.PadID())
+	if s.Arch == ArchXLMRoberta {
+		c.Architectures, c.ModelType = []string{"XLMRobertaModel"}, ArchXLMRoberta
+		c.TypeVocabSize, c.LayerNormEps = 1, 1e-5
+		// max_position_embeddings counts padding_idx + 1 unused rows: MaxLength tokens fit.
+		c.MaxPositionEmbeddings += c.PadTokenID + 1
+		return c, xlmr.Validate(c)
+	}
 	return c, c.Validate()
 }
 
-// NewBERTBiEncoder draws a random BERT bi-encoder (transformers' initialisation) for the tokenizer, whose
-// files (TokenizerFileNames; tokenizer.json at least) are saved with the model.
-func NewBERTBiEncoder(tok Tokenizer, tokFiles map[string][]byte, spec BERTSpec, opts Options) (*BiEncoder, error) {
-	cfg, err := spec.config(tok)
+// modernConfig is ModernBertConfig sized by the spec: its sizes, and MaxLength as max_position_embeddings.
+func (s BERTSpec) modernConfig(tok Tokenizer) (*modernbert.Config, error) {
+	b, err := s.config(tok)
 	if err != nil {
 		return nil, err
 	}
+	cls, sep := 0, 0
+	if framed := tok.Encode("", 0).IDs; len(framed) >= 2 {
+		cls, sep = int(framed[0]), int(framed[len(framed)-1])
+	}
+	c := modernbert.Defaults(tok.VocabSize(), int(tok.PadID()), cls, sep)
+	c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize = b.NumHiddenLayers, b.HiddenSize, b.NumAttentionHeads, b.IntermediateSize
+	c.MaxPositionEmbeddings = b.MaxPositionEmbeddings
+	return c, c.Validate()
+}
+
+// layoutConfig puts the spec's configuration into l (Config or ModernBERT) and draws the weights.
+func (s BERTSpec) layoutConfig(tok Tokenizer, l *modeldir.Layout, cross bool) ([]safetensors.Float32Tensor, error) {
+	switch s.Arch {
+	case ArchBERT, "", ArchXLMRoberta:
+		cfg, err := s.config(tok)
+		if err != nil {
+			return nil, err
+		}
+		l.Config = cfg
+		l.MaxSeqLength = l.MaxPositions()
+		if cross {
+			cfg.ID2Label = map[string]string{"0": "LABEL_0"}
+		}
+		if s.Arch == ArchXLMRoberta {
+			p := xlmr.BiEncoderParts()
+			if cross {
+				cfg.Architectures, p = []string{"XLMRobertaForSequenceClassification"}, xlmr.CrossEncoderParts()
+			}
+			return xlmr.InitWeights(cfg, p, s.Seed), nil
+		}
+		p := bert.BiEncoderParts()
+		if cross {
+			cfg.Architectures, p = []string{"BertForSequenceClassification"}, bert.CrossEncoderParts()
+		}
+		return bert.InitWeights(cfg, p, s.Seed), nil
+	case ArchModernBERT:
+		cfg, err := s.modernConfig(tok)
+		if err != nil {
+			return nil, err
+		}
+		l.ModernBERT = cfg
+		l.MaxSeqLength = l.MaxPositions()
+		p := modernbert.BiEncoderParts()
+		if cross {
+			cfg.Architectures, cfg.ID2Label, p = []string{"ModernBertForSequenceClassification"}, map[string]string{"0": "LABEL_0"}, modernbert.CrossEncoderParts()
+		}
+		return modernbert.InitWeights(cfg, p, s.Seed), nil
+	}
+	return nil, fmt.Errorf("architecture %q: want %s, %s or %s", s.Arch, ArchBERT, ArchXLMRoberta, ArchModernBERT)
+}
+
+// NewBERTBiEncoder draws a random bi-encoder of spec.Arch (BERT, XLM-RoBERTa or ModernBERT, with
+// transformers' initialisation of that architecture) for the tokenizer, whose files (TokenizerFileNames;
+// tokenizer.json at least) are saved with the model.
+func NewBERTBiEncoder(tok Tokenizer, tokFiles map[string][]byte, spec BERTSpec, opts Options) (*BiEncoder, error) {
 	pooling := spec.Pooling
 	if pooling == "" {
 		pooling = bert.PoolMean
@@ -61,21 +135,24 @@ func NewBERTBiEncoder(tok Tokenizer, tokFiles map[string][]byte, spec BERTSpec, 
 	if !slices.Contains(bert.PoolingModes(), pooling) {
 		return nil, fmt.Errorf("pooling %q not supported (supported: %v)", pooling, bert.PoolingModes())
 	}
-	l := &modeldir.Layout{Kind: modeldir.BiEncoder, Config: cfg, Pooling: pooling, Normalize: spec.Normalize,
-		IncludePrompt: true, MaxSeqLength: cfg.MaxPositionEmbeddings, Prompts: spec.Prompts, SimilarityFn: "cosine"}
-	return newBiEncoder(l, tok, tokFiles, bert.InitWeights(cfg, bert.BiEncoderParts(), spec.Seed), opts)
-}
-
-// NewBERTCrossEncoder draws a random BertForSequenceClassification with one label.
-func NewBERTCrossEncoder(tok Tokenizer, tokFiles map[string][]byte, spec BERTSpec, opts Options) (*CrossEncoder, error) {
-	cfg, err := spec.config(tok)
+	l := &modeldir.Layout{Kind: modeldir.BiEncoder, Pooling: pooling, Normalize: spec.Normalize,
+		IncludePrompt: true, Prompts: spec.Prompts, SimilarityFn: "cosine"}
+	ts, err := spec.layoutConfig(tok, l, false)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Architectures = []string{"BertForSequenceClassification"}
-	cfg.ID2Label = map[string]string{"0": "LABEL_0"}
-	l := &modeldir.Layout{Kind: modeldir.CrossEncoder, Config: cfg, MaxSeqLength: cfg.MaxPositionEmbeddings}
-	return newCrossEncoder(l, tok, tokFiles, bert.InitWeights(cfg, bert.CrossEncoderParts(), spec.Seed), opts)
+	return newBiEncoder(l, tok, tokFiles, ts, opts)
+}
+
+// NewBERTCrossEncoder draws a random sequence classifier of spec.Arch (BertForSequenceClassification,
+// XLMRobertaForSequenceClassification or ModernBertForSequenceClassification) with one label.
+func NewBERTCrossEncoder(tok Tokenizer, tokFiles map[string][]byte, spec BERTSpec, opts Options) (*CrossEncoder, error) {
+	l := &modeldir.Layout{Kind: modeldir.CrossEncoder}
+	ts, err := spec.layoutConfig(tok, l, true)
+	if err != nil {
+		return nil, err
+	}
+	return newCrossEncoder(l, tok, tokFiles, ts, opts)
 }
 
 // Static initialisations.

@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/ragnb/ragnb/model/bert"
+
 	"github.com/ragnb/ragnb/model/modeldir"
 )
 
@@ -61,7 +61,7 @@ func loadWithoutTokenizer(t *testing.T, dir string) (*BiEncoder, *CrossEncoder) 
 		t.Fatal(err)
 	}
 	if l.Kind == modeldir.CrossEncoder {
-		ts, err := bert.ReadWeights(f, l.Config, bert.CrossEncoderParts(), false, 0)
+		ts, err := readWeights(l, f, true, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,9 +82,9 @@ func loadWithoutTokenizer(t *testing.T, dir string) (*BiEncoder, *CrossEncoder) 
 	return m, nil
 }
 
-// hiddenStates runs bert.Encode on sequences padded to padLen (longer than the reference's padding, so the
-// comparison also checks that padding does not leak into the tokens).
-func hiddenStates(t *testing.T, store *model.Store, cfg *bert.Config, scopeName string, seqs []Sequence, padLen int) [][]float32 {
+// hiddenStates runs the layout's encoder on sequences padded to padLen (longer than the reference's padding,
+// so the comparison also checks that padding does not leak into the tokens).
+func hiddenStates(t *testing.T, store *model.Store, l *modeldir.Layout, scopeName string, seqs []Sequence, padLen int) [][]float32 {
 	t.Helper()
 	b, err := (Options{}).backend()
 	if err != nil {
@@ -94,7 +94,7 @@ func hiddenStates(t *testing.T, store *model.Store, cfg *bert.Config, scopeName 
 		if scopeName != "" {
 			scope = scope.At("%s", scopeName)
 		}
-		return bert.Encode(scope, cfg, ids, types, mask)
+		return encodeGraph(l, scope, ids, types, mask)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -103,13 +103,13 @@ func hiddenStates(t *testing.T, store *model.Store, cfg *bert.Config, scopeName 
 	for i := range seqs {
 		plan.index = append(plan.index, i)
 	}
-	ids, types, mask, _ := padded(seqs, plan, 0)
+	ids, types, mask, _ := padded(seqs, plan, int32(l.PadTokenID()))
 	out, err := exec.Exec(ids, types, mask)
 	if err != nil {
 		t.Fatal(err)
 	}
 	flat := tensors.MustCopyFlatData[float32](out[0])
-	h := cfg.HiddenSize
+	h := l.HiddenSize()
 	rows := make([][]float32, len(seqs))
 	for i := range seqs {
 		rows[i] = flat[i*padLen*h : (i*padLen+len(seqs[i].IDs))*h]
@@ -156,15 +156,16 @@ func TestParityWithPyTorchReference(t *testing.T) {
 			t.Run(name+"/"+cn, func(t *testing.T) {
 				if len(want.Hidden) > 0 {
 					var store *model.Store
-					var cfg *bert.Config
+					var l *modeldir.Layout
 					scope := ""
 					if bi != nil {
-						store, cfg = bi.Store(), bi.Layout().Config
+						store, l = bi.Store(), bi.Layout()
 					} else {
-						store, cfg, scope = cross.Store(), cross.Layout().Config, "bert"
+						store, l = cross.Store(), cross.Layout()
+						scope = encoderScope(l)
 					}
 					worst := 0.0
-					for i, row := range hiddenStates(t, store, cfg, scope, seqs, cfg.MaxPositionEmbeddings) {
+					for i, row := range hiddenStates(t, store, l, scope, seqs, min(l.MaxPositions(), 96)) {
 						var flat []float64
 						for _, tok := range want.Hidden[i] {
 							flat = append(flat, tok...)
@@ -196,6 +197,9 @@ func TestParityWithPyTorchReference(t *testing.T) {
 						worstAbs = math.Max(worstAbs, maxAbsDiff(got.Row(i), w))
 					}
 					t.Logf("embeddings: min cosine = %.9f, max |Δ| = %.2g", worstCos, worstAbs)
+					if worstAbs > 1e-4 {
+						t.Errorf("embeddings differ from the reference by %.3g > 1e-4", worstAbs)
+					}
 					if worstCos < 0.99999 {
 						t.Errorf("embedding cosine to the reference %.7f < 0.99999", worstCos)
 					}
@@ -240,7 +244,7 @@ func TestPoolingExcludesPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := m.layout.Config
-	for i, h := range hiddenStates(t, m.Store(), cfg, "", seqs, 16) {
+	for i, h := range hiddenStates(t, m.Store(), m.layout, "", seqs, 16) {
 		want := make([]float32, cfg.HiddenSize)
 		n := len(seqs[i].IDs) - seqs[i].SkipPool
 		for tok := seqs[i].SkipPool; tok < len(seqs[i].IDs); tok++ {

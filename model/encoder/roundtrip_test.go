@@ -16,7 +16,8 @@ import (
 func TestSaveLoadBitIdentical(t *testing.T) {
 	seqs := []Sequence{{IDs: []int32{2, 50, 60, 3}}, {IDs: []int32{2, 9, 3}}, {IDs: []int32{2, 100, 101, 102, 103, 104, 3}}}
 	static := []Sequence{{IDs: []int32{50, 60}}, {IDs: []int32{9}}, {}}
-	for _, name := range []string{"tiny-bert-mean", "tiny-bert-cls", "tiny-static", "tiny-cross"} {
+	for _, name := range []string{"tiny-bert-mean", "tiny-bert-cls", "tiny-static", "tiny-cross", "tiny-xlmr-mean", "tiny-xlmr-cross",
+		"tiny-modernbert-mean", "tiny-modernbert-cross-cls", "tiny-modernbert-cross-mean"} {
 		src := filepath.Join("..", "..", "testdata", "models", name)
 		bi, cross := loadWithoutTokenizer(t, src)
 		dst := filepath.Join(t.TempDir(), name)

@@ -16,7 +16,9 @@ import (
 	"strings"
 
 	"github.com/ragnb/ragnb/model/bert"
+	"github.com/ragnb/ragnb/model/modernbert"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/xlmr"
 )
 
 // Kind is the kind of model a directory holds.
@@ -46,8 +48,12 @@ func (m Module) className() string { return m.Type[strings.LastIndex(m.Type, "."
 // Layout is what a model directory says about its model, apart from the weights themselves.
 type Layout struct {
 	Kind Kind
-	// Config is config.json (bi- and cross-encoders).
+	// Config is config.json of a BERT-family transformer: BERT, or RoBERTa / XLM-RoBERTa (model_type
+	// "roberta" / "xlm-roberta", the same keys; see package xlmr). Nil for ModernBERT and static models.
 	Config *bert.Config
+	// ModernBERT is config.json of a ModernBERT transformer (nil otherwise). Exactly one of Config and
+	// ModernBERT is set for bi- and cross-encoders.
+	ModernBERT *modernbert.Config
 	// Pooling is the bi-encoder's pooling mode (bert.PoolCLS, bert.PoolMean, ...).
 	Pooling string
 	// IncludePrompt is Pooling's include_prompt: false leaves prompt tokens out of the pooled mean.
@@ -115,6 +121,142 @@ func (l *Layout) DocumentPrompt() string {
 	return l.Prompts[l.DefaultPromptName]
 }
 
+// Architecture names of the transformer families (Layout.Architecture).
+const (
+	ArchBERT       = "bert"
+	ArchXLMRoberta = "xlm-roberta"
+	ArchRoberta    = "roberta"
+	ArchModernBERT = "modernbert"
+)
+
+// Architectures lists the model_type values ragnb computes.
+func Architectures() []string { return []string{ArchBERT, ArchXLMRoberta, ArchRoberta, ArchModernBERT} }
+
+// loadConfig reads a transformer's config.json into l.Config or l.ModernBERT by its model_type.
+func loadConfig(path string, l *Layout) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var peek struct {
+		ModelType     string   `json:"model_type"`
+		Architectures []string `json:"architectures"`
+	}
+	if err := json.Unmarshal(data, &peek); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	switch peek.ModelType {
+	case ArchBERT:
+		l.Config, err = bert.LoadConfig(path)
+	case ArchXLMRoberta, ArchRoberta:
+		l.Config, err = xlmr.LoadConfig(path)
+	case ArchModernBERT:
+		l.ModernBERT, err = modernbert.LoadConfig(path)
+	default:
+		arch := strings.Join(peek.Architectures, ", ")
+		if arch == "" {
+			arch = "(none listed)"
+		}
+		err = fmt.Errorf("%s: architecture %s (model_type %q) is not supported: ragnb runs model_type %s",
+			path, arch, peek.ModelType, strings.Join(Architectures(), ", "))
+	}
+	return err
+}
+
+// Architecture is the transformer family: ArchBERT, ArchXLMRoberta, ArchRoberta or ArchModernBERT ("" for
+// static models).
+func (l *Layout) Architecture() string {
+	switch {
+	case l.ModernBERT != nil:
+		return ArchModernBERT
+	case l.Config != nil && l.Config.ModelType != "":
+		return l.Config.ModelType
+	case l.Config != nil:
+		return ArchBERT
+	}
+	return ""
+}
+
+// HiddenSize is the transformer's hidden size (the embedding dimension of a bi-encoder); 0 for static models.
+func (l *Layout) HiddenSize() int {
+	switch {
+	case l.ModernBERT != nil:
+		return l.ModernBERT.HiddenSize
+	case l.Config != nil:
+		return l.Config.HiddenSize
+	}
+	return 0
+}
+
+// Shape is the transformer's layers, hidden size and attention heads (zeros for static models).
+func (l *Layout) Shape() (layers, hidden, heads int) {
+	switch {
+	case l.ModernBERT != nil:
+		return l.ModernBERT.NumHiddenLayers, l.ModernBERT.HiddenSize, l.ModernBERT.NumAttentionHeads
+	case l.Config != nil:
+		return l.Config.NumHiddenLayers, l.Config.HiddenSize, l.Config.NumAttentionHeads
+	}
+	return 0, 0, 0
+}
+
+// VocabSize is config.json's vocab_size (0 for static models).
+func (l *Layout) VocabSize() int {
+	switch {
+	case l.ModernBERT != nil:
+		return l.ModernBERT.VocabSize
+	case l.Config != nil:
+		return l.Config.VocabSize
+	}
+	return 0
+}
+
+// PadTokenID is config.json's pad_token_id (0 for static models).
+func (l *Layout) PadTokenID() int {
+	switch {
+	case l.ModernBERT != nil:
+		return l.ModernBERT.PadTokenID
+	case l.Config != nil:
+		return l.Config.PadTokenID
+	}
+	return 0
+}
+
+// NumLabels is the classifier's number of outputs.
+func (l *Layout) NumLabels() int {
+	switch {
+	case l.ModernBERT != nil:
+		return l.ModernBERT.NumLabels()
+	case l.Config != nil:
+		return l.Config.NumLabels()
+	}
+	return 0
+}
+
+// IsSequenceClassification reports whether config.json names a sequence classifier.
+func (l *Layout) IsSequenceClassification() bool {
+	switch {
+	case l.ModernBERT != nil:
+		return l.ModernBERT.IsSequenceClassification()
+	case l.Config != nil:
+		return l.Config.IsSequenceClassification()
+	}
+	return false
+}
+
+// MaxPositions is the longest sequence the transformer's positions cover: max_position_embeddings, less
+// padding_idx + 1 for the RoBERTa family (0 for static models).
+func (l *Layout) MaxPositions() int {
+	switch {
+	case l.ModernBERT != nil:
+		return l.ModernBERT.MaxPositionEmbeddings
+	case xlmr.Is(l.Config):
+		return xlmr.MaxLength(l.Config)
+	case l.Config != nil:
+		return l.Config.MaxPositionEmbeddings
+	}
+	return 0
+}
+
 // readJSON decodes dir/name into v; found is false when the file does not exist.
 func readJSON(path string, v any) (found bool, err error) {
 	data, err := os.ReadFile(path)
@@ -149,12 +291,10 @@ func Read(dir string) (*Layout, error) {
 	if !hasModules {
 		// A plain transformers directory: sentence-transformers wraps it as Transformer + mean Pooling, or
 		// as a CrossEncoder when it is a sequence classifier.
-		cfg, err := bert.LoadConfig(filepath.Join(dir, "config.json"))
-		if err != nil {
+		if err := loadConfig(filepath.Join(dir, "config.json"), l); err != nil {
 			return nil, err
 		}
-		l.Config = cfg
-		if cfg.IsSequenceClassification() {
+		if l.IsSequenceClassification() {
 			l.Kind = CrossEncoder
 		} else {
 			l.Kind, l.Pooling = BiEncoder, bert.PoolMean
@@ -172,13 +312,12 @@ func Read(dir string) (*Layout, error) {
 			if i != 0 {
 				return nil, fmt.Errorf("%s: Transformer must be the first module", modulesPath)
 			}
-			cfg, err := bert.LoadConfig(filepath.Join(sub, "config.json"))
-			if err != nil {
+			if err := loadConfig(filepath.Join(sub, "config.json"), l); err != nil {
 				return nil, err
 			}
-			l.Config, l.WeightsDir = cfg, m.Path
+			l.WeightsDir = m.Path
 			l.Kind = BiEncoder
-			if cfg.IsSequenceClassification() {
+			if l.IsSequenceClassification() {
 				l.Kind = CrossEncoder
 			}
 		case "StaticEmbedding":
@@ -243,7 +382,7 @@ func finishTransformer(dir string, l *Layout) error {
 		}
 		return fmt.Errorf("%s: no model.safetensors", sub)
 	}
-	maxPos := l.Config.MaxPositionEmbeddings
+	maxPos := l.MaxPositions()
 	var sb struct {
 		MaxSeqLength *int `json:"max_seq_length"`
 		DoLowerCase  bool `json:"do_lower_case"`

@@ -101,7 +101,20 @@ func TestReadVariants(t *testing.T) {
 		}, func(l *Layout) bool { return l.Kind == CrossEncoder }, nil},
 		{"ModernBERT", func(f map[string]string) {
 			f["config.json"] = `{"architectures":["ModernBertModel"],"model_type":"modernbert"}`
-		}, nil, []string{"config.json", "ModernBertModel"}},
+		}, func(l *Layout) bool {
+			return l.Kind == BiEncoder && l.ModernBERT != nil && l.Config == nil && l.Architecture() == ArchModernBERT && l.HiddenSize() == 768
+		}, nil},
+		{"XLM-R cross-encoder: positions after padding_idx", func(f map[string]string) {
+			delete(f, "modules.json")
+			delete(f, "sentence_bert_config.json")
+			f["config.json"] = `{"architectures":["XLMRobertaForSequenceClassification"],"model_type":"xlm-roberta","vocab_size":250002,
+				"max_position_embeddings":514,"pad_token_id":1,"type_vocab_size":1,"layer_norm_eps":1e-5,"id2label":{"0":"LABEL_0"}}`
+		}, func(l *Layout) bool {
+			return l.Kind == CrossEncoder && l.Architecture() == ArchXLMRoberta && l.MaxSeqLength == 512 && l.NumLabels() == 1
+		}, nil},
+		{"DeBERTa", func(f map[string]string) {
+			f["config.json"] = `{"architectures":["DebertaV2Model"],"model_type":"deberta-v2"}`
+		}, nil, []string{"config.json", "DebertaV2Model", "modernbert"}},
 		{"Dense module", func(f map[string]string) {
 			f["modules.json"] = strings.Replace(f["modules.json"], "sentence_transformers.models.Normalize", "sentence_transformers.models.Dense", 1)
 		}, nil, []string{"modules.json", "Dense"}},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/safetensors"
+	"github.com/ragnb/ragnb/model/xlmr"
 )
 
 // Module types written to modules.json. The sentence_transformers.models names are read by every
@@ -151,9 +152,62 @@ func writeWeights(path string, c Contents) error {
 	return safetensors.WriteFile(path, c.Weights, safetensors.WriteOptions{DType: c.DType, Metadata: map[string]string{"format": "pt"}})
 }
 
-func writeConfig(dir string, cfg *bert.Config) error {
-	return writeJSON(filepath.Join(dir, "config.json"), cfg)
+// writeConfig writes config.json for the layout's transformer with architectures set to the family's base
+// model (bi-encoders) or sequence classifier (cross-encoders, with one label and sentence-transformers'
+// Sigmoid activation unless the config says otherwise). It returns the config's hidden size.
+func writeConfig(dir string, l *Layout, cross bool) (hidden int, err error) {
+	var cfg any
+	switch {
+	case l.ModernBERT != nil:
+		c := *l.ModernBERT
+		c.Architectures = []string{"ModernBertModel"}
+		c.ID2Label = nil
+		if cross {
+			c.Architectures = []string{"ModernBertForSequenceClassification"}
+			c.ID2Label = l.ModernBERT.ID2Label
+			if len(c.ID2Label) == 0 {
+				c.ID2Label = map[string]string{"0": "LABEL_0"}
+			}
+			if _, ok := c.Extra("sentence_transformers"); !ok {
+				if err := c.SetExtra("sentence_transformers", map[string]string{"activation_fn": sigmoid}); err != nil {
+					return 0, err
+				}
+			}
+		}
+		cfg, hidden = &c, c.HiddenSize
+	case l.Config != nil:
+		c := *l.Config
+		base, classifier := "BertModel", "BertForSequenceClassification"
+		if xlmr.Is(&c) {
+			base, classifier = "XLMRobertaModel", "XLMRobertaForSequenceClassification"
+			if c.ModelType == ArchRoberta {
+				base, classifier = "RobertaModel", "RobertaForSequenceClassification"
+			}
+		}
+		c.Architectures = []string{base}
+		c.ID2Label = nil
+		if cross {
+			c.Architectures = []string{classifier}
+			c.ID2Label = l.Config.ID2Label
+			if len(c.ID2Label) == 0 {
+				c.ID2Label = map[string]string{"0": "LABEL_0"}
+			}
+			// sentence-transformers ≥ 4 reads the activation applied by CrossEncoder.predict from here;
+			// Sigmoid is its default for one label.
+			if _, ok := c.Extra("sentence_transformers"); !ok {
+				if err := c.SetExtra("sentence_transformers", map[string]string{"activation_fn": sigmoid}); err != nil {
+					return 0, err
+				}
+			}
+		}
+		cfg, hidden = &c, c.HiddenSize
+	default:
+		return 0, errors.New("transformer without config")
+	}
+	return hidden, writeJSON(filepath.Join(dir, "config.json"), cfg)
 }
+
+const sigmoid = "torch.nn.modules.activation.Sigmoid"
 
 func writeSTConfig(dir string, l *Layout) error {
 	prompts := l.Prompts
@@ -199,16 +253,11 @@ func normalizeModule(idx int) Module {
 
 func writeBiEncoder(dir string, c Contents) error {
 	l := c.Layout
-	if l.Config == nil {
-		return errors.New("bi-encoder without config")
-	}
 	if !slices.Contains(bert.PoolingModes(), l.Pooling) {
 		return fmt.Errorf("pooling mode %q not supported", l.Pooling)
 	}
-	cfg := *l.Config
-	cfg.Architectures = []string{"BertModel"}
-	cfg.ID2Label = nil
-	if err := writeConfig(dir, &cfg); err != nil {
+	hidden, err := writeConfig(dir, l, false)
+	if err != nil {
 		return err
 	}
 	if err := writeWeights(filepath.Join(dir, "model.safetensors"), c); err != nil {
@@ -216,7 +265,7 @@ func writeBiEncoder(dir string, c Contents) error {
 	}
 	maxLen := l.MaxSeqLength
 	if maxLen <= 0 {
-		maxLen = cfg.MaxPositionEmbeddings
+		maxLen = l.MaxPositions()
 	}
 	if err := writeTokenizer(dir, c, maxLen); err != nil {
 		return err
@@ -233,7 +282,7 @@ func writeBiEncoder(dir string, c Contents) error {
 	}
 	// The pooling booleans of sentence-transformers < 6, which 6 still reads.
 	pool := map[string]any{
-		"word_embedding_dimension":          cfg.HiddenSize,
+		"word_embedding_dimension":          hidden,
 		"pooling_mode_cls_token":            l.Pooling == bert.PoolCLS,
 		"pooling_mode_mean_tokens":          l.Pooling == bert.PoolMean,
 		"pooling_mode_max_tokens":           l.Pooling == bert.PoolMax,
@@ -269,31 +318,16 @@ func writeModules(dir string, modules []Module) error {
 }
 
 func writeCrossEncoder(dir string, c Contents) error {
-	l := c.Layout
-	if l.Config == nil {
-		return errors.New("cross-encoder without config")
-	}
-	cfg := *l.Config
-	cfg.Architectures = []string{"BertForSequenceClassification"}
-	if len(cfg.ID2Label) == 0 {
-		cfg.ID2Label = map[string]string{"0": "LABEL_0"}
-	}
-	// sentence-transformers ≥ 4 reads the activation applied by CrossEncoder.predict from here; Sigmoid is
-	// its default for one label.
-	if _, ok := cfg.Extra("sentence_transformers"); !ok {
-		if err := cfg.SetExtra("sentence_transformers", map[string]string{"activation_fn": "torch.nn.modules.activation.Sigmoid"}); err != nil {
-			return err
-		}
-	}
-	if err := writeConfig(dir, &cfg); err != nil {
+	if _, err := writeConfig(dir, c.Layout, true); err != nil {
 		return err
 	}
+	l := c.Layout
 	if err := writeWeights(filepath.Join(dir, "model.safetensors"), c); err != nil {
 		return err
 	}
 	maxLen := l.MaxSeqLength
 	if maxLen <= 0 {
-		maxLen = cfg.MaxPositionEmbeddings
+		maxLen = l.MaxPositions()
 	}
 	return writeTokenizer(dir, c, maxLen)
 }

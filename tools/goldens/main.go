@@ -4,8 +4,9 @@
 //	go run ./tools/goldens                      # testdata/models/tiny-*, testdata/golden/inputs.json
 //	/usr/bin/python3 tools/reference.py golden  # testdata/golden/reference.json (needs python3-torch)
 //
-// The models are written by ragnb's own writer (modeldir.Write), so the reference also proves that the
-// files are readable by an outside implementation. Every weight is random, including LayerNorm scales and
+// The models (BERT bi- and cross-encoders, static, XLM-RoBERTa bi- and cross-encoder, ModernBERT bi-encoder
+// and cls / mean cross-encoders in both config forms) are written by ragnb's own writer (modeldir.Write), so
+// the reference also proves that the files are readable by an outside implementation. Every weight is random, including LayerNorm scales and
 // biases (HF's initialisation would leave them at 1 and 0 and test less of the math).
 package main
 
@@ -19,8 +20,10 @@ import (
 
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/modernbert"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/static"
+	"github.com/ragnb/ragnb/model/xlmr"
 )
 
 func main() {
@@ -116,12 +119,12 @@ func tinyConfig(vocab int) *bert.Config {
 }
 
 // randomize replaces every value with a random one: matrices N(0, 0.3²), biases N(0, 0.1²), LayerNorm
-// scales 1 + N(0, 0.1²).
+// scales (BERT's LayerNorm.weight, ModernBERT's *norm.weight) 1 + N(0, 0.1²).
 func randomize(ts []safetensors.Float32Tensor, rng *rand.Rand) {
 	for _, t := range ts {
 		for i := range t.Data {
 			switch {
-			case strings.HasSuffix(t.Name, "LayerNorm.weight"):
+			case strings.HasSuffix(t.Name, "LayerNorm.weight"), strings.HasSuffix(t.Name, "norm.weight"):
 				t.Data[i] = float32(1 + 0.1*rng.NormFloat64())
 			case strings.HasSuffix(t.Name, ".bias"):
 				t.Data[i] = float32(0.1 * rng.NormFloat64())
@@ -216,6 +219,11 @@ func run(root string) error {
 		return err
 	}
 
+	// Other architectures draw from their own stream, so the models above stay byte-identical.
+	if err := otherArchitectures(rand.New(rand.NewPCG(2026, 14)), vocab, write); err != nil {
+		return err
+	}
+
 	// Inputs: mixed lengths in one batch, single and pair, and static bags (one empty).
 	var in Inputs
 	add := func(name string, gen func() (ids, types []int32), n int) {
@@ -246,6 +254,9 @@ func run(root string) error {
 		"tiny-cross":     {"single", "pair"},
 		"tiny-static":    {"bags"},
 	}
+	for _, name := range []string{"tiny-xlmr-mean", "tiny-xlmr-cross", "tiny-modernbert-mean", "tiny-modernbert-cross-cls", "tiny-modernbert-cross-mean"} {
+		in.Models[name] = []string{"single", "pair"}
+	}
 	b, err := json.MarshalIndent(in, "", " ")
 	if err != nil {
 		return err
@@ -254,4 +265,64 @@ func run(root string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(root, "golden", "inputs.json"), append(b, '\n'), 0o644)
+}
+
+// tinyModernBERT is a 3-layer ModernBERT (layer 0 global, 1 and 2 local) with a window of 16 (8 each way),
+// shorter than most golden inputs so that local attention is exercised.
+func tinyModernBERT(vocab int) *modernbert.Config {
+	c := modernbert.Defaults(vocab, padID, clsID, sepID)
+	c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize = 32, 3, 4, 48
+	c.MaxPositionEmbeddings, c.LocalAttention = 128, 16
+	return c
+}
+
+// otherArchitectures writes the XLM-R and ModernBERT goldens' models: an XLM-R bi-encoder (mean pooling,
+// pad_token_id 1 so that positions start at 2) and cross-encoder; a ModernBERT bi-encoder in the older
+// config form without biases, and two cross-encoders: cls pooling in the newer form (layer_types,
+// rope_parameters with other thetas) with every bias and the tanh GELU, and mean pooling.
+func otherArchitectures(rng *rand.Rand, vocab int, write func(string, *modeldir.Layout, []safetensors.Float32Tensor) error) error {
+	xc := xlmr.Defaults(vocab, unkID)
+	xc.HiddenSize, xc.NumHiddenLayers, xc.NumAttentionHeads, xc.IntermediateSize = 32, 2, 4, 64
+	xc.MaxPositionEmbeddings = 64 + unkID + 1
+	ts := xlmr.InitWeights(xc, xlmr.BiEncoderParts(), 1)
+	randomize(ts, rng)
+	l := &modeldir.Layout{Kind: modeldir.BiEncoder, Config: xc, Pooling: bert.PoolMean, Normalize: true, IncludePrompt: true, MaxSeqLength: 64}
+	if err := write("tiny-xlmr-mean", l, ts); err != nil {
+		return err
+	}
+	xcc := *xc
+	xcc.Architectures, xcc.ID2Label = []string{"XLMRobertaForSequenceClassification"}, map[string]string{"0": "LABEL_0"}
+	ts = xlmr.InitWeights(&xcc, xlmr.CrossEncoderParts(), 2)
+	randomize(ts, rng)
+	if err := write("tiny-xlmr-cross", &modeldir.Layout{Kind: modeldir.CrossEncoder, Config: &xcc, MaxSeqLength: 64}, ts); err != nil {
+		return err
+	}
+
+	mc := tinyModernBERT(vocab)
+	ts = modernbert.InitWeights(mc, modernbert.BiEncoderParts(), 1)
+	randomize(ts, rng)
+	l = &modeldir.Layout{Kind: modeldir.BiEncoder, ModernBERT: mc, Pooling: bert.PoolMean, Normalize: true, IncludePrompt: true,
+		MaxSeqLength: 128, Prompts: map[string]string{"query": "search_query: ", "document": "search_document: "}}
+	if err := write("tiny-modernbert-mean", l, ts); err != nil {
+		return err
+	}
+	cls := tinyModernBERT(vocab)
+	cls.Architectures, cls.ID2Label = []string{"ModernBertForSequenceClassification"}, map[string]string{"0": "LABEL_0"}
+	cls.GlobalAttnEveryNLayers, cls.GlobalRopeTheta, cls.LocalRopeTheta = nil, nil, nil
+	cls.LayerTypes = []string{modernbert.FullAttention, modernbert.SlidingAttention, modernbert.FullAttention}
+	cls.RopeParameters = map[string]modernbert.Rope{modernbert.FullAttention: {RopeTheta: 40000, RopeType: "default"},
+		modernbert.SlidingAttention: {RopeTheta: 500, RopeType: "default"}}
+	cls.AttentionBias, cls.MLPBias, cls.NormBias, cls.ClassifierBias = true, true, true, true
+	cls.HiddenActivation, cls.ClassifierActivation = "gelu_pytorch_tanh", "gelu"
+	ts = modernbert.InitWeights(cls, modernbert.CrossEncoderParts(), 2)
+	randomize(ts, rng)
+	if err := write("tiny-modernbert-cross-cls", &modeldir.Layout{Kind: modeldir.CrossEncoder, ModernBERT: cls, MaxSeqLength: 128}, ts); err != nil {
+		return err
+	}
+	mean := tinyModernBERT(vocab)
+	mean.Architectures, mean.ID2Label = []string{"ModernBertForSequenceClassification"}, map[string]string{"0": "LABEL_0"}
+	mean.ClassifierPooling = "mean"
+	ts = modernbert.InitWeights(mean, modernbert.CrossEncoderParts(), 3)
+	randomize(ts, rng)
+	return write("tiny-modernbert-cross-mean", &modeldir.Layout{Kind: modeldir.CrossEncoder, ModernBERT: mean, MaxSeqLength: 128}, ts)
 }
