@@ -7,6 +7,8 @@ way (one warm-up, then the median of --repeat runs), printed as one JSON object 
                           AdamW — measured in a child process that runs nothing else, for train_step_peak_rss_mb
   embed_texts_per_s       the same model in eval mode, 64 texts x 128 tokens, mean pooling, no grad
   static_step_s           nn.EmbeddingBag(30522, 256, mean), 64 pairs of 16 / 64 tokens, MNRL in Matryoshka 256/128/64
+  modernbert_forward_s    tools/bench_modernbert.py's ModernBERT (tools/reference.py's math) at ModernBERT-base shape, 4 x 512
+                          tokens, forward + mean pooling + normalisation, no grad
   search_s                exact top-100 of 1,000 x 100,000 x 384 unit vectors: FAISS IndexFlatIP when python3-faiss is
                           installed, else torch matmul + topk in blocks (said in "search_engine")
 
@@ -28,14 +30,18 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_reference import MiniBert, matryoshka_loss, mnrl  # noqa: E402
+import bench_modernbert  # noqa: E402
+import reference  # noqa: E402
 
 
 def shapes(quick):
     if quick:
         return dict(vocab=1000, layers=2, hidden=32, heads=2, ff=64, pairs=4, length=16, dims=[32, 16], texts=8,
-                    sdim=32, spairs=8, sq=8, sp=16, sdims=[32, 16], nq=20, nc=2000, sd=32, k=10)
+                    sdim=32, spairs=8, sq=8, sp=16, sdims=[32, 16], nq=20, nc=2000, sd=32, k=10,
+                    mb=dict(vocab=1000, layers=3, hidden=32, heads=2, inter=48), mb_local=8, mb_texts=2, mb_len=32)
     return dict(vocab=30522, layers=6, hidden=384, heads=12, ff=1536, pairs=32, length=128, dims=[384, 256, 128, 64],
-                texts=64, sdim=256, spairs=64, sq=16, sp=64, sdims=[256, 128, 64], nq=1000, nc=100_000, sd=384, k=100)
+                texts=64, sdim=256, spairs=64, sq=16, sp=64, sdims=[256, 128, 64], nq=1000, nc=100_000, sd=384, k=100,
+                mb=dict(), mb_local=128, mb_texts=4, mb_len=512)
 
 
 def median(repeat, fn):
@@ -118,6 +124,20 @@ def search(s, repeat, out):
         return median(repeat, run)
 
 
+def modernbert_forward(s, repeat):
+    m = bench_modernbert.base_model(**s["mb"])
+    m.cfg["local_attention"] = s["mb_local"]
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(3, m.cfg["vocab_size"], (s["mb_texts"], s["mb_len"]), generator=g)
+    mask = torch.ones_like(ids)
+
+    def run():
+        with torch.no_grad():
+            reference.pool(m, reference.modernbert_hidden(m, ids, mask), mask)
+
+    return median(repeat, run)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -149,6 +169,8 @@ def main():
         out["static_step_s"] = static_step(s, a.repeat)
     if want("search_s"):
         out["search_s"] = search(s, a.repeat, out)
+    if want("modernbert_forward_s"):
+        out["modernbert_forward_s"] = modernbert_forward(s, a.repeat)
     print(json.dumps(out))
 
 

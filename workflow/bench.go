@@ -10,6 +10,7 @@ import (
 	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/model/modernbert"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/train"
 	"github.com/ragnb/ragnb/train/losses"
@@ -30,6 +31,10 @@ const (
 	BenchStaticStep = "static_step_s"
 	// BenchSearch: exact top-100 of 1,000 queries over 100,000 × 384 unit vectors: seconds.
 	BenchSearch = "search_s"
+	// BenchModernBERT: forward + mean pooling + normalisation of 4 texts of 512 tokens at ModernBERT-base's
+	// shape (22 layers, hidden 768, 12 heads, GeGLU 1152, global attention every 3 layers, local window 128,
+	// 50,368 ids): seconds per batch. About 520 GFLOP: tens of seconds on 2 cores.
+	BenchModernBERT = "modernbert_forward_s"
 	// BenchTrainRSS: the peak resident memory of a process that runs the train step alone: MB. The command
 	// line measures it in a child process; Bench itself does not.
 	BenchTrainRSS = "train_step_peak_rss_mb"
@@ -61,16 +66,20 @@ type benchShape struct {
 	staticDims                       []int
 	staticQ, staticP                 int
 	nq, nc, searchDim, k             int
+	mbLayers, mbHidden, mbHeads      int
+	mbFF, mbTexts, mbLength, mbLocal int
 }
 
 func benchShapes(quick bool) benchShape {
 	if quick {
 		return benchShape{vocab: 1000, layers: 2, hidden: 32, heads: 2, ff: 64, pairs: 4, length: 16, dims: []int{32, 16},
-			embedTexts: 8, staticDim: 32, staticDims: []int{32, 16}, staticPairs: 8, staticQ: 8, staticP: 16, nq: 20, nc: 2000, searchDim: 32, k: 10}
+			embedTexts: 8, staticDim: 32, staticDims: []int{32, 16}, staticPairs: 8, staticQ: 8, staticP: 16, nq: 20, nc: 2000, searchDim: 32, k: 10,
+			mbLayers: 3, mbHidden: 32, mbHeads: 2, mbFF: 48, mbTexts: 2, mbLength: 32, mbLocal: 8}
 	}
 	return benchShape{vocab: 30522, layers: 6, hidden: 384, heads: 12, ff: 1536, pairs: 32, length: 128,
 		dims: []int{384, 256, 128, 64}, embedTexts: 64, staticDim: 256, staticDims: []int{256, 128, 64}, staticPairs: 64, staticQ: 16, staticP: 64,
-		nq: 1000, nc: 100_000, searchDim: 384, k: 100}
+		nq: 1000, nc: 100_000, searchDim: 384, k: 100,
+		mbLayers: 22, mbHidden: 768, mbHeads: 12, mbFF: 1152, mbTexts: 4, mbLength: 512, mbLocal: 128}
 }
 
 // Bench measures the figures on this machine's backend (gpu.Shared). A figure's error stops the run.
@@ -80,8 +89,8 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	want := func(k string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, k) }
 	for _, k := range o.Only {
-		if !slices.Contains([]string{BenchTrainStep, BenchEmbed, BenchStaticStep, BenchSearch}, k) {
-			return nil, fmt.Errorf("bench: unknown figure %q (want %s, %s, %s or %s)", k, BenchTrainStep, BenchEmbed, BenchStaticStep, BenchSearch)
+		if !slices.Contains([]string{BenchTrainStep, BenchEmbed, BenchStaticStep, BenchSearch, BenchModernBERT}, k) {
+			return nil, fmt.Errorf("bench: unknown figure %q (want %s, %s, %s, %s or %s)", k, BenchTrainStep, BenchEmbed, BenchStaticStep, BenchSearch, BenchModernBERT)
 		}
 	}
 	s := benchShapes(o.Quick)
@@ -178,6 +187,24 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		}
 		res.Figures[BenchSearch] = t.Seconds()
 	}
+	if want(BenchModernBERT) {
+		mc := modernbert.Defaults(50368, 50283, 50281, 50282)
+		if o.Quick {
+			mc = modernbert.Defaults(s.vocab, 0, 1, 2)
+		}
+		mc.NumHiddenLayers, mc.HiddenSize, mc.NumAttentionHeads, mc.IntermediateSize = s.mbLayers, s.mbHidden, s.mbHeads, s.mbFF
+		mc.LocalAttention = s.mbLocal
+		m, err := encoder.RandomModernBERT(mc, bert.PoolMean, 1, encoder.Options{BatchSize: s.mbTexts})
+		if err != nil {
+			return nil, err
+		}
+		texts := seqs(s.mbTexts, s.mbLength)
+		t, err := median(ctx, o.Repeat, func() error { _, err := m.EmbedSequences(ctx, texts, nil); return err })
+		if err != nil {
+			return nil, fmt.Errorf("bench: modernbert forward: %w", err)
+		}
+		res.Figures[BenchModernBERT] = t.Seconds()
+	}
 	return res, nil
 }
 
@@ -190,6 +217,7 @@ func BenchShapes(quick bool) map[string]string {
 		BenchEmbed:      fmt.Sprintf("%s; %d texts × %d tokens, mean pooling", bert, s.embedTexts, s.length),
 		BenchStaticStep: fmt.Sprintf("static %d × %d; %d pairs of %d / %d tokens; MNRL in Matryoshka %v", s.vocab, s.staticDim, s.staticPairs, s.staticQ, s.staticP, s.staticDims),
 		BenchSearch:     fmt.Sprintf("exact top-%d, %d queries × %d documents × %d", s.k, s.nq, s.nc, s.searchDim),
+		BenchModernBERT: fmt.Sprintf("ModernBERT %d layers, hidden %d, %d heads, GeGLU %d, local window %d; %d texts × %d tokens, mean pooling", s.mbLayers, s.mbHidden, s.mbHeads, s.mbFF, s.mbLocal, s.mbTexts, s.mbLength),
 	}
 }
 

@@ -30,12 +30,13 @@ var benchRows = []struct {
 	{workflow.BenchEmbed, "embed, forward + mean pooling (texts/s)", true},
 	{workflow.BenchStaticStep, "static model train step (s)", false},
 	{workflow.BenchSearch, "exact top-k search (s)", false},
+	{workflow.BenchModernBERT, "ModernBERT-base forward, 4 × 512 (s)", false},
 }
 
 func benchCmd() *command {
 	return &command{
 		name:    "bench",
-		summary: "measure the train step, embedding, the static step and exact search on this machine, beside PyTorch with --peer",
+		summary: "measure the train step, embedding, the static step, exact search and the ModernBERT forward on this machine, beside PyTorch with --peer",
 		usage:   "[--json FILE] [--peer] [--repeat N] [--only KEY,...] [--quick]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			jsonOut := fs.String("json", "", "write the figures as JSON to this file (- for stdout); keys: "+strings.Join(benchKeys(), ", ")+"; with --peer also peer_<key>")
@@ -144,9 +145,9 @@ func runBench(ctx context.Context, std *stdio, o workflow.BenchOptions) (map[str
 	if len(o.Only) == 0 || len(rest) > 0 {
 		o.Only = rest
 		if len(o.Only) == 0 {
-			o.Only = []string{workflow.BenchEmbed, workflow.BenchStaticStep, workflow.BenchSearch}
+			o.Only = []string{workflow.BenchEmbed, workflow.BenchStaticStep, workflow.BenchSearch, workflow.BenchModernBERT}
 		}
-		fmt.Fprintln(std.err, "bench: embedding, static step, search…")
+		fmt.Fprintf(std.err, "bench: %s…\n", strings.Join(o.Only, ", "))
 		r, err := workflow.Bench(ctx, o)
 		if err != nil {
 			return nil, nil, err

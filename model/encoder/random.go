@@ -5,6 +5,7 @@ import (
 
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/model/modernbert"
 )
 
 // RandomBERT builds a BERT bi-encoder of shape cfg with random weights (bert.InitWeights) and no tokenizer:
@@ -13,6 +14,13 @@ import (
 func RandomBERT(cfg *bert.Config, pooling string, seed uint64, opts Options) (*BiEncoder, error) {
 	l := &modeldir.Layout{Kind: modeldir.BiEncoder, Config: cfg, Pooling: pooling, Normalize: true, MaxSeqLength: cfg.MaxPositionEmbeddings}
 	return newBiEncoder(l, nil, nil, bert.InitWeights(cfg, bert.BiEncoderParts(), seed), opts)
+}
+
+// RandomModernBERT builds a ModernBERT bi-encoder of shape cfg with random weights and no tokenizer, as
+// RandomBERT does for BERT.
+func RandomModernBERT(cfg *modernbert.Config, pooling string, seed uint64, opts Options) (*BiEncoder, error) {
+	l := &modeldir.Layout{Kind: modeldir.BiEncoder, ModernBERT: cfg, Pooling: pooling, Normalize: true, MaxSeqLength: cfg.MaxPositionEmbeddings}
+	return newBiEncoder(l, nil, nil, modernbert.InitWeights(cfg, modernbert.BiEncoderParts(), seed), opts)
 }
 
 // RandomStatic builds a static embedding model over vocab ids of dimension dim with random weights, for the
