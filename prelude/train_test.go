@@ -86,7 +86,7 @@ func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
 	if got := fmt.Sprint(tuned.MatryoshkaDims()); got != "[128 64]" {
 		t.Errorf("MatryoshkaDims of a 128-d model = %s, want [128 64]", got)
 	}
-	if got := StaticModel(pairs, "positive", StaticOptions{}).MatryoshkaDims(); fmt.Sprint(got) != "[768 512 256 128 64]" {
+	if got := StaticModel(pairs, "positive", StaticOptions{}).MatryoshkaDims(); fmt.Sprint(got) != "[256 128 64]" {
 		t.Errorf("MatryoshkaDims of the default static model = %v", got)
 	}
 	if got := LoadModel(t.TempDir()).MatryoshkaDims(); got != nil {
