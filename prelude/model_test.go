@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // samplePairs is the embedded financial sample as anchor/positive pairs, split 90/10.
@@ -138,5 +140,12 @@ func TestModelErrors(t *testing.T) {
 	}
 	if m := Evaluate(BaseModel(pairs, "positive"), test, EvalOptions{Anchor: "question"}); m.Err() == nil {
 		t.Error("a missing anchor column must be an error")
+	}
+}
+
+// Zero evaluation options are the workflow's defaults, which `ragnb eval` uses too.
+func TestEvalDefaultsAreTheWorkflowDefaults(t *testing.T) {
+	if got, want := (EvalOptions{}).workflow(), workflow.DefaultEvalOptions(); !reflect.DeepEqual(got, want) {
+		t.Errorf("EvalOptions{} → %+v, want %+v", got, want)
 	}
 }

@@ -91,12 +91,11 @@ func (o TrainOptions) evalSet(anchor, positive string) (*ir.Dataset, error) {
 	if o.Eval == nil {
 		return nil, nil
 	}
-	eo := EvalOptions{Anchor: anchor, Positive: positive, Corpus: o.EvalCorpus}.withDefaults()
-	task, err := newIRTask(o.Eval, eo)
+	set, err := evalSet(o.Eval, EvalOptions{Anchor: anchor, Positive: positive, Corpus: o.EvalCorpus})
 	if err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
-	return task.ds, nil
+	return set.Dataset, nil
 }
 
 // trainStep runs a memoised training step: the trained model directory is a cache entry, and the run's
