@@ -3,10 +3,12 @@ package prelude
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
@@ -102,4 +104,11 @@ func historyOf(t *testing.T, m *Model) *Dataset {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// Zero training options run as workflow.DefaultTrainOptions, the defaults of `ragnb train` too.
+func TestTrainDefaultsAreTheWorkflowDefaults(t *testing.T) {
+	if got, want := (TrainOptions{}).workflow().WithDefaults(), workflow.DefaultTrainOptions(); !reflect.DeepEqual(got, want) {
+		t.Errorf("TrainOptions{} runs as %+v, want %+v", got, want)
+	}
 }
