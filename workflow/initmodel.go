@@ -137,25 +137,9 @@ func architectures() map[string]arch {
 		}
 	}
 	return map[string]arch{
-		ArchStatic: {key: staticKey, draw: drawStatic},
-		ArchBert: {key: bertKey(ArchBert), needsTokenizer: true, draw: func(ctx context.Context, env Env, tok encoder.Tokenizer, files map[string][]byte, in InitModelInput, o InitModelOptions) (func(string) error, string, error) {
-			b := o.Bert
-			m, err := encoder.NewBERTBiEncoder(tok, files, b.spec(), encoder.Options{})
-			if err != nil {
-				return nil, "", err
-			}
-			return m.Save, fmt.Sprintf("BERT bi-encoder (%d layers, hidden %d, %d heads, FF %d, %s pooling, max length %d)",
-				b.Layers, b.Hidden, b.Heads, b.Intermediate, b.Pooling, b.MaxLength), nil
-		}},
-		ArchCrossEncoder: {key: bertKey(ArchCrossEncoder), needsTokenizer: true, draw: func(ctx context.Context, env Env, tok encoder.Tokenizer, files map[string][]byte, in InitModelInput, o InitModelOptions) (func(string) error, string, error) {
-			b := o.Bert
-			m, err := encoder.NewBERTCrossEncoder(tok, files, b.spec(), encoder.Options{})
-			if err != nil {
-				return nil, "", err
-			}
-			return m.Save, fmt.Sprintf("BERT cross-encoder (%d layers, hidden %d, %d heads, FF %d, max length %d)",
-				b.Layers, b.Hidden, b.Heads, b.Intermediate, b.MaxLength), nil
-		}},
+		ArchStatic:       {key: staticKey, draw: drawStatic},
+		ArchBert:         {key: bertKey(ArchBert), needsTokenizer: true, draw: drawBert(false)},
+		ArchCrossEncoder: {key: bertKey(ArchCrossEncoder), needsTokenizer: true, draw: drawBert(true)},
 	}
 }
 
@@ -318,6 +302,26 @@ func prompts(query string) map[string]string {
 		return nil
 	}
 	return map[string]string{"query": query, "document": ""}
+}
+
+// drawBert draws a BERT bi-encoder, or a cross-encoder (BertForSequenceClassification, one logit).
+func drawBert(cross bool) func(context.Context, Env, encoder.Tokenizer, map[string][]byte, InitModelInput, InitModelOptions) (func(string) error, string, error) {
+	return func(ctx context.Context, env Env, tok encoder.Tokenizer, files map[string][]byte, in InitModelInput, o InitModelOptions) (func(string) error, string, error) {
+		b := o.Bert
+		shape := fmt.Sprintf("%d layers, hidden %d, %d heads, FF %d", b.Layers, b.Hidden, b.Heads, b.Intermediate)
+		if cross {
+			m, err := encoder.NewBERTCrossEncoder(tok, files, b.spec(), encoder.Options{})
+			if err != nil {
+				return nil, "", err
+			}
+			return m.Save, fmt.Sprintf("BERT cross-encoder (%s, max length %d)", shape, b.MaxLength), nil
+		}
+		m, err := encoder.NewBERTBiEncoder(tok, files, b.spec(), encoder.Options{})
+		if err != nil {
+			return nil, "", err
+		}
+		return m.Save, fmt.Sprintf("BERT bi-encoder (%s, %s pooling, max length %d)", shape, b.Pooling, b.MaxLength), nil
+	}
 }
 
 func (o BertOptions) spec() encoder.BERTSpec {
