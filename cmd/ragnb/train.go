@@ -366,6 +366,9 @@ func runTraining(ctx context.Context, std *stdio, f *trainFlags, o workflow.Trai
 			fmt.Fprintf(std.out, "eval     %s\n", desc)
 		}
 	}
+	if err != nil {
+		err = fmt.Errorf("train %s on %s: %w", f.model, f.data, err)
+	}
 	if t == nil || t.Result == nil {
 		return err
 	}
