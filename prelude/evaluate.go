@@ -4,13 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ragnb/ragnb/cache"
-	"github.com/ragnb/ragnb/ir"
-	"github.com/ragnb/ragnb/retrieval/bm25"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
-	"github.com/ragnb/ragnb/retrieval/search"
-	"github.com/ragnb/ragnb/ui/display"
-	"github.com/ragnb/ragnb/vector"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // EvalOptions configure Evaluate and EvaluateBM25. Zero values take the defaults.
@@ -27,12 +21,14 @@ type EvalOptions struct {
 	Name string
 }
 
+// withDefaults fills the zero column names from workflow.DefaultEvalOptions (CorpusColumn: Positive).
 func (o EvalOptions) withDefaults() EvalOptions {
+	def := workflow.DefaultEvalOptions()
 	if o.Anchor == "" {
-		o.Anchor = "anchor"
+		o.Anchor = def.Anchor
 	}
 	if o.Positive == "" {
-		o.Positive = "positive"
+		o.Positive = def.Positive
 	}
 	if o.CorpusColumn == "" {
 		o.CorpusColumn = o.Positive
@@ -40,133 +36,102 @@ func (o EvalOptions) withDefaults() EvalOptions {
 	return o
 }
 
-// irTask is a test set turned into queries, corpus and relevance judgements (ir.FromPairs: identical passages
-// are one document, so a duplicate context counts as relevant).
-type irTask struct {
-	ds      *ir.Dataset
-	skipped int
-	inputs  []string // content hashes for cache keys
+// workflow is the workflow's options for these: workflow.DefaultEvalOptions with the prelude's dimensions and
+// columns.
+func (o EvalOptions) workflow() workflow.EvalOptions {
+	o = o.withDefaults()
+	w := workflow.DefaultEvalOptions()
+	w.Dims, w.Anchor, w.Positive = o.Dims, o.Anchor, o.Positive
+	return w
 }
 
-func newIRTask(test *Dataset, o EvalOptions) (*irTask, error) {
+// evalSet is the test set turned into queries, corpus and relevance judgements (ir.FromPairs: identical
+// passages are one document, so a duplicate context counts as relevant).
+func evalSet(test *Dataset, o EvalOptions) (*workflow.EvalSet, error) {
+	o = o.withDefaults()
 	if test.Err() != nil {
 		return nil, test.Err()
 	}
-	anchors, err := test.Strings(o.Anchor)
-	if err != nil {
+	p := workflow.EvalPairs{TestID: test.Hash(), Anchor: o.Anchor, Positive: o.Positive, CorpusColumn: o.CorpusColumn}
+	var err error
+	if p.Anchors, err = test.Strings(o.Anchor); err != nil {
 		return nil, err
 	}
-	positives, err := test.Strings(o.Positive)
-	if err != nil {
+	if p.Positives, err = test.Strings(o.Positive); err != nil {
 		return nil, err
 	}
-	inputs := []string{test.Hash()}
-	var corpus []string
 	if o.Corpus != nil {
 		if o.Corpus.Err() != nil {
 			return nil, o.Corpus.Err()
 		}
-		if corpus, err = o.Corpus.Strings(o.CorpusColumn); err != nil {
+		if p.Corpus, err = o.Corpus.Strings(o.CorpusColumn); err != nil {
 			return nil, fmt.Errorf("corpus: %w", err)
 		}
-		inputs = append(inputs, o.Corpus.Hash())
+		p.CorpusID = o.Corpus.Hash()
 	}
-	ds, skipped, err := ir.FromPairs(anchors, positives, corpus)
-	if err != nil {
-		return nil, err
-	}
-	return &irTask{ds: ds, skipped: len(skipped), inputs: inputs}, nil
-}
-
-// evalParams is what, besides the inputs, decides a metric set.
-func (o EvalOptions) evalParams() map[string]any {
-	return map[string]any{"dims": o.Dims, "anchor": o.Anchor, "positive": o.Positive, "corpus_column": o.CorpusColumn,
-		"corpus": o.Corpus != nil}
+	return p.Set()
 }
 
 // Evaluate measures how well model m retrieves each test anchor's positive, with sentence-transformers'
 // InformationRetrievalEvaluator metrics (accuracy, precision, recall @1/3/5/10, MRR@10, NDCG@10, MAP@100) at
-// every Matryoshka dimension in opts.Dims, keys as "dim_256_cosine_ndcg@10". Embeddings and metrics are
-// memoised: a re-run replays them from the cache.
+// every Matryoshka dimension in opts.Dims, keys as "dim_256_cosine_ndcg@10" (workflow.EvaluateModel, as
+// `ragnb eval --model DIR`). Embeddings and metrics are memoised: a re-run replays them from the cache.
 func Evaluate(m *Model, test *Dataset, opts EvalOptions) *Metrics {
-	o := opts.withDefaults()
 	chain := fmt.Sprintf("Evaluate(%s, %s)", m.Chain(), test.Chain())
-	name := o.Name
+	name := opts.Name
 	if name == "" {
 		name = m.Name()
 	}
-	fail := func(err error) *Metrics { return &Metrics{name: name, chain: chain, err: err} }
-	if m.Err() != nil {
-		return fail(m.Err())
-	}
-	task, err := newIRTask(test, o)
-	if err != nil {
-		return fail(err)
-	}
-	key := cache.Key{Step: "evaluate", Version: 1, Inputs: append([]string{m.ID()}, task.inputs...), Params: o.evalParams()}
-	return memoMetrics(name, chain, key, func(ctx context.Context) (map[string]float64, error) {
-		e, err := evaluate.NewIR(task.ds, evaluate.Options{Dims: o.Dims})
-		if err != nil {
-			return nil, err
-		}
-		defer e.Close()
-		q, c, err := embedEvalSet(m, e)
-		if err != nil {
-			return nil, err
-		}
-		r, err := e.EvaluateEmbeddings(ctx, q, c, display.Progress())
-		if err != nil {
-			return nil, err
-		}
-		return r.Flat(), nil
+	return evalStep(name, chain, []*Model{m}, test, opts, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
+		return workflow.EvaluateModel(ctx, env, set, m.handle(), opts.workflow())
 	})
 }
 
-// EvaluateBM25 is the lexical baseline on the same task: Okapi BM25 (k1 1.2, b 0.75, package bm25's
-// tokenisation), keys as "bm25_ndcg@10".
+// EvaluateBM25 is the lexical baseline on the same task (workflow.EvaluateBM25: Okapi BM25 with
+// workflow.DefaultEvalOptions' k1 1.2, b 0.75 and stop words, as `ragnb eval --model bm25`), keys as
+// "bm25_ndcg@10".
 func EvaluateBM25(test *Dataset, opts EvalOptions) *Metrics {
-	o := opts.withDefaults()
 	chain := fmt.Sprintf("EvaluateBM25(%s)", test.Chain())
-	name := o.Name
+	name := opts.Name
 	if name == "" {
 		name = "bm25"
 	}
-	task, err := newIRTask(test, o)
-	if err != nil {
-		return &Metrics{name: name, chain: chain, err: err}
-	}
-	params := o.evalParams()
-	delete(params, "dims") // BM25 has no dimensions
-	key := cache.Key{Step: "evaluate-bm25", Version: 1, Inputs: task.inputs, Params: params}
-	return memoMetrics(name, chain, key, func(ctx context.Context) (map[string]float64, error) {
-		e, err := evaluate.NewIR(task.ds, evaluate.Options{})
-		if err != nil {
-			return nil, err
-		}
-		defer e.Close()
-		r, err := e.EvaluateBM25(ctx, bm25.DefaultParams(), display.Progress())
-		if err != nil {
-			return nil, err
-		}
-		return r.Flat(), nil
+	return evalStep(name, chain, nil, test, opts, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
+		return workflow.EvaluateBM25(ctx, env, set, opts.workflow())
 	})
 }
 
-// memoMetrics computes a metric set once per key and replays it afterwards.
-func memoMetrics(name, chain string, key cache.Key, compute func(ctx context.Context) (map[string]float64, error)) *Metrics {
-	m := &Metrics{name: name, chain: chain}
-	s, err := store()
+// evalStep runs an evaluation step on test in the notebook's Env.
+func evalStep(name, chain string, models []*Model, test *Dataset, opts EvalOptions, run func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error)) *Metrics {
+	out := &Metrics{name: name, chain: chain}
+	for _, m := range models {
+		if m != nil && m.Err() != nil {
+			out.err = m.Err()
+			return out
+		}
+	}
+	set, err := evalSet(test, opts)
 	if err != nil {
-		m.err = err
-		return m
+		out.err = err
+		return out
+	}
+	env, err := stepEnv()
+	if err != nil {
+		out.err = err
+		return out
 	}
 	ctx, cancel := cellContext()
 	defer cancel()
-	_, m.err = s.Value(ctx, key, &m.values, func(ctx context.Context) (any, error) { return compute(ctx) })
-	return m
+	r, err := run(ctx, env, set)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	out.values = r.Flat()
+	return out
 }
 
-// RerankOptions configure EvaluateReranker. Zero values take the defaults.
+// RerankOptions configure EvaluateReranker. Zero values take workflow.DefaultEvalOptions.
 type RerankOptions struct {
 	EvalOptions
 	// Depth is how many first-stage passages the reranker rescores and returns (default 20); as in
@@ -180,83 +145,30 @@ type RerankOptions struct {
 
 // EvaluateReranker measures a two-stage retriever: the first stage (a bi-encoder, or BM25 when first is nil)
 // retrieves, the cross-encoder reranks its top Depth, and the metrics are those of the final order — the
-// same numbers a pipeline with this reranker would see. Memoised like Evaluate.
+// same numbers a pipeline with this reranker would see (workflow.EvaluateReranker). Memoised like Evaluate.
 func EvaluateReranker(first, reranker *Model, test *Dataset, opts RerankOptions) *Metrics {
-	o := opts.EvalOptions.withDefaults()
-	if opts.Depth == 0 {
-		opts.Depth = 20
+	w := opts.EvalOptions.workflow()
+	if opts.Depth != 0 {
+		w.RerankDepth = opts.Depth
 	}
-	if opts.Label == "" {
-		opts.Label = "reranked"
+	if opts.Label != "" {
+		w.RerankLabel = opts.Label
 	}
-	firstName, firstID := "bm25", "bm25"
+	w.RerankDim = opts.Dim
+	firstName := "bm25"
+	var firstH *workflow.Model
 	if first != nil {
-		firstName, firstID = first.Name(), first.ID()
+		firstName = first.Name()
+		if first.Err() == nil {
+			firstH = first.handle()
+		}
 	}
 	chain := fmt.Sprintf("EvaluateReranker(%s, %s, %s)", firstName, reranker.Chain(), test.Chain())
-	name := o.Name
+	name := opts.Name
 	if name == "" {
 		name = firstName + " → " + reranker.Name()
 	}
-	fail := func(err error) *Metrics { return &Metrics{name: name, chain: chain, err: err} }
-	for _, m := range []*Model{first, reranker} {
-		if m != nil && m.Err() != nil {
-			return fail(m.Err())
-		}
-	}
-	task, err := newIRTask(test, o)
-	if err != nil {
-		return fail(err)
-	}
-	params := o.evalParams()
-	params["depth"], params["dim"], params["label"] = opts.Depth, opts.Dim, opts.Label
-	key := cache.Key{Step: "evaluate-reranker", Version: 1, Inputs: append([]string{firstID, reranker.ID()}, task.inputs...),
-		Params: params}
-	return memoMetrics(name, chain, key, func(ctx context.Context) (map[string]float64, error) {
-		e, err := evaluate.NewIR(task.ds, evaluate.Options{})
-		if err != nil {
-			return nil, err
-		}
-		defer e.Close()
-		run, err := firstStage(ctx, e, first, opts.Dim)
-		if err != nil {
-			return nil, err
-		}
-		ce, err := reranker.CrossEncoder()
-		if err != nil {
-			return nil, err
-		}
-		r, _, err := e.EvaluateReranker(ctx, ce, run, evaluate.RerankOptions{Depth: opts.Depth}, opts.Label, display.Progress())
-		if err != nil {
-			return nil, err
-		}
-		return r.Flat(), nil
+	return evalStep(name, chain, []*Model{first, reranker}, test, opts.EvalOptions, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
+		return workflow.EvaluateReranker(ctx, env, set, firstH, reranker.handle(), w)
 	})
-}
-
-// embedEvalSet embeds the evaluator's queries (with the model's query prompt) and its corpus.
-func embedEvalSet(m *Model, e *evaluate.IR) (queries, corpus *vector.Matrix, err error) {
-	if queries, err = m.Embed(e.QueryTexts(), true); err != nil {
-		return nil, nil, err
-	}
-	if corpus, err = m.Embed(e.CorpusTexts(), false); err != nil {
-		return nil, nil, err
-	}
-	return queries, corpus, nil
-}
-
-// firstStage is the run a reranker starts from: BM25 when m is nil, else m's embeddings searched at dim (0 =
-// full).
-func firstStage(ctx context.Context, e *evaluate.IR, m *Model, dim int) (ir.Run, error) {
-	if m == nil {
-		return e.BM25Run(ctx, bm25.DefaultParams(), display.Progress())
-	}
-	q, c, err := embedEvalSet(m, e)
-	if err != nil {
-		return nil, err
-	}
-	if dim == 0 {
-		dim = q.Dim
-	}
-	return e.DenseRun(ctx, q, c, dim, search.Cosine, display.Progress())
 }

@@ -1,10 +1,12 @@
 package prelude
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 func TestNewBertModelsUseTheVocabularyOfAnother(t *testing.T) {
@@ -83,5 +85,22 @@ func TestEvaluateReranker(t *testing.T) {
 	first := Evaluate(base, test, EvalOptions{Corpus: pairs})
 	if g, w := dense.Get("r_accuracy@10"), first.Get("dim_64_cosine_accuracy@10"); dense.Err() != nil || g != w {
 		t.Errorf("dense first stage: accuracy@10 %v vs %v (%v)", g, w, dense.Err())
+	}
+}
+
+// Zero prelude options are the workflow's defaults, which `ragnb init-model` uses too.
+func TestInitDefaultsAreTheWorkflowDefaults(t *testing.T) {
+	if got, want := (StaticOptions{}).workflow(), workflow.DefaultInitModelOptions(workflow.ArchStatic); !reflect.DeepEqual(got, want) {
+		t.Errorf("StaticOptions{} → %+v, want %+v", got, want)
+	}
+	for _, arch := range []string{workflow.ArchBert, workflow.ArchCrossEncoder} {
+		if got, want := (BertOptions{}).workflow(arch), workflow.DefaultInitModelOptions(arch); !reflect.DeepEqual(got, want) {
+			t.Errorf("BertOptions{} for %s → %+v, want %+v", arch, got, want)
+		}
+	}
+	// A set field wins over its default; the rest stay defaults.
+	o := (BertOptions{Hidden: 64}).workflow(workflow.ArchBert).Resolve(false)
+	if o.Bert.Hidden != 64 || o.Bert.Intermediate != 256 || o.Bert.Layers != workflow.DefaultBertOptions().Layers {
+		t.Errorf("BertOptions{Hidden: 64} → %+v", o.Bert)
 	}
 }

@@ -16,8 +16,6 @@ import (
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/hub"
 	"github.com/ragnb/ragnb/model/modeldir"
-	"github.com/ragnb/ragnb/model/tokenizer"
-	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/vector"
 	"github.com/ragnb/ragnb/workflow"
@@ -82,10 +80,11 @@ func LoadModel(nameOrDir string) *Model {
 	return &Model{name: filepath.Base(nameOrDir), chain: chain, dir: dir, id: id}
 }
 
-// StaticOptions configure StaticModel. Zero values take the defaults.
+// StaticOptions configure StaticModel. Zero values take workflow.DefaultStaticOptions, the defaults of
+// `ragnb init-model --arch static` too: 256 dimensions, IDF-weighted init, seed 42, a 30,000-token
+// vocabulary.
 type StaticOptions struct {
-	// Dim is the embedding dimension (default 768, so the Matryoshka dimensions 768/512/256/128/64 of the
-	// bge-base recipe all exist; a random 768-d projection also keeps TF-IDF's ranking far better than 256-d).
+	// Dim is the embedding dimension (default 256, DESIGN.md's measured recipe: Matryoshka 256/128/64).
 	Dim int
 	// Tokenizer is a tokenizer.json (or a folder holding one) to use; "" trains a WordPiece vocabulary on the
 	// corpus (tokenizer.TrainWordPiece), so no downloaded file is needed.
@@ -97,6 +96,25 @@ type StaticOptions struct {
 	Init string
 	// Seed makes the initialisation reproducible (default 42).
 	Seed int
+}
+
+// workflow turns the prelude's options into the workflow's: every zero field takes
+// workflow.DefaultStaticOptions.
+func (o StaticOptions) workflow() workflow.InitModelOptions {
+	w := workflow.DefaultInitModelOptions(workflow.ArchStatic)
+	if o.Dim != 0 {
+		w.Static.Dim = o.Dim
+	}
+	if o.VocabSize != 0 {
+		w.Static.VocabSize = o.VocabSize
+	}
+	if o.Init != "" {
+		w.Static.Init = o.Init
+	}
+	if o.Seed != 0 {
+		w.Static.Seed = uint64(o.Seed)
+	}
+	return w
 }
 
 // StaticModel makes a static embedding model (sentence-transformers StaticEmbedding: token vectors averaged):
@@ -114,60 +132,27 @@ func StaticModel(corpus *Dataset, column string, opts StaticOptions) *Model {
 	if err != nil {
 		return failedModel(chain, err)
 	}
-	if opts.Dim == 0 {
-		opts.Dim = 768
+	in := workflow.InitModelInput{Tokenizer: opts.Tokenizer, Corpus: texts, CorpusID: corpus.Hash(), CorpusColumn: column}
+	if opts.Tokenizer == "" {
+		in.VocabTexts = textColumns(corpus)
 	}
-	if opts.VocabSize == 0 {
-		opts.VocabSize = 30000
-	}
-	if opts.Init == "" {
-		opts.Init = encoder.InitIDF
-	}
-	if opts.Seed == 0 {
-		opts.Seed = 42
-	}
-	inputs := []string{corpus.Hash()}
-	if opts.Tokenizer != "" {
-		h, err := cache.HashPath(opts.Tokenizer)
-		if err != nil {
-			return failedModel(chain, err)
-		}
-		inputs = append(inputs, h)
-	}
-	params := map[string]any{"column": column, "dim": opts.Dim, "vocab_size": opts.VocabSize, "init": opts.Init,
-		"seed": opts.Seed, "tokenizer": opts.Tokenizer != "", "vocab": "all text columns"}
-	dir, id, hit, err := cachedDir(cache.Key{Step: "static-model", Version: 1, Inputs: inputs, Params: params},
-		func(ctx context.Context, dir string) error {
-			var tok encoder.Tokenizer
-			var files map[string][]byte
-			if opts.Tokenizer != "" {
-				tok, files, err = encoder.LoadTokenizer(opts.Tokenizer)
-				if err != nil {
-					return err
-				}
-			} else {
-				data, err := tokenizer.TrainWordPiece(textColumns(corpus), tokenizer.TrainOptions{VocabSize: opts.VocabSize})
-				if err != nil {
-					return err
-				}
-				t, err := tokenizer.Parse(data)
-				if err != nil {
-					return err
-				}
-				tok, files = encoder.FromTokenizer(t), map[string][]byte{"tokenizer.json": data}
-			}
-			m, err := encoder.NewStatic(ctx, tok, files, encoder.StaticSpec{Dim: opts.Dim, Init: opts.Init,
-				Corpus: texts, Seed: uint64(opts.Seed)}, encoder.Options{}, display.Progress())
-			if err != nil {
-				return err
-			}
-			return m.Save(dir)
-		})
+	return initModel(chain, "static", in, opts.workflow())
+}
+
+// initModel runs workflow.InitModel in the notebook's Env and wraps the model as name.
+func initModel(chain, name string, in workflow.InitModelInput, o workflow.InitModelOptions) *Model {
+	env, err := stepEnv()
 	if err != nil {
 		return failedModel(chain, err)
 	}
-	m := &Model{name: "static", chain: chain, dir: dir, id: id}
-	if hit {
+	ctx, cancel := cellContext()
+	defer cancel()
+	r, err := workflow.InitModel(ctx, env, in, o)
+	if err != nil {
+		return failedModel(chain, err)
+	}
+	m := &Model{name: name, chain: chain, dir: r.Dir, id: r.ID}
+	if r.Cached {
 		m.notes = append(m.notes, "from cache")
 	}
 	return m
@@ -245,27 +230,13 @@ func (m *Model) Embed(texts []string, queries bool) (*vector.Matrix, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
-	key := mining.EmbedKey(m.id, cache.HashStrings(texts...), queries)
-	dir, _, _, err := cachedDir(key, func(ctx context.Context, dir string) error {
-		bi, err := m.BiEncoder()
-		if err != nil {
-			return err
-		}
-		var v *vector.Matrix
-		if queries {
-			v, err = bi.EmbedQueries(ctx, texts, display.Progress())
-		} else {
-			v, err = bi.EmbedDocuments(ctx, texts, display.Progress())
-		}
-		if err != nil {
-			return err
-		}
-		return vector.SaveNPY(filepath.Join(dir, "embeddings.npy"), v)
-	})
+	env, err := stepEnv()
 	if err != nil {
 		return nil, err
 	}
-	return vector.LoadNPY(filepath.Join(dir, "embeddings.npy"))
+	ctx, cancel := cellContext()
+	defer cancel()
+	return m.handle().Embed(ctx, env, texts, queries)
 }
 
 // describe lists what the model directory says about itself.

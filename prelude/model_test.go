@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // samplePairs is the embedded financial sample as anchor/positive pairs, split 90/10.
@@ -52,7 +54,7 @@ func TestStaticModelAndEvaluate(t *testing.T) {
 		t.Error("a different dimension must be a different model")
 	}
 
-	opts := EvalOptions{Dims: []int{768, 64}, Corpus: pairs}
+	opts := EvalOptions{Dims: []int{256, 64}, Corpus: pairs}
 	got := Evaluate(base, test, opts)
 	if err := got.Err(); err != nil {
 		t.Fatal(err)
@@ -66,7 +68,7 @@ func TestStaticModelAndEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := evaluate.NewIR(ds, evaluate.Options{Dims: []int{768, 64}})
+	e, err := evaluate.NewIR(ds, evaluate.Options{Dims: []int{256, 64}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +85,11 @@ func TestStaticModelAndEvaluate(t *testing.T) {
 			t.Errorf("%s: prelude %v, library %v", k, g, w)
 		}
 	}
-	ndcg := got.Get("dim_768_cosine_ndcg@10")
-	if !(ndcg > 0.3 && ndcg < 1) {
-		t.Errorf("untrained idf static model NDCG@10 %v: expected a TF-IDF-like ranking, well above chance", ndcg)
+	ndcg := got.Get("dim_256_cosine_ndcg@10")
+	random := Evaluate(StaticModel(pairs, "positive", StaticOptions{Init: "random"}), test, opts).Get("dim_256_cosine_ndcg@10")
+	t.Logf("untrained NDCG@10 at 256 dims: idf %.3f, random %.3f", ndcg, random)
+	if !(ndcg > random+0.04 && ndcg < 1) { // the trained vocabulary alone gives random vectors some lexical signal
+		t.Errorf("untrained idf static model NDCG@10 %v (random init %v): expected a TF-IDF-like ranking, well above chance", ndcg, random)
 	}
 
 	bm := EvaluateBM25(test, opts)
@@ -136,5 +140,12 @@ func TestModelErrors(t *testing.T) {
 	}
 	if m := Evaluate(BaseModel(pairs, "positive"), test, EvalOptions{Anchor: "question"}); m.Err() == nil {
 		t.Error("a missing anchor column must be an error")
+	}
+}
+
+// Zero evaluation options are the workflow's defaults, which `ragnb eval` uses too.
+func TestEvalDefaultsAreTheWorkflowDefaults(t *testing.T) {
+	if got, want := (EvalOptions{}).workflow(), workflow.DefaultEvalOptions(); !reflect.DeepEqual(got, want) {
+		t.Errorf("EvalOptions{} → %+v, want %+v", got, want)
 	}
 }

@@ -3,10 +3,12 @@ package prelude
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
@@ -86,7 +88,7 @@ func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
 	if got := fmt.Sprint(tuned.MatryoshkaDims()); got != "[128 64]" {
 		t.Errorf("MatryoshkaDims of a 128-d model = %s, want [128 64]", got)
 	}
-	if got := StaticModel(pairs, "positive", StaticOptions{}).MatryoshkaDims(); fmt.Sprint(got) != "[768 512 256 128 64]" {
+	if got := StaticModel(pairs, "positive", StaticOptions{}).MatryoshkaDims(); fmt.Sprint(got) != "[256 128 64]" {
 		t.Errorf("MatryoshkaDims of the default static model = %v", got)
 	}
 	if got := LoadModel(t.TempDir()).MatryoshkaDims(); got != nil {
@@ -102,4 +104,11 @@ func historyOf(t *testing.T, m *Model) *Dataset {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// Zero training options run as workflow.DefaultTrainOptions, the defaults of `ragnb train` too.
+func TestTrainDefaultsAreTheWorkflowDefaults(t *testing.T) {
+	if got, want := (TrainOptions{}).workflow().WithDefaults(), workflow.DefaultTrainOptions(); !reflect.DeepEqual(got, want) {
+		t.Errorf("TrainOptions{} runs as %+v, want %+v", got, want)
+	}
 }

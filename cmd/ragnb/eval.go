@@ -15,6 +15,7 @@ import (
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/retrieval/search"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // listFlag collects a repeatable string flag.
@@ -48,37 +49,78 @@ func evalCmd() *command {
 			"       ragnb eval --compare BASE.json TUNED.json",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			f := &evalFlags{}
-			fs.Var(&f.models, "model", "system to evaluate: `bm25` or a model directory (repeatable: --model bm25 --model DIR)")
-			fs.StringVar(&f.run, "run", "", "evaluate a TREC run `file` (qid Q0 docid rank score tag) against --qrels")
-			fs.StringVar(&f.corpus, "corpus", "", "BEIR corpus.jsonl `file` ({\"_id\",\"title\",\"text\"} per line)")
-			fs.StringVar(&f.queries, "queries", "", "BEIR queries.jsonl `file` ({\"_id\",\"text\"} per line)")
-			fs.StringVar(&f.qrels, "qrels", "", "judgements `file`: BEIR TSV (query-id corpus-id score) or TREC qrels")
-			fs.StringVar(&f.beir, "beir", "", "BEIR `folder` holding corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
-			fs.StringVar(&f.split, "split", "test", "qrels split read from a --beir folder")
-			fs.StringVar(&f.pairs, "pairs", "", "pairs table `file` (CSV, TSV, JSONL, JSON, parquet): queries are the test split's "+
-				"anchors, the corpus is every distinct positive of the file")
-			fs.StringVar(&f.anchor, "anchor", "anchor", "query `column` of --pairs")
-			fs.StringVar(&f.positive, "positive", "positive", "passage `column` of --pairs")
-			fs.Float64Var(&f.testFraction, "test-fraction", 0.1, "fraction of --pairs rows used as queries (seeded split; 0 uses every row)")
-			fs.Uint64Var(&f.seed, "seed", 42, "seed of the --pairs split")
-			fs.StringVar(&f.dims, "dims", "", "Matryoshka `dimensions` for model evaluation, e.g. 768,512,256,128,64 (default: the full dimension)")
-			fs.StringVar(&f.similarity, "similarity", "cosine", "model score `functions`: cosine, dot, or cosine,dot")
-			fs.Float64Var(&f.k1, "k1", 1.2, "BM25 term-frequency saturation k1")
-			fs.Float64Var(&f.b, "b", 0.75, "BM25 length normalisation b")
-			fs.BoolVar(&f.stopwords, "stopwords", true, "BM25: drop Lucene's 33 English stop words")
-			fs.StringVar(&f.accuracyAt, "accuracy-at", "1,3,5,10", "cut-offs `k` of accuracy@k")
-			fs.StringVar(&f.prAt, "precision-recall-at", "1,3,5,10", "cut-offs `k` of precision@k and recall@k")
-			fs.StringVar(&f.mrrAt, "mrr-at", "10", "cut-offs `k` of mrr@k")
-			fs.StringVar(&f.ndcgAt, "ndcg-at", "10", "cut-offs `k` of ndcg@k")
-			fs.StringVar(&f.mapAt, "map-at", "100", "cut-offs `k` of map@k")
-			fs.StringVar(&f.jsonOut, "json", "", "write the metrics as a flat JSON object to `file` (keys dim_<d>_cosine_<metric>@k, bm25_<metric>@k, or <metric>@k for --run)")
-			fs.StringVar(&f.saveRun, "save-run", "", "write the retrieval run of the (single) --model to `file` in TREC format")
-			fs.BoolVar(&f.compare, "compare", false, "compare two metrics JSON files given as arguments (base, then fine-tuned): absolute and % change")
+			f.register(fs)
 			return func(ctx context.Context, std *stdio, args []string) error {
 				return runEval(ctx, std, f, args)
 			}
 		},
 	}
+}
+
+// register defines eval's flags on fs, their defaults read from workflow.DefaultEvalOptions.
+func (f *evalFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultEvalOptions()
+	fs.Var(&f.models, "model", "system to evaluate: `bm25` or a model directory (repeatable: --model bm25 --model DIR)")
+	fs.StringVar(&f.run, "run", "", "evaluate a TREC run `file` (qid Q0 docid rank score tag) against --qrels")
+	fs.StringVar(&f.corpus, "corpus", "", "BEIR corpus.jsonl `file` ({\"_id\",\"title\",\"text\"} per line)")
+	fs.StringVar(&f.queries, "queries", "", "BEIR queries.jsonl `file` ({\"_id\",\"text\"} per line)")
+	fs.StringVar(&f.qrels, "qrels", "", "judgements `file`: BEIR TSV (query-id corpus-id score) or TREC qrels")
+	fs.StringVar(&f.beir, "beir", "", "BEIR `folder` holding corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
+	fs.StringVar(&f.split, "split", "test", "qrels split read from a --beir folder")
+	fs.StringVar(&f.pairs, "pairs", "", "pairs table `file` (CSV, TSV, JSONL, JSON, parquet): queries are the test split's "+
+		"anchors, the corpus is every distinct positive of the file")
+	fs.StringVar(&f.anchor, "anchor", def.Anchor, "query `column` of --pairs")
+	fs.StringVar(&f.positive, "positive", def.Positive, "passage `column` of --pairs")
+	fs.Float64Var(&f.testFraction, "test-fraction", 0.1, "fraction of --pairs rows used as queries (seeded split; 0 uses every row)")
+	fs.Uint64Var(&f.seed, "seed", 42, "seed of the --pairs split")
+	fs.StringVar(&f.dims, "dims", "", "Matryoshka `dimensions` for model evaluation, e.g. 768,512,256,128,64 (default: the full dimension)")
+	fs.StringVar(&f.similarity, "similarity", joinSims(def.Similarities), "model score `functions`: cosine, dot, or cosine,dot")
+	fs.Float64Var(&f.k1, "k1", def.BM25.K1, "BM25 term-frequency saturation k1")
+	fs.Float64Var(&f.b, "b", def.BM25.B, "BM25 length normalisation b")
+	fs.BoolVar(&f.stopwords, "stopwords", def.BM25.Stopwords, "BM25: drop Lucene's 33 English stop words")
+	fs.StringVar(&f.accuracyAt, "accuracy-at", joinInts(def.Metrics.AccuracyAtK), "cut-offs `k` of accuracy@k")
+	fs.StringVar(&f.prAt, "precision-recall-at", joinInts(def.Metrics.PrecisionRecallAtK), "cut-offs `k` of precision@k and recall@k")
+	fs.StringVar(&f.mrrAt, "mrr-at", joinInts(def.Metrics.MRRAtK), "cut-offs `k` of mrr@k")
+	fs.StringVar(&f.ndcgAt, "ndcg-at", joinInts(def.Metrics.NDCGAtK), "cut-offs `k` of ndcg@k")
+	fs.StringVar(&f.mapAt, "map-at", joinInts(def.Metrics.MAPAtK), "cut-offs `k` of map@k")
+	fs.StringVar(&f.jsonOut, "json", "", "write the metrics as a flat JSON object to `file` (keys dim_<d>_cosine_<metric>@k, bm25_<metric>@k, or <metric>@k for --run)")
+	fs.StringVar(&f.saveRun, "save-run", "", "write the retrieval run of the (single) --model to `file` in TREC format")
+	fs.BoolVar(&f.compare, "compare", false, "compare two metrics JSON files given as arguments (base, then fine-tuned): absolute and % change")
+}
+
+// options are the workflow's evaluation options the flags describe.
+func (f *evalFlags) options() (workflow.EvalOptions, error) {
+	o := workflow.DefaultEvalOptions()
+	var err error
+	if o.Metrics, err = f.config(); err != nil {
+		return o, err
+	}
+	if o.Dims, err = parseInts("dims", f.dims); err != nil {
+		return o, err
+	}
+	o.Similarities = nil
+	for _, s := range strings.Split(f.similarity, ",") {
+		o.Similarities = append(o.Similarities, search.Similarity(strings.TrimSpace(s)))
+	}
+	o.Anchor, o.Positive = f.anchor, f.positive
+	o.BM25 = bm25.Params{K1: f.k1, B: f.b, Stopwords: f.stopwords}
+	return o, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func joinSims(v []search.Similarity) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ",")
 }
 
 func parseInts(name, s string) ([]int, error) {
@@ -126,7 +168,7 @@ func runEval(ctx context.Context, std *stdio, f *evalFlags, args []string) error
 	if err := noArgs("eval", args); err != nil {
 		return err
 	}
-	cfg, err := f.config()
+	o, err := f.options()
 	if err != nil {
 		return err
 	}
@@ -134,9 +176,9 @@ func runEval(ctx context.Context, std *stdio, f *evalFlags, args []string) error
 	case f.run != "" && len(f.models) > 0:
 		return usagef("give either --run or --model, not both")
 	case f.run != "":
-		return evalRun(std, f, cfg)
+		return evalRun(std, f, o.Metrics)
 	case len(f.models) > 0:
-		return evalModels(ctx, std, f, cfg)
+		return evalModels(ctx, std, f, o)
 	default:
 		return usagef("nothing to evaluate: give --model bm25|DIR, --run FILE or --compare")
 	}
@@ -243,30 +285,27 @@ func loadEvalSet(f *evalFlags) (*ir.Dataset, string, error) {
 	}
 }
 
-func evalModels(ctx context.Context, std *stdio, f *evalFlags, cfg ir.Config) error {
+func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOptions) error {
 	if f.saveRun != "" && len(f.models) != 1 {
 		return usagef("--save-run needs exactly one --model")
-	}
-	var sims []search.Similarity
-	for _, s := range strings.Split(f.similarity, ",") {
-		sims = append(sims, search.Similarity(strings.TrimSpace(s)))
-	}
-	dims, err := parseInts("dims", f.dims)
-	if err != nil {
-		return err
 	}
 	ds, desc, err := loadEvalSet(f)
 	if err != nil {
 		return err
 	}
-	ev, err := evaluate.NewIR(ds, evaluate.Options{Config: cfg, Dims: dims, Similarities: sims})
+	set := &workflow.EvalSet{Dataset: ds}
+	ev, err := evaluate.NewIR(ds, evaluate.Options{Config: o.Metrics})
 	if err != nil {
 		return err
 	}
-	defer ev.Close()
+	ev.Close()
 	fmt.Fprintf(std.out, "data     %s\n", desc)
 	fmt.Fprintf(std.out, "queries  %d evaluated (of %d; queries without a relevant document are skipped)\n", len(ev.Queries()), len(ds.Queries))
 	fmt.Fprintf(std.out, "corpus   %d documents\n", len(ev.Corpus()))
+	env, err := stepEnv(std, "")
+	if err != nil {
+		return err
+	}
 	report := &evaluate.Report{}
 	dense := 0
 	for _, m := range f.models {
@@ -277,50 +316,37 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, cfg ir.Config) er
 	for _, m := range f.models {
 		start := time.Now()
 		if m != "bm25" {
-			r, err := evalModelDir(ctx, std, ev, m)
+			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{})
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", m, err)
 			}
+			r, err := workflow.EvaluateModel(ctx, env, set, model, o)
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", m, err)
+			}
+			rep := r.Report
 			if dense > 1 { // keys would collide: name each model's columns
-				r = r.WithPrefix(filepath.Base(strings.TrimRight(m, "/")) + "_")
+				rep = rep.WithPrefix(filepath.Base(strings.TrimRight(m, "/")) + "_")
 			}
 			fmt.Fprintf(std.out, "%-8s embedded and searched in %.2fs\n", m, time.Since(start).Seconds())
-			report = evaluate.Merge(report, r)
+			report = evaluate.Merge(report, rep)
 			continue
 		}
-		p := bm25.Params{K1: f.k1, B: f.b, Stopwords: f.stopwords}
-		run, err := ev.BM25Run(ctx, p, nil)
+		r, err := workflow.EvaluateBM25(ctx, env, set, o)
 		if err != nil {
 			return err
 		}
-		r, err := ev.EvaluateRun(run, "bm25")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(std.out, "%-8s k1=%g b=%g stopwords=%v, indexed and searched in %.2fs\n", m, f.k1, f.b, f.stopwords, time.Since(start).Seconds())
+		fmt.Fprintf(std.out, "%-8s k1=%g b=%g stopwords=%v, indexed and searched in %.2fs\n", m, o.BM25.K1, o.BM25.B, o.BM25.Stopwords, time.Since(start).Seconds())
 		if f.saveRun != "" {
-			if err := ir.SaveRun(f.saveRun, run, "bm25"); err != nil {
+			if err := ir.SaveRun(f.saveRun, r.Run, "bm25"); err != nil {
 				return err
 			}
 			fmt.Fprintf(std.out, "run      written to %s\n", f.saveRun)
 		}
-		report = evaluate.Merge(report, r)
+		report = evaluate.Merge(report, r.Report)
 	}
 	fmt.Fprintln(std.out)
 	return finishReport(std, f, report)
-}
-
-// evalModelDir evaluates a bi-encoder (a directory or a Hub id) at every requested dimension.
-func evalModelDir(ctx context.Context, std *stdio, ev *evaluate.IR, nameOrDir string) (*evaluate.Report, error) {
-	dir, err := resolveModel(ctx, nameOrDir, std)
-	if err != nil {
-		return nil, err
-	}
-	m, err := encoder.LoadBiEncoder(dir, encoder.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return ev.EvaluateEmbedder(ctx, m, progressTo(std))
 }
 
 func evalCompare(std *stdio, basePath, tunedPath string) error {

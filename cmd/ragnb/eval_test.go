@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // The committed random run and qrels, with metrics from tools/ir_golden.py (an independent Python
@@ -179,5 +182,31 @@ func TestEvalModelDir(t *testing.T) {
 		if g, _ := got.Get(k); math.Abs(g-w) > 1e-9 {
 			t.Errorf("%s: CLI %v, library %v", k, g, w)
 		}
+	}
+}
+
+// `ragnb eval` with only the required flags evaluates with workflow.DefaultEvalOptions: the flags' defaults are
+// the workflow's (BM25's k1, b and stop words among them, spelt once).
+func TestEvalDefaultsAreTheWorkflowDefaults(t *testing.T) {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	f := &evalFlags{}
+	f.register(fs)
+	if err := fs.Parse([]string{"--model", "bm25", "--pairs", "qa.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := workflow.DefaultEvalOptions(); !reflect.DeepEqual(got, want) {
+		t.Errorf("eval's flags give\n%+v\nwant workflow.DefaultEvalOptions\n%+v", got, want)
+	}
+	// A flag that is set changes its option only.
+	if err := fs.Parse([]string{"--k1", "0.9", "--dims", "64"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = f.options()
+	if got.BM25.K1 != 0.9 || got.BM25.B != workflow.DefaultEvalOptions().BM25.B || !reflect.DeepEqual(got.Dims, []int{64}) {
+		t.Errorf("--k1 0.9 --dims 64 gave %+v", got)
 	}
 }

@@ -31,7 +31,7 @@ func TestInitModelEmbedRoundTrip(t *testing.T) {
 	model := filepath.Join(dir, "tiny")
 	code, out, errOut := runCLI(t, "init-model", "--arch", "bert", "--tokenizer", tok, "--layers", "1", "--hidden", "16",
 		"--heads", "2", "--intermediate", "32", "--max-len", "64", "--pooling", "cls", "--seed", "3",
-		"--query-prompt", "query: ", "--out", model)
+		"--query-prompt", "query: ", "--normalize", "--out", model)
 	if code != 0 || !strings.Contains(out, "30522-token vocabulary") {
 		t.Fatalf("init-model: %d %q %q", code, out, errOut)
 	}

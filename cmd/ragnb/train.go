@@ -19,9 +19,8 @@ import (
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/retrieval/bm25"
-	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/train"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // trainFlags are the flags `ragnb train` and `ragnb train-reranker` share.
@@ -50,42 +49,43 @@ type trainFlags struct {
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
+	def := workflow.DefaultTrainOptions()
 	fs.StringVar(&f.model, "model", "", "model `directory` to start from (HF / sentence-transformers layout; see ragnb init-model) (required)")
 	fs.StringVar(&f.data, "data", "", "training table `file`: JSONL, JSON, CSV, TSV or parquet with named columns (required)")
 	fs.StringVar(&f.out, "out", "", "`directory` the trained model is written to, in the HF / sentence-transformers layout (required)")
 	fs.Float64Var(&f.testFraction, "test-fraction", 0, "hold out this `fraction` of --data rows (seeded split, as ragnb eval --pairs) for evaluation and train on the rest")
 	fs.Uint64Var(&f.splitSeed, "split-seed", 42, "`seed` of the --test-fraction split")
-	fs.IntVar(&f.epochs, "epochs", 1, "passes over the training rows")
-	fs.IntVar(&f.maxSteps, "max-steps", 0, "stop after this many optimizer `steps` instead of --epochs (0: use --epochs)")
-	fs.IntVar(&f.batchSize, "batch-size", 32, "rows per batch (for cached-mnrl: the global batch)")
-	fs.BoolVar(&f.dropLast, "drop-last", false, "drop each epoch's last, smaller batch (default: keep it; its loss is that of the smaller batch)")
-	fs.StringVar(&f.sampler, "sampler", "", "batch `sampler`: no-duplicates (no text twice in a batch; default for mnrl and cached-mnrl) or random")
-	fs.Float64Var(&f.lr, "lr", 0, "peak learning `rate` (0: 0.2 for static models, 5e-5 for transformers)")
-	fs.Float64Var(&f.warmup, "warmup-ratio", 0, "`fraction` of the steps with a linear warmup from 0 (warmup steps = ceil(ratio × steps))")
-	fs.StringVar(&f.schedule, "schedule", "linear", "learning-rate `schedule` after the warmup: linear (to 0), cosine (to 0) or constant")
-	fs.Float64Var(&f.weightDecay, "weight-decay", 0, "AdamW decoupled weight decay (never on biases and LayerNorm weights)")
-	fs.IntVar(&f.gradAccum, "grad-accum", 1, "batches accumulated per optimizer step")
-	fs.Float64Var(&f.maxNorm, "max-grad-norm", 1, "clip the global gradient norm to this `value` (negative: no clipping)")
-	fs.Uint64Var(&f.seed, "seed", 42, "`seed` of the data order (a pure function of seed and epoch) and of dropout")
+	fs.IntVar(&f.epochs, "epochs", def.Epochs, "passes over the training rows")
+	fs.IntVar(&f.maxSteps, "max-steps", def.MaxSteps, "stop after this many optimizer `steps` instead of --epochs (0: use --epochs)")
+	fs.IntVar(&f.batchSize, "batch-size", def.BatchSize, "rows per batch (for cached-mnrl: the global batch)")
+	fs.BoolVar(&f.dropLast, "drop-last", def.DropLast, "drop each epoch's last, smaller batch (default: keep it; its loss is that of the smaller batch)")
+	fs.StringVar(&f.sampler, "sampler", def.Sampler, "batch `sampler`: no-duplicates (no text twice in a batch; default for mnrl and cached-mnrl) or random")
+	fs.Float64Var(&f.lr, "lr", def.LearningRate, fmt.Sprintf("peak learning `rate` (0: %g for static models, %g for transformers)", train.DefaultStaticLR, train.DefaultTransformerLR))
+	fs.Float64Var(&f.warmup, "warmup-ratio", def.WarmupRatio, "`fraction` of the steps with a linear warmup from 0 (warmup steps = ceil(ratio × steps))")
+	fs.StringVar(&f.schedule, "schedule", def.Schedule, "learning-rate `schedule` after the warmup: linear (to 0), cosine (to 0) or constant")
+	fs.Float64Var(&f.weightDecay, "weight-decay", def.WeightDecay, "AdamW decoupled weight decay (never on biases and LayerNorm weights)")
+	fs.IntVar(&f.gradAccum, "grad-accum", def.GradAccum, "batches accumulated per optimizer step")
+	fs.Float64Var(&f.maxNorm, "max-grad-norm", def.MaxGradNorm, "clip the global gradient norm to this `value` (negative: no clipping)")
+	fs.Uint64Var(&f.seed, "seed", def.Seed, "`seed` of the data order (a pure function of seed and epoch) and of dropout")
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate texts to this many `tokens` (0: the model's maximum)")
 	fs.StringVar(&f.evalPairs, "eval-pairs", "", "evaluate on this pairs table `file` instead of the --test-fraction split: its anchors are the queries, "+
 		"its distinct positives the corpus")
 	fs.StringVar(&f.evalAnchor, "eval-anchor", "", "query `column` of --eval-pairs (default: the training anchor/query column)")
 	fs.StringVar(&f.evalPos, "eval-positive", "", "passage `column` of --eval-pairs (default: the training positive/passage column)")
 	fs.Float64Var(&f.evalTestFraction, "eval-test-fraction", 0, "use only this seeded `fraction` of --eval-pairs rows as queries (0: all)")
-	fs.IntVar(&f.evalEvery, "eval-every", 0, "evaluate every this many `steps` (0: at the end of every epoch); also before training and at the end")
+	fs.IntVar(&f.evalEvery, "eval-every", def.EvalEvery, "evaluate every this many `steps` (0: at the end of every epoch); also before training and at the end")
 	metricHelp := "evaluation `metric` that picks the best model, which is the one written to --out (e.g. dim_128_cosine_ndcg@10)"
 	if reranker {
 		metricHelp = "evaluation `metric` that picks the best model, which is the one written to --out (e.g. bm25_rerank_ndcg@10)"
 	}
-	fs.StringVar(&f.bestMetric, "best-metric", "", metricHelp)
-	fs.BoolVar(&f.lowerIsBetter, "lower-is-better", false, "a lower --best-metric is better")
-	fs.BoolVar(&f.keepLast, "keep-last", false, "write the last weights to --out even when --best-metric found better ones (best/ keeps those)")
-	fs.BoolVar(&f.skipInit, "skip-initial-eval", false, "do not evaluate the model before training")
+	fs.StringVar(&f.bestMetric, "best-metric", def.BestMetric, metricHelp)
+	fs.BoolVar(&f.lowerIsBetter, "lower-is-better", def.LowerIsBetter, "a lower --best-metric is better")
+	fs.BoolVar(&f.keepLast, "keep-last", def.KeepLast, "write the last weights to --out even when --best-metric found better ones (best/ keeps those)")
+	fs.BoolVar(&f.skipInit, "skip-initial-eval", def.SkipInitialEval, "do not evaluate the model before training")
 	fs.StringVar(&f.checkpointDir, "checkpoint-dir", "", "`directory` for checkpoint-<step>/ (model + optimizer + trainer state) and best/ (default: OUT.checkpoints)")
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "write a checkpoint every this many `steps` (0: at the end of every epoch)")
-	fs.IntVar(&f.keepCheckpoints, "keep-checkpoints", 1, "how many of the newest checkpoints to keep")
-	fs.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in --checkpoint-dir (a fresh start when there is none); "+
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", def.CheckpointEvery, "write a checkpoint every this many `steps` (0: at the end of every epoch)")
+	fs.IntVar(&f.keepCheckpoints, "keep-checkpoints", def.KeepCheckpoints, "how many of the newest checkpoints to keep")
+	fs.BoolVar(&f.resume, "resume", def.Resume, "continue from the newest checkpoint in --checkpoint-dir (a fresh start when there is none); "+
 		"the result is the same as an uninterrupted run")
 	fs.StringVar(&f.history, "history", "", "write the per-step history (step, epoch, loss, learning_rate, grad_norm, eval_*) as JSONL to this `file` "+
 		"(default: OUT/training_history.jsonl)")
@@ -105,16 +105,17 @@ func (f *trainFlags) check() error {
 	return nil
 }
 
-func (f *trainFlags) config() train.Config {
-	dir := f.checkpointDir
-	if dir == "" {
-		dir = filepath.Clean(f.out) + ".checkpoints"
+// options are the workflow's training options the shared flags describe; the command's own flags fill the rest.
+func (f *trainFlags) options() workflow.TrainOptions {
+	o := workflow.DefaultTrainOptions()
+	o.Epochs, o.MaxSteps, o.BatchSize, o.DropLast, o.Sampler, o.Seed = f.epochs, f.maxSteps, f.batchSize, f.dropLast, f.sampler, f.seed
+	o.LearningRate, o.WarmupRatio, o.Schedule, o.WeightDecay, o.GradAccum, o.MaxGradNorm = f.lr, f.warmup, f.schedule, f.weightDecay, f.gradAccum, f.maxNorm
+	o.EvalEvery, o.SkipInitialEval, o.BestMetric, o.LowerIsBetter, o.KeepLast = f.evalEvery, f.skipInit, f.bestMetric, f.lowerIsBetter, f.keepLast
+	o.CheckpointDir, o.CheckpointEvery, o.KeepCheckpoints, o.Resume = f.checkpointDir, f.checkpointEvery, f.keepCheckpoints, f.resume
+	if o.CheckpointDir == "" && f.out != "" {
+		o.CheckpointDir = filepath.Clean(f.out) + ".checkpoints"
 	}
-	return train.Config{Epochs: f.epochs, MaxSteps: f.maxSteps, BatchSize: f.batchSize, DropLast: f.dropLast,
-		Sampler: f.sampler, Seed: f.seed, LearningRate: f.lr, WarmupRatio: f.warmup, Schedule: f.schedule,
-		WeightDecay: f.weightDecay, GradAccum: f.gradAccum, MaxGradNorm: f.maxNorm, EvalEvery: f.evalEvery,
-		SkipInitialEval: f.skipInit, BestMetric: f.bestMetric, LowerIsBetter: f.lowerIsBetter, KeepLast: f.keepLast,
-		CheckpointDir: dir, CheckpointEvery: f.checkpointEvery, KeepCheckpoints: f.keepCheckpoints, Resume: f.resume}
+	return o
 }
 
 // splitData loads --data and, with --test-fraction, splits it into training rows and held-out rows.
@@ -183,25 +184,66 @@ func parseFloats(name, s string) ([]float64, error) {
 	return out, nil
 }
 
+// biFlags are `ragnb train`'s flags.
+type biFlags struct {
+	trainFlags
+	anchor, positive, negatives, loss, tripletMetric string
+	scale, tripletMargin                             float64
+	miniBatch                                        int
+	dims, weights, evalDims                          string
+}
+
+func (f *biFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultTrainOptions()
+	f.trainFlags.register(fs, false)
+	fs.StringVar(&f.anchor, "anchor", def.Anchor, "anchor (query) `column` of --data")
+	fs.StringVar(&f.positive, "positive", def.Positive, "positive (passage) `column` of --data")
+	fs.StringVar(&f.negatives, "negatives", "", "hard-negative `columns`, comma-separated (default: the columns named negative or negative_1..n; \"none\" for none)")
+	fs.StringVar(&f.loss, "loss", def.Loss, "`loss`: mnrl (MultipleNegativesRankingLoss; default), cached-mnrl (the same with GradCache, for big --batch-size), triplet (anchor, positive, negative)")
+	fs.Float64Var(&f.scale, "scale", def.Scale, "mnrl, cached-mnrl: similarity scale (1/temperature)")
+	fs.IntVar(&f.miniBatch, "mini-batch-size", def.MiniBatchSize, "cached-mnrl: rows embedded at a time (bounds memory)")
+	fs.StringVar(&f.tripletMetric, "triplet-metric", def.TripletMetric, "triplet: distance, euclidean, cosine or manhattan")
+	fs.Float64Var(&f.tripletMargin, "triplet-margin", def.TripletMargin, "triplet: margin")
+	fs.StringVar(&f.dims, "matryoshka-dims", "", "MatryoshkaLoss `dimensions`, e.g. 256,128,64 (any order; default: the model's and those of 768/512/256/128/64 below it; \"none\": the plain loss)")
+	fs.StringVar(&f.weights, "matryoshka-weights", "", "MatryoshkaLoss `weights`, one per --matryoshka-dims value in the same order (default: all 1)")
+	fs.StringVar(&f.evalDims, "eval-dims", "", "evaluate at these `dimensions` (default: the Matryoshka dimensions)")
+}
+
+// options are the workflow's options the flags describe.
+func (f *biFlags) options() (workflow.TrainOptions, error) {
+	o := f.trainFlags.options()
+	o.Anchor, o.Positive, o.Loss, o.Scale, o.MiniBatchSize = f.anchor, f.positive, f.loss, f.scale, f.miniBatch
+	o.TripletMetric, o.TripletMargin = f.tripletMetric, f.tripletMargin
+	switch f.negatives {
+	case "":
+	case "none":
+		o.Negatives = []string{}
+	default:
+		o.Negatives = strings.Split(f.negatives, ",")
+	}
+	var err error
+	if f.dims == "none" {
+		o.NoMatryoshka = true
+	} else if o.Dims, err = parseInts("matryoshka-dims", f.dims); err != nil {
+		return o, err
+	}
+	if o.Weights, err = parseFloats("matryoshka-weights", f.weights); err != nil {
+		return o, err
+	}
+	if o.EvalDims, err = parseInts("eval-dims", f.evalDims); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
 func trainCmd() *command {
 	return &command{
 		name:    "train",
-		summary: "fine-tune a bi-encoder (BERT family or static embeddings) with MNRL / cached MNRL / triplet loss, optionally inside MatryoshkaLoss",
+		summary: "fine-tune a bi-encoder (BERT family or static embeddings) with MNRL / cached MNRL / triplet loss inside MatryoshkaLoss",
 		usage:   "--model DIR --data FILE --out DIR [--anchor C --positive C --negatives C,...] [--loss mnrl|cached-mnrl|triplet] [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
-			f := &trainFlags{}
-			f.register(fs, false)
-			anchor := fs.String("anchor", "anchor", "anchor (query) `column` of --data")
-			positive := fs.String("positive", "positive", "positive (passage) `column` of --data")
-			negatives := fs.String("negatives", "", "hard-negative `columns`, comma-separated (default: the columns named negative or negative_1..n; \"none\" for none)")
-			loss := fs.String("loss", "mnrl", "`loss`: mnrl (MultipleNegativesRankingLoss), cached-mnrl (the same with GradCache, for big --batch-size), triplet (anchor, positive, negative)")
-			scale := fs.Float64("scale", 20, "mnrl, cached-mnrl: similarity scale (1/temperature)")
-			miniBatch := fs.Int("mini-batch-size", 32, "cached-mnrl: rows embedded at a time (bounds memory)")
-			tripletMetric := fs.String("triplet-metric", "euclidean", "triplet: distance, euclidean, cosine or manhattan")
-			tripletMargin := fs.Float64("triplet-margin", 5, "triplet: margin")
-			dims := fs.String("matryoshka-dims", "", "wrap the loss in MatryoshkaLoss over these `dimensions`, e.g. 256,128,64 (any order)")
-			weights := fs.String("matryoshka-weights", "", "MatryoshkaLoss `weights`, one per --matryoshka-dims value in the same order (default: all 1)")
-			evalDims := fs.String("eval-dims", "", "evaluate at these `dimensions` (default: --matryoshka-dims, else the model's full dimension)")
+			f := &biFlags{}
+			f.register(fs)
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if err := noArgs("train", args); err != nil {
 					return err
@@ -209,72 +251,54 @@ func trainCmd() *command {
 				if err := f.check(); err != nil {
 					return err
 				}
-				cfg := f.config()
-				cfg.Loss, cfg.Scale, cfg.MiniBatchSize, cfg.TripletMetric, cfg.TripletMargin = *loss, *scale, *miniBatch, *tripletMetric, *tripletMargin
-				var err error
-				if cfg.MatryoshkaDims, err = parseInts("matryoshka-dims", *dims); err != nil {
-					return err
-				}
-				if cfg.MatryoshkaWeights, err = parseFloats("matryoshka-weights", *weights); err != nil {
-					return err
-				}
-				if len(cfg.MatryoshkaWeights) == 0 {
-					cfg.MatryoshkaWeights = nil
-				}
-				ed, err := parseInts("eval-dims", *evalDims)
+				o, err := f.options()
 				if err != nil {
 					return err
 				}
-				if len(ed) == 0 {
-					ed = cfg.MatryoshkaDims
-				}
-				start := time.Now()
-				m, err := encoder.LoadBiEncoder(f.model, encoder.Options{MaxLength: f.maxLength})
-				if err != nil {
-					return err
-				}
-				all, rows, heldOut, err := f.splitData()
-				if err != nil {
-					return err
-				}
-				var negs []string
-				switch *negatives {
-				case "":
-				case "none":
-					negs = []string{}
-				default:
-					negs = strings.Split(*negatives, ",")
-				}
-				ex, err := train.BiEncoderExamples(rows, *anchor, *positive, negs)
-				if err != nil {
-					return fmt.Errorf("%s: %w", f.data, err)
-				}
-				ds, desc, err := f.evalSet(all, heldOut, *anchor, *positive)
-				if err != nil {
-					return err
-				}
-				if ds != nil {
-					ev, err := evaluate.NewIR(ds, evaluate.Options{Dims: ed})
-					if err != nil {
-						return err
-					}
-					defer ev.Close()
-					cfg.Evaluator = train.IREvaluator(ev, m)
-				}
-				kind := "BERT"
-				if m.IsStatic() {
-					kind = "static"
-				}
-				fmt.Fprintf(std.out, "model    %s (%s, dim %d)\n", f.model, kind, m.Dim())
-				fmt.Fprintf(std.out, "data     %s: %d training rows, columns %v\n", f.data, ex.Rows(), ex.Names)
-				if desc != "" {
-					fmt.Fprintf(std.out, "eval     %s\n", desc)
-				}
-				res, err := train.TrainBiEncoder(ctx, m, ex, cfg, progressEvery(std, f.progressEvery))
-				return finishTraining(std, f, cfg, res, err, m.Save, start)
+				return runTraining(ctx, std, &f.trainFlags, o, false)
 			}
 		},
 	}
+}
+
+// rerankFlags are `ragnb train-reranker`'s flags.
+type rerankFlags struct {
+	trainFlags
+	query, passage, label, score, negatives, loss, activation string
+	posWeight                                                 float64
+	depth                                                     int
+}
+
+func (f *rerankFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultTrainOptions()
+	f.trainFlags.register(fs, true)
+	fs.StringVar(&f.query, "query", def.Anchor, "query `column` of --data")
+	fs.StringVar(&f.passage, "passage", def.Positive, "passage `column` of --data")
+	fs.StringVar(&f.label, "label", def.Label, "`column` of 0/1 relevance labels (loss bce; default: a label column, else a score column of --data)")
+	fs.StringVar(&f.score, "score", "", "`column` of teacher scores in [0, 1] (loss mse; e.g. a stronger cross-encoder's sigmoid outputs, ragnb score)")
+	fs.StringVar(&f.negatives, "negatives", "", "with neither --label nor --score: hard-negative `columns` of (query, passage, negatives) rows, which become "+
+		"(query, passage, 1) and (query, negative, 0) pairs (default: the columns named negative or negative_1..n)")
+	fs.StringVar(&f.loss, "loss", def.Loss, "`loss`: bce (BinaryCrossEntropyLoss; default) or mse (MSELoss; default with --score)")
+	fs.Float64Var(&f.posWeight, "pos-weight", def.PosWeight, "bce: weight of positive labels (0: 1)")
+	fs.StringVar(&f.activation, "mse-activation", def.MSEActivation, "mse: sigmoid (teacher scores in [0, 1]) or identity (teacher logits)")
+	fs.IntVar(&f.depth, "rerank-depth", def.RerankDepth, "evaluation: rerank each query's top `k` BM25 hits")
+}
+
+// options are the workflow's options the flags describe.
+func (f *rerankFlags) options() (workflow.TrainOptions, error) {
+	if f.label != "" && f.score != "" {
+		return workflow.TrainOptions{}, usagef("give --label or --score, not both")
+	}
+	o := f.trainFlags.options()
+	o.Anchor, o.Positive, o.Label = f.query, f.passage, f.label+f.score
+	o.Loss, o.PosWeight, o.MSEActivation, o.RerankDepth = f.loss, f.posWeight, f.activation, f.depth
+	if o.Loss == "" && f.score != "" {
+		o.Loss = train.LossMSE
+	}
+	if f.negatives != "" {
+		o.Negatives = strings.Split(f.negatives, ",")
+	}
+	return o, nil
 }
 
 func trainRerankerCmd() *command {
@@ -283,18 +307,8 @@ func trainRerankerCmd() *command {
 		summary: "fine-tune a cross-encoder reranker: binary cross-entropy on 0/1 labels, or MSE against teacher scores (distillation)",
 		usage:   "--model DIR --data FILE --out DIR [--query C --passage C] (--label C | --score C | --negatives C,...) [--loss bce|mse] [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
-			f := &trainFlags{}
-			f.register(fs, true)
-			query := fs.String("query", "anchor", "query `column` of --data")
-			passage := fs.String("passage", "positive", "passage `column` of --data")
-			label := fs.String("label", "", "`column` of 0/1 relevance labels (loss bce; default when --data has a label column)")
-			score := fs.String("score", "", "`column` of teacher scores in [0, 1] (loss mse; e.g. a stronger cross-encoder's sigmoid outputs, ragnb score)")
-			negatives := fs.String("negatives", "", "with neither --label nor --score: hard-negative `columns` of (query, passage, negatives) rows, which become "+
-				"(query, passage, 1) and (query, negative, 0) pairs (default: the columns named negative or negative_1..n)")
-			loss := fs.String("loss", "", "`loss`: bce (BinaryCrossEntropyLoss; default) or mse (MSELoss; default with --score)")
-			posWeight := fs.Float64("pos-weight", 0, "bce: weight of positive labels (0: 1)")
-			activation := fs.String("mse-activation", "sigmoid", "mse: sigmoid (teacher scores in [0, 1]) or identity (teacher logits)")
-			depth := fs.Int("rerank-depth", 100, "evaluation: rerank each query's top `k` BM25 hits")
+			f := &rerankFlags{}
+			f.register(fs)
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if err := noArgs("train-reranker", args); err != nil {
 					return err
@@ -302,74 +316,63 @@ func trainRerankerCmd() *command {
 				if err := f.check(); err != nil {
 					return err
 				}
-				if *label != "" && *score != "" {
-					return usagef("give --label or --score, not both")
-				}
-				cfg := f.config()
-				cfg.Loss, cfg.PosWeight, cfg.MSEActivation = *loss, *posWeight, *activation
-				if cfg.Loss == "" {
-					cfg.Loss = train.LossBCE
-					if *score != "" {
-						cfg.Loss = train.LossMSE
-					}
-				}
-				start := time.Now()
-				m, err := encoder.LoadCrossEncoder(f.model, encoder.Options{MaxLength: f.maxLength})
+				o, err := f.options()
 				if err != nil {
 					return err
 				}
-				all, rows, heldOut, err := f.splitData()
-				if err != nil {
-					return err
-				}
-				labelCol := *label + *score
-				if labelCol == "" {
-					for _, n := range rows.Names() {
-						if n == "label" || n == "score" {
-							labelCol = n
-						}
-					}
-				}
-				var ex *train.Examples
-				if labelCol != "" {
-					ex, err = train.CrossEncoderExamples(rows, *query, *passage, labelCol)
-				} else {
-					var negs []string
-					if *negatives != "" {
-						negs = strings.Split(*negatives, ",")
-					}
-					ex, err = train.LabeledPairs(rows, *query, *passage, negs)
-				}
-				if err != nil {
-					return fmt.Errorf("%s: %w", f.data, err)
-				}
-				ds, desc, err := f.evalSet(all, heldOut, *query, *passage)
-				if err != nil {
-					return err
-				}
-				if ds != nil {
-					ev, err := evaluate.NewIR(ds, evaluate.Options{})
-					if err != nil {
-						return err
-					}
-					defer ev.Close()
-					first, err := ev.BM25Run(ctx, bm25.Params{K1: 1.2, B: 0.75, Stopwords: true}, nil)
-					if err != nil {
-						return err
-					}
-					cfg.Evaluator = train.RerankEvaluator(ev, m, first, evaluate.RerankOptions{Depth: *depth}, "bm25_rerank")
-					desc += fmt.Sprintf("; reranking the top %d BM25 hits", *depth)
-				}
-				fmt.Fprintf(std.out, "model    %s (cross-encoder)\n", f.model)
-				fmt.Fprintf(std.out, "data     %s: %d training pairs (labels from %q)\n", f.data, ex.Rows(), labelOrigin(labelCol))
-				if desc != "" {
-					fmt.Fprintf(std.out, "eval     %s\n", desc)
-				}
-				res, err := train.TrainCrossEncoder(ctx, m, ex, cfg, progressEvery(std, f.progressEvery))
-				return finishTraining(std, f, cfg, res, err, m.Save, start)
+				return runTraining(ctx, std, &f.trainFlags, o, true)
 			}
 		},
 	}
+}
+
+// runTraining loads the data and the held-out set, runs the workflow's training step and reports.
+func runTraining(ctx context.Context, std *stdio, f *trainFlags, o workflow.TrainOptions, reranker bool) error {
+	step := workflow.Train
+	if reranker {
+		step = workflow.TrainReranker
+	}
+	start := time.Now()
+	env := workflow.Env{Progress: progressEvery(std, f.progressEvery)}
+	all, rows, heldOut, err := f.splitData()
+	if err != nil {
+		return err
+	}
+	in := workflow.TrainInput{Model: &workflow.Model{Dir: f.model, Options: encoder.Options{MaxLength: f.maxLength}}, Data: rows, Out: f.out}
+	ds, desc, err := f.evalSet(all, heldOut, o.Anchor, o.Positive)
+	if err != nil {
+		return err
+	}
+	if ds != nil {
+		in.Eval = &workflow.EvalSet{Dataset: ds}
+		if reranker {
+			desc += fmt.Sprintf("; reranking the top %d BM25 hits", o.RerankDepth)
+		}
+	}
+	t, err := step(ctx, env, in, o)
+	if t != nil && t.Rows > 0 {
+		if reranker {
+			fmt.Fprintf(std.out, "model    %s (cross-encoder)\n", f.model)
+			fmt.Fprintf(std.out, "data     %s: %d training pairs (labels from %q)\n", f.data, t.Rows, labelOrigin(o.LabelColumn(rows)))
+		} else {
+			kind := "BERT"
+			if t.Static {
+				kind = "static"
+			}
+			fmt.Fprintf(std.out, "model    %s (%s, dim %d)\n", f.model, kind, t.Dim)
+			fmt.Fprintf(std.out, "data     %s: %d training rows, columns %v\n", f.data, t.Rows, t.Columns)
+		}
+		if desc != "" {
+			fmt.Fprintf(std.out, "eval     %s\n", desc)
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("train %s on %s: %w", f.model, f.data, err)
+	}
+	if t == nil || t.Result == nil {
+		return err
+	}
+	return finishTraining(std, f, t, err, start)
 }
 
 func labelOrigin(col string) string {
@@ -379,12 +382,11 @@ func labelOrigin(col string) string {
 	return col
 }
 
-// finishTraining writes the model, the history and the settings, and prints the summary. A failed run still
-// writes its history (and leaves its checkpoints).
-func finishTraining(std *stdio, f *trainFlags, cfg train.Config, res *train.Result, runErr error, save func(string) error, start time.Time) error {
-	if res == nil {
-		return runErr
-	}
+// finishTraining writes the history where --history asks and the settings beside the model (the step wrote the
+// model and OUT/training_history.jsonl), and prints the summary. A failed run still writes its history to
+// --history (and leaves its checkpoints).
+func finishTraining(std *stdio, f *trainFlags, t *workflow.Trained, runErr error, start time.Time) error {
+	res, cfg := t.Result, t.Config
 	historyPath := f.history
 	if historyPath == "" {
 		historyPath = filepath.Join(f.out, "training_history.jsonl")
@@ -397,11 +399,10 @@ func finishTraining(std *stdio, f *trainFlags, cfg train.Config, res *train.Resu
 		}
 		return runErr
 	}
-	if err := save(f.out); err != nil {
-		return err
-	}
-	if err := res.History.SaveJSONL(historyPath); err != nil {
-		return err
+	if f.history != "" {
+		if err := res.History.SaveJSONL(historyPath); err != nil {
+			return err
+		}
 	}
 	settings := cfg
 	settings.Evaluator = nil

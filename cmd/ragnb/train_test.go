@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/train"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // childEnv makes the test binary run the CLI (main) instead of the tests: the resume test starts `ragnb
@@ -184,5 +187,49 @@ func TestTrainRerankerCLI(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s missing: %v", f, err)
 		}
+	}
+}
+
+// `ragnb train` and `ragnb train-reranker` with only the required flags train with
+// workflow.DefaultTrainOptions (checkpoints beside --out): the flags' defaults are the workflow's.
+func TestTrainDefaultsAreTheWorkflowDefaults(t *testing.T) {
+	required := []string{"--model", "m", "--data", "d.jsonl", "--out", "out"}
+	want := workflow.DefaultTrainOptions()
+	want.CheckpointDir = "out.checkpoints"
+
+	bi := &biFlags{}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	bi.register(fs)
+	if err := fs.Parse(required); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := bi.options(); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("train's flags give\n%+v (%v)\nwant workflow.DefaultTrainOptions\n%+v", got, err, want)
+	}
+
+	rr := &rerankFlags{}
+	fs = flag.NewFlagSet("train-reranker", flag.ContinueOnError)
+	rr.register(fs)
+	if err := fs.Parse(required); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rr.options(); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("train-reranker's flags give\n%+v (%v)\nwant workflow.DefaultTrainOptions\n%+v", got, err, want)
+	}
+	// --score picks distillation's loss; --matryoshka-dims none the plain loss.
+	if err := fs.Parse([]string{"--score", "teacher"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rr.options(); got.Loss != train.LossMSE || got.Label != "teacher" {
+		t.Errorf("--score teacher: loss %q label %q", got.Loss, got.Label)
+	}
+	fs = flag.NewFlagSet("train", flag.ContinueOnError)
+	bi = &biFlags{}
+	bi.register(fs)
+	if err := fs.Parse(append(required, "--matryoshka-dims", "none")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := bi.options(); !got.NoMatryoshka || got.Dims != nil {
+		t.Errorf("--matryoshka-dims none: %+v", got)
 	}
 }

@@ -1,0 +1,320 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+
+	"github.com/go-gota/gota/dataframe"
+
+	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/train"
+	"github.com/ragnb/ragnb/train/losses"
+	"github.com/ragnb/ragnb/train/optim"
+)
+
+// TrainOptions configure Train (bi-encoders: MNRL, cached MNRL or triplet loss inside MatryoshkaLoss) and
+// TrainReranker (cross-encoders: binary cross-entropy on labels, or MSE against teacher scores). Every knob
+// is package train's (train.Config); zero fields take DefaultTrainOptions (WithDefaults). The json names of
+// the fields the prelude had are its cache key's, the later ones are keyed only when set.
+type TrainOptions struct {
+	// Anchor and Positive name the columns (a reranker's query and passage); Negatives the hard negatives
+	// (nil: the columns named negative or negative_1..n; empty: none). Label is a reranker's label or
+	// teacher-score column ("": "label", else "score"; with neither, (anchor, positive, negatives) rows become
+	// pairs labelled 1 and 0).
+	Anchor    string   `json:"Anchor"`
+	Positive  string   `json:"Positive"`
+	Negatives []string `json:"Negatives"`
+	Label     string   `json:"Label"`
+
+	// Loss is train.LossMNRL, LossCachedMNRL or LossTriplet for bi-encoders, LossBCE or LossMSE for
+	// rerankers ("": mnrl, bce).
+	Loss string `json:"Loss"`
+	// Dims are the Matryoshka dimensions (nil: the model's and those of 768/512/256/128/64 below it; NoMatryoshka
+	// trains the plain loss); Weights their weights (nil: 1).
+	Dims         []int     `json:"Dims"`
+	Weights      []float64 `json:"Weights"`
+	NoMatryoshka bool      `json:"no_matryoshka,omitempty"`
+	// Scale is MNRL's similarity scale; MiniBatchSize cached MNRL's chunk.
+	Scale         float64 `json:"Scale"`
+	MiniBatchSize int     `json:"MiniBatchSize"`
+	// TripletMetric and TripletMargin are the triplet loss's; PosWeight weighs bce's positives (0: 1);
+	// MSEActivation is sigmoid (teacher scores in [0, 1]) or identity (teacher logits).
+	TripletMetric string  `json:"triplet_metric,omitempty"`
+	TripletMargin float64 `json:"triplet_margin,omitempty"`
+	PosWeight     float64 `json:"pos_weight,omitempty"`
+	MSEActivation string  `json:"mse_activation,omitempty"`
+
+	Epochs    int `json:"Epochs"`
+	MaxSteps  int `json:"MaxSteps"`
+	BatchSize int `json:"BatchSize"`
+	GradAccum int `json:"GradAccum"`
+	// LearningRate 0 is the architecture's: train.DefaultStaticLR for static models, DefaultTransformerLR for
+	// transformers.
+	LearningRate float64 `json:"LearningRate"`
+	WarmupRatio  float64 `json:"WarmupRatio"`
+	WeightDecay  float64 `json:"WeightDecay"`
+	MaxGradNorm  float64 `json:"MaxGradNorm"`
+	Schedule     string  `json:"Schedule"`
+	Seed         uint64  `json:"Seed"`
+	// DropLast drops each epoch's short last batch; Sampler is no-duplicates or random ("": no-duplicates for
+	// the in-batch-negative losses).
+	DropLast bool   `json:"drop_last,omitempty"`
+	Sampler  string `json:"sampler,omitempty"`
+
+	// EvalEvery evaluates every this many steps (0: each epoch), before training unless SkipInitialEval;
+	// EvalDims are a bi-encoder's evaluated dimensions (nil: the Matryoshka ones); RerankDepth is how many BM25
+	// hits a reranker's evaluation rescores. BestMetric picks the weights returned (LowerIsBetter), unless
+	// KeepLast.
+	EvalEvery       int    `json:"EvalEvery"`
+	BestMetric      string `json:"BestMetric"`
+	EvalDims        []int  `json:"eval_dims,omitempty"`
+	RerankDepth     int    `json:"rerank_depth,omitempty"`
+	SkipInitialEval bool   `json:"skip_initial_eval,omitempty"`
+	LowerIsBetter   bool   `json:"lower_is_better,omitempty"`
+	KeepLast        bool   `json:"keep_last,omitempty"`
+
+	// CheckpointDir receives the run's checkpoints ("": <cache>/.train/<key> with a cache, none without),
+	// every CheckpointEvery steps (0: each epoch), KeepCheckpoints kept; Resume continues from the newest.
+	// Where checkpoints go does not change the result, so none of these is keyed.
+	CheckpointDir   string `json:"-"`
+	CheckpointEvery int    `json:"-"`
+	KeepCheckpoints int    `json:"-"`
+	Resume          bool   `json:"-"`
+}
+
+// DefaultTrainOptions are the training defaults on the command line (`ragnb train`, `ragnb train-reranker`) and
+// in the prelude (TrainMatryoshka, TrainCrossEncoder): sentence-transformers' and transformers' Trainer
+// defaults as package train documents them — one epoch, batch 32, linear schedule without warmup, gradient
+// norm clipped at 1, MNRL with scale 20 inside MatryoshkaLoss over the model's dimensions, cached-MNRL chunks
+// of 32, triplet euclidean margin 5, MSE through a sigmoid, BM25's top 100 reranked when a reranker is
+// evaluated — and the learning rate of the architecture (0.2 for static embeddings, 5e-5 for transformers:
+// static models want rates near 0.05–0.2, DESIGN.md). Where the faces had drifted the prelude's choice is kept
+// so the notebooks' cached trainings stay valid: Matryoshka on by default (the recipe this project exists
+// for; --matryoshka-dims none turns it off), seed 0, the "label" column before "score".
+func DefaultTrainOptions() TrainOptions {
+	return TrainOptions{Anchor: "anchor", Positive: "positive", Scale: 20, MiniBatchSize: 32,
+		TripletMetric: losses.Euclidean, TripletMargin: 5, MSEActivation: losses.ActivationSigmoid,
+		Epochs: 1, BatchSize: 32, GradAccum: 1, MaxGradNorm: 1, Schedule: optim.Linear, RerankDepth: 100,
+		KeepCheckpoints: 1}
+}
+
+// WithDefaults fills every zero field from DefaultTrainOptions. The steps key on the options as given and
+// run with them filled, so the keys the prelude made before the workflow existed (its zero fields left zero)
+// stay valid.
+func (o TrainOptions) WithDefaults() TrainOptions {
+	def := reflect.ValueOf(DefaultTrainOptions())
+	v := reflect.ValueOf(&o).Elem()
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			v.Field(i).Set(def.Field(i))
+		}
+	}
+	return o
+}
+
+// config is the run's train.Config (checkpoints and evaluator set by the step).
+func (o TrainOptions) config() train.Config {
+	return train.Config{Loss: o.Loss, Scale: o.Scale, TripletMetric: o.TripletMetric, TripletMargin: o.TripletMargin,
+		MatryoshkaDims: o.Dims, MatryoshkaWeights: o.Weights, MiniBatchSize: o.MiniBatchSize, PosWeight: o.PosWeight,
+		MSEActivation: o.MSEActivation, Epochs: o.Epochs, MaxSteps: o.MaxSteps, BatchSize: o.BatchSize,
+		DropLast: o.DropLast, Sampler: o.Sampler, Seed: o.Seed, LearningRate: o.LearningRate, WarmupRatio: o.WarmupRatio,
+		Schedule: o.Schedule, WeightDecay: o.WeightDecay, GradAccum: o.GradAccum, MaxGradNorm: o.MaxGradNorm,
+		EvalEvery: o.EvalEvery, SkipInitialEval: o.SkipInitialEval, BestMetric: o.BestMetric,
+		LowerIsBetter: o.LowerIsBetter, KeepLast: o.KeepLast, CheckpointDir: o.CheckpointDir,
+		CheckpointEvery: o.CheckpointEvery, KeepCheckpoints: o.KeepCheckpoints, Resume: o.Resume}
+}
+
+// MatryoshkaDims are the dimensions a model of dim is trained and evaluated at by default: its own and those
+// of 768/512/256/128/64 below it.
+func MatryoshkaDims(dim int) []int {
+	out := []int{dim}
+	for _, d := range []int{768, 512, 256, 128, 64} {
+		if d < dim {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// LabelColumn is the reranker's label column of df when o names none: "label", else "score", else "" (pairs
+// from negatives).
+func (o TrainOptions) LabelColumn(df dataframe.DataFrame) string {
+	if o.Label != "" {
+		return o.Label
+	}
+	names := df.Names()
+	for _, c := range []string{"label", "score"} {
+		if slices.Contains(names, c) {
+			return c
+		}
+	}
+	return ""
+}
+
+// TrainInput is what a training step reads.
+type TrainInput struct {
+	// Model is the base model (loaded afresh: training updates the weights in place).
+	Model *Model
+	// Data are the training rows and DataID their content identity (datasets.Hash).
+	Data   dataframe.DataFrame
+	DataID string
+	// Eval is the held-out set evaluated before, during and after training (nil: none), with
+	// DefaultEvalOptions' metrics (and BM25 as a reranker's first stage).
+	Eval *EvalSet
+	// Out is the directory written when the Env has no cache.
+	Out string
+}
+
+// Trained is a training step's outcome.
+type Trained struct {
+	// Dir is the trained model (the cache entry, or TrainInput.Out) holding training_history.jsonl; ID its
+	// identity (the key's hash, "" without a cache).
+	Dir, ID string
+	Cached  bool
+	// Result is the run's (nil on a cache hit; on a failed run what it reached, its history included); Config
+	// the train.Config it ran with; Rows and Columns the training examples'.
+	Result  *train.Result
+	Config  train.Config
+	Rows    int
+	Columns []string
+	// Static and Dim describe a bi-encoder base.
+	Static bool
+	Dim    int
+}
+
+// Train fine-tunes a bi-encoder (BERT family or static) on (anchor, positive[, negatives…]) rows, memoised as
+// step "train-matryoshka": the trained model directory is a cache entry, and the run's checkpoints live in
+// <cache>/.train/<key> until it completes, so an interrupted run resumes where it stopped.
+func Train(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Trained, error) {
+	r := o.WithDefaults()
+	return trainStep(ctx, env, "train-matryoshka", in, o, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
+		m, err := encoder.LoadBiEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength})
+		if err != nil {
+			return nil, err
+		}
+		out.Static, out.Dim = m.IsStatic(), m.Dim()
+		ex, err := train.BiEncoderExamples(in.Data, r.Anchor, r.Positive, r.Negatives)
+		if err != nil {
+			return nil, fmt.Errorf("training data: %w", err)
+		}
+		out.Rows, out.Columns = ex.Rows(), ex.Names
+		switch {
+		case r.NoMatryoshka:
+			c.MatryoshkaDims, c.MatryoshkaWeights = nil, nil
+		case c.MatryoshkaDims == nil:
+			c.MatryoshkaDims = MatryoshkaDims(m.Dim())
+		}
+		if in.Eval != nil {
+			dims := r.EvalDims
+			if dims == nil {
+				dims = c.MatryoshkaDims
+			}
+			ev, err := DefaultEvalOptions().evaluator(in.Eval, dims)
+			if err != nil {
+				return nil, err
+			}
+			defer ev.Close()
+			c.Evaluator = train.IREvaluator(ev, m)
+		}
+		out.Config = c
+		out.Result, err = train.TrainBiEncoder(ctx, m, ex, c, env.Progress)
+		return m.Save, err
+	})
+}
+
+// TrainReranker fine-tunes a cross-encoder on (query, passage, label) rows (bce on 0/1 labels, or mse against
+// teacher scores: distillation from a stronger reranker), or on (query, positive, negatives…) rows made into
+// pairs labelled 1 and 0; evaluated by reranking BM25's top RerankDepth. Memoised and resumable like Train, as
+// step "train-cross-encoder".
+func TrainReranker(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Trained, error) {
+	o.Label = o.LabelColumn(in.Data) // keyed as found, as the prelude has keyed it
+	r := o.WithDefaults()
+	return trainStep(ctx, env, "train-cross-encoder", in, o, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
+		m, err := encoder.LoadCrossEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength})
+		if err != nil {
+			return nil, err
+		}
+		var ex *train.Examples
+		if o.Label != "" {
+			ex, err = train.CrossEncoderExamples(in.Data, r.Anchor, r.Positive, r.Label)
+		} else {
+			ex, err = train.LabeledPairs(in.Data, r.Anchor, r.Positive, r.Negatives)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("training data: %w", err)
+		}
+		out.Rows, out.Columns = ex.Rows(), ex.Names
+		if in.Eval != nil {
+			ev, err := DefaultEvalOptions().evaluator(in.Eval, nil)
+			if err != nil {
+				return nil, err
+			}
+			defer ev.Close()
+			if c.Evaluator, err = BM25RerankEvaluator(ctx, ev, m, r.RerankDepth, DefaultEvalOptions()); err != nil {
+				return nil, err
+			}
+		}
+		out.Config = c
+		out.Result, err = train.TrainCrossEncoder(ctx, m, ex, c, env.Progress)
+		return m.Save, err
+	})
+}
+
+// trainStep memoises a training run under the prelude's key (step, version 1, the base model, the data, the
+// held-out set's two tables or "", the keyed options) and writes the model and its history.
+func trainStep(ctx context.Context, env Env, step string, in TrainInput, o TrainOptions,
+	run func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error)) (*Trained, error) {
+	if in.Model == nil {
+		return nil, fmt.Errorf("%s: no base model", step)
+	}
+	inputs := []string{in.Model.ID, in.DataID, "", ""}
+	if in.Eval != nil {
+		copy(inputs[2:], in.Eval.Inputs)
+	}
+	key := cache.Key{Step: step, Version: 1, Inputs: inputs, Params: o}
+	out := &Trained{}
+	compute := func(ctx context.Context, dir string) error {
+		c := o.WithDefaults().config()
+		if dir == "" {
+			dir = in.Out
+		}
+		save, err := run(ctx, out, c)
+		if err != nil {
+			return err
+		}
+		if err := save(dir); err != nil {
+			return err
+		}
+		return out.Result.History.SaveJSONL(filepath.Join(dir, "training_history.jsonl"))
+	}
+	if env.Cache == nil {
+		if in.Out == "" {
+			return nil, fmt.Errorf("%s: no output directory", step)
+		}
+		out.Dir = in.Out
+		return out, compute(ctx, "")
+	}
+	hash, err := key.Hash()
+	if err != nil {
+		return nil, err
+	}
+	if o.CheckpointDir == "" {
+		o.CheckpointDir, o.Resume = filepath.Join(env.Cache.Dir(), ".train", hash), true
+	}
+	dir, hit, err := env.Cache.Do(ctx, key, func(ctx context.Context, dir string) error {
+		if err := compute(ctx, dir); err != nil {
+			return err
+		}
+		return os.RemoveAll(o.CheckpointDir)
+	})
+	if err != nil {
+		return out, fmt.Errorf("%w (checkpoints kept in %s: running the step again resumes)", err, o.CheckpointDir)
+	}
+	out.Dir, out.ID, out.Cached = dir, hash, hit
+	return out, nil
+}
