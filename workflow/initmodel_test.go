@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/ragnb/ragnb/cache"
@@ -91,7 +92,8 @@ func TestInitModelDrawsEveryArchitecture(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := Env{Cache: st}
-	want := map[string]modeldir.Kind{ArchStatic: modeldir.Static, ArchBert: modeldir.BiEncoder, ArchCrossEncoder: modeldir.CrossEncoder}
+	want := map[string]modeldir.Kind{ArchStatic: modeldir.Static, ArchBert: modeldir.BiEncoder, ArchCrossEncoder: modeldir.CrossEncoder,
+		ArchXLMRoberta: modeldir.BiEncoder, ArchModernBERT: modeldir.BiEncoder}
 	for _, arch := range Architectures() {
 		o := DefaultInitModelOptions(arch)
 		o.Static.Dim, o.Bert.Layers, o.Bert.Hidden, o.Bert.Heads = 16, 1, 16, 2
@@ -111,8 +113,19 @@ func TestInitModelDrawsEveryArchitecture(t *testing.T) {
 		if l.Kind != want[arch] {
 			t.Errorf("%s: kind %s, want %s", arch, l.Kind, want[arch])
 		}
-		if arch != ArchStatic && (l.Config.HiddenSize != 16 || l.Config.IntermediateSize != 64) {
-			t.Errorf("%s: hidden %d, intermediate %d (want 16, 4 × 16)", arch, l.Config.HiddenSize, l.Config.IntermediateSize)
+		if arch != ArchStatic {
+			inter := 0
+			if l.ModernBERT != nil {
+				inter = l.ModernBERT.IntermediateSize
+			} else {
+				inter = l.Config.IntermediateSize
+			}
+			if h := l.HiddenSize(); h != 16 || inter != 64 {
+				t.Errorf("%s: hidden %d, intermediate %d (want 16, 4 × 16)", arch, h, inter)
+			}
+		}
+		if name := map[string]string{ArchXLMRoberta: "XLM-RoBERTa", ArchModernBERT: "ModernBERT"}[arch]; name != "" && !strings.Contains(first.What, name) {
+			t.Errorf("%s: described as %q", arch, first.What)
 		}
 	}
 }

@@ -100,7 +100,7 @@ func TestEmbedXLMRAndModernBERTBiEncoders(t *testing.T) {
 	for _, c := range []struct{ arch, tok string }{{"modernbert", "modernbert"}, {"xlm-roberta", "marian-unigram"}} {
 		m := filepath.Join(dir, c.arch)
 		if code, out, errOut := runCLI(t, "init-model", "--arch", c.arch, "--tokenizer", sharedtest.Path(t, "tokenizers/"+c.tok+"/tokenizer.json"),
-			"--layers", "1", "--hidden", "32", "--heads", "4", "--intermediate", "48", "--max-len", "130", "--seed", "2", "--out", m); code != 0 {
+			"--layers", "1", "--hidden", "32", "--heads", "4", "--intermediate", "48", "--max-len", "130", "--normalize", "--seed", "2", "--out", m); code != 0 {
 			t.Fatalf("init-model %s: %d\n%s\n%s", c.arch, code, out, errOut)
 		}
 		npy := filepath.Join(dir, c.arch+".npy")
