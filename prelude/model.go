@@ -17,7 +17,6 @@ import (
 	"github.com/ragnb/ragnb/model/hub"
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/tokenizer"
-	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/vector"
 	"github.com/ragnb/ragnb/workflow"
@@ -245,27 +244,19 @@ func (m *Model) Embed(texts []string, queries bool) (*vector.Matrix, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
-	key := mining.EmbedKey(m.id, cache.HashStrings(texts...), queries)
-	dir, _, _, err := cachedDir(key, func(ctx context.Context, dir string) error {
-		bi, err := m.BiEncoder()
-		if err != nil {
-			return err
-		}
-		var v *vector.Matrix
-		if queries {
-			v, err = bi.EmbedQueries(ctx, texts, display.Progress())
-		} else {
-			v, err = bi.EmbedDocuments(ctx, texts, display.Progress())
-		}
-		if err != nil {
-			return err
-		}
-		return vector.SaveNPY(filepath.Join(dir, "embeddings.npy"), v)
-	})
+	env, err := stepEnv()
 	if err != nil {
 		return nil, err
 	}
-	return vector.LoadNPY(filepath.Join(dir, "embeddings.npy"))
+	ctx, cancel := cellContext()
+	defer cancel()
+	o := workflow.DefaultEmbedOptions()
+	o.Queries = queries
+	e, err := workflow.Embed(ctx, env, workflow.EmbedInput{Texts: texts, Model: m.handle()}, o)
+	if err != nil {
+		return nil, err
+	}
+	return e.Vectors, nil
 }
 
 // describe lists what the model directory says about itself.

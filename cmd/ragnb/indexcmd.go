@@ -14,6 +14,34 @@ import (
 	"github.com/ragnb/ragnb/workflow"
 )
 
+// indexBuildFlags bind index build's flags to workflow.IndexOptions; their defaults are DefaultIndexOptions.
+type indexBuildFlags struct {
+	o    workflow.IndexOptions
+	hnsw bool
+	sim  string
+}
+
+func (f *indexBuildFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultIndexOptions()
+	f.o = def
+	fs.BoolVar(&f.hnsw, "hnsw", def.Kind == index.HNSW, "build: an HNSW graph (approximate, for large corpora) instead of exact search")
+	fs.IntVar(&f.o.HNSW.M, "m", def.HNSW.M, "build --hnsw: links per node (layer 0 keeps 2×)")
+	fs.IntVar(&f.o.HNSW.EfConstruction, "ef-construction", def.HNSW.EfConstruction, "build --hnsw: candidate list size while linking")
+	fs.IntVar(&f.o.HNSW.EfSearch, "ef-search", def.HNSW.EfSearch, "build --hnsw: default candidate list size of a search")
+	fs.IntVar(&f.o.Dim, "dim", def.Dim, "build: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
+	fs.StringVar(&f.sim, "similarity", string(def.Similarity), "build: cosine or dot")
+	fs.IntVar(&f.o.BatchSize, "batch-size", def.BatchSize, "texts per embedding call")
+}
+
+func (f *indexBuildFlags) options() workflow.IndexOptions {
+	o := f.o
+	o.Similarity, o.Kind = search.Similarity(f.sim), index.Exact
+	if f.hnsw {
+		o.Kind = index.HNSW
+	}
+	return o
+}
+
 func indexCmd() *command {
 	return &command{
 		name:    "index",
@@ -25,19 +53,13 @@ func indexCmd() *command {
 			"Flags may come before or after the subcommand. The index records the model's content hash: opening it\n" +
 			"with a changed or different model is a \"stale index\" error (or a rebuild with --rebuild-stale).",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
-			def := workflow.DefaultIndexOptions()
 			var cf corpusFlags
 			cf.register(fs)
 			modelDir := fs.String("model", "", "bi-encoder model `directory` (add: default the model the index was built with)")
 			out := fs.String("out", "", "build: index `directory` to write (replaced atomically if it holds an index)")
 			indexDir := fs.String("index", "", "add, info: the index `directory`")
-			useHNSW := fs.Bool("hnsw", false, "build: an HNSW graph (approximate, for large corpora) instead of exact search")
-			m := fs.Int("m", def.HNSW.M, "build --hnsw: links per node (layer 0 keeps 2×)")
-			efc := fs.Int("ef-construction", def.HNSW.EfConstruction, "build --hnsw: candidate list size while linking")
-			efs := fs.Int("ef-search", def.HNSW.EfSearch, "build --hnsw: default candidate list size of a search")
-			dim := fs.Int("dim", def.Dim, "build: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
-			sim := fs.String("similarity", string(def.Similarity), "build: cosine or dot")
-			batch := fs.Int("batch-size", def.BatchSize, "texts per embedding call")
+			var bf indexBuildFlags
+			bf.register(fs)
 			rebuild := fs.Bool("rebuild-stale", false, "add: when the index was built with another model, re-embed every document with --model first")
 			asJSON := fs.Bool("json", false, "info: print the manifest as JSON")
 			return func(ctx context.Context, std *stdio, args []string) error {
@@ -74,12 +96,7 @@ func indexCmd() *command {
 					if err != nil {
 						return fmt.Errorf("--model %s: %w", *modelDir, err)
 					}
-					o := def
-					o.Similarity, o.Dim, o.BatchSize = search.Similarity(*sim), *dim, *batch
-					o.HNSW.M, o.HNSW.EfConstruction, o.HNSW.EfSearch = *m, *efc, *efs
-					if *useHNSW {
-						o.Kind = index.HNSW
-					}
+					o := bf.options()
 					start := time.Now()
 					built, err := workflow.BuildIndex(ctx, env, workflow.IndexInput{Docs: docs, Model: model, Name: *modelDir}, o)
 					if err != nil {
@@ -99,7 +116,7 @@ func indexCmd() *command {
 					if err != nil {
 						return err
 					}
-					ix, _, _, err := workflow.OpenIndex(ctx, env, *indexDir, *modelDir, index.OpenOptions{RebuildStale: *rebuild, BatchSize: *batch})
+					ix, _, _, err := workflow.OpenIndex(ctx, env, *indexDir, *modelDir, index.OpenOptions{RebuildStale: *rebuild, BatchSize: bf.o.BatchSize})
 					if err != nil {
 						return err
 					}
