@@ -90,13 +90,15 @@ type LLM struct {
 	Model string
 	// APIKeyEnv names the environment variable holding the key ("" = OPENAI_API_KEY; unset = no key).
 	APIKeyEnv string
-	// Temperature (default 0.7 for generation; a negative value leaves it to the server).
+	// Temperature; 0 takes the step's default (0.7 generating questions, 0 judging and answering, as on the
+	// command line); a negative value leaves it to the server.
 	Temperature float64
 	// MaxTokens caps an answer (0 = the server's default).
 	MaxTokens int
 	// Seed is sent when non-zero.
 	Seed int
 	// Concurrency is the number of requests in flight (default 4); RequestsPerSecond spaces them (0 = no limit).
+	// Retries (5) and the attempt timeout (2 minutes) are workflow.DefaultLLMOptions'.
 	Concurrency       int
 	RequestsPerSecond float64
 }
