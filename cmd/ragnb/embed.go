@@ -73,8 +73,12 @@ func embedCmd() *command {
 					return err
 				}
 				secs := time.Since(start).Seconds()
-				fmt.Fprintf(std.out, "embedded %d texts into %s (%d × %d float32) in %.1fs (%.1f texts/s)\n",
-					len(texts), *out, emb.Rows, emb.Dim, secs, float64(len(texts))/secs)
+				from := ""
+				if e.Cached {
+					from = "; from the cache"
+				}
+				fmt.Fprintf(std.out, "embedded %d texts into %s (%d × %d float32) in %.1fs (%.1f texts/s)%s\n",
+					len(texts), *out, emb.Rows, emb.Dim, secs, float64(len(texts))/secs, from)
 				return nil
 			}
 		},
