@@ -12,7 +12,8 @@ import (
 	"github.com/ragnb/ragnb/workflow"
 )
 
-// PipelineOptions configure BuildPipeline. Zero values take the defaults.
+// PipelineOptions configure BuildPipeline. Zero values take workflow.DefaultPipelineOptions, the defaults of
+// `ragnb ask` and `ragnb serve` too (top 20 retrieved, 5 kept).
 type PipelineOptions struct {
 	// Corpus holds the passages to answer from, in column Column (default "positive"); identical passages are
 	// indexed once.
