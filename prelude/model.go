@@ -236,7 +236,13 @@ func (m *Model) Embed(texts []string, queries bool) (*vector.Matrix, error) {
 	}
 	ctx, cancel := cellContext()
 	defer cancel()
-	return m.handle().Embed(ctx, env, texts, queries)
+	o := workflow.DefaultEmbedOptions()
+	o.Queries = queries
+	e, err := workflow.Embed(ctx, env, workflow.EmbedInput{Texts: texts, Model: m.handle()}, o)
+	if err != nil {
+		return nil, err
+	}
+	return e.Vectors, nil
 }
 
 // describe lists what the model directory says about itself.

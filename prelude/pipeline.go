@@ -1,20 +1,19 @@
 package prelude
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"strings"
 
-	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/pipeline"
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/ui/display"
+	"github.com/ragnb/ragnb/workflow"
 )
 
-// PipelineOptions configure BuildPipeline. Zero values take the defaults.
+// PipelineOptions configure BuildPipeline. Zero values take workflow.DefaultPipelineOptions, the defaults of
+// `ragnb ask` and `ragnb serve` too (top 20 retrieved, 5 kept).
 type PipelineOptions struct {
 	// Corpus holds the passages to answer from, in column Column (default "positive"); identical passages are
 	// indexed once.
@@ -80,42 +79,63 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 	for _, d := range docs {
 		p.ids[d.Text] = d.ID
 	}
-	cfg := pipeline.Config{Name: name, TopK: opts.TopK, TopN: opts.TopN, Template: opts.Template, System: opts.System}
-	if cfg.TopK == 0 {
-		cfg.TopK = 20
+	wo, err := opts.workflow(name)
+	if err != nil {
+		return fail(err)
 	}
-	if cfg.TopN == 0 {
-		cfg.TopN = 5
-	}
-	if retriever == nil {
-		if cfg.Retriever, err = pipeline.Lexical(docs, bm25.DefaultParams()); err != nil {
-			return fail(err)
+	in := workflow.PipelineInput{Docs: docs, DocsID: opts.Corpus.Hash(), Column: opts.Column}
+	if retriever != nil {
+		if retriever.Err() != nil {
+			return fail(retriever.Err())
 		}
-	} else {
-		ix, err := openIndex(retriever, opts, docs)
-		if err != nil {
-			return fail(err)
-		}
-		cfg.Retriever = pipeline.Dense(ix)
+		in.Model, in.ModelName = retriever.handle(), retriever.Name()
 	}
 	if opts.Reranker != nil {
-		if cfg.Reranker, err = opts.Reranker.CrossEncoder(); err != nil {
-			return fail(fmt.Errorf("reranker: %w", err))
+		if opts.Reranker.Err() != nil {
+			return fail(fmt.Errorf("reranker: %w", opts.Reranker.Err()))
 		}
-		p.notes = append(p.notes, fmt.Sprintf("reranker %s: top %d → %d", opts.Reranker.Name(), cfg.TopK, cfg.TopN))
+		in.Reranker = opts.Reranker.handle()
+		p.notes = append(p.notes, fmt.Sprintf("reranker %s: top %d → %d", opts.Reranker.Name(), wo.TopK, wo.TopN))
 	}
-	if opts.LLM.Configured() {
-		if cfg.LLM, err = opts.LLM.client(); err != nil {
-			return fail(err)
-		}
-		p.notes = append(p.notes, "LLM "+cfg.LLM.Model())
+	if wo.LLM.Model != "" {
+		p.notes = append(p.notes, "LLM "+wo.LLM.Model)
 	} else {
 		p.notes = append(p.notes, "no LLM configured: answers are the ranked passages")
 	}
-	if p.p, err = pipeline.Build(cfg); err != nil {
+	env, err := stepEnv()
+	if err != nil {
 		return fail(err)
 	}
+	ctx, cancel := cellContext()
+	defer cancel()
+	b, err := workflow.BuildPipeline(ctx, env, in, wo)
+	if err != nil {
+		return fail(err)
+	}
+	p.p = b.Pipeline
 	return p
+}
+
+// workflow turns the options into the workflow's, every zero field from workflow.DefaultPipelineOptions.
+func (o PipelineOptions) workflow(name string) (workflow.PipelineOptions, error) {
+	w := workflow.DefaultPipelineOptions()
+	w.Name, w.Template, w.System, w.Index.Dim = name, o.Template, o.System, o.Dim
+	if o.TopK != 0 {
+		w.TopK = o.TopK
+	}
+	if o.TopN != 0 {
+		w.TopN = o.TopN
+	}
+	if o.HNSW {
+		w.Index.Kind = index.HNSW
+	}
+	if !o.LLM.Configured() {
+		w.LLM.Model = ""
+		return w, nil
+	}
+	var err error
+	w.LLM, err = o.LLM.options(w.LLM)
+	return w, err
 }
 
 // uniqueDocs turns passages into documents, identical texts once, ids in first-seen order.
@@ -130,37 +150,6 @@ func uniqueDocs(texts []string) []ir.Document {
 		docs = append(docs, ir.Document{ID: fmt.Sprintf("p%05d", len(docs)), Text: t})
 	}
 	return docs
-}
-
-// openIndex builds the retriever's index of docs once (step "index") and opens it afterwards.
-func openIndex(m *Model, opts PipelineOptions, docs []ir.Document) (*index.Index, error) {
-	if m.Err() != nil {
-		return nil, m.Err()
-	}
-	bi, err := m.BiEncoder()
-	if err != nil {
-		return nil, err
-	}
-	model := index.Model{Embedder: bi, Hash: m.ID(), Name: m.Name()}
-	kind := index.Exact
-	if opts.HNSW {
-		kind = index.HNSW
-	}
-	key := cache.Key{Step: "index", Version: 1, Inputs: []string{m.ID(), opts.Corpus.Hash()},
-		Params: map[string]any{"column": opts.Column, "kind": kind, "dim": opts.Dim}}
-	dir, _, _, err := cachedDir(key, func(ctx context.Context, dir string) error {
-		ix, err := index.Build(ctx, model, docs, index.Options{Kind: kind, Dim: opts.Dim}, display.Progress())
-		if err != nil {
-			return err
-		}
-		return ix.Save(dir)
-	})
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := cellContext()
-	defer cancel()
-	return index.Open(ctx, dir, model, index.OpenOptions{}, nil)
 }
 
 // Err is the error met building the pipeline, or nil.

@@ -77,12 +77,12 @@ func cachedTable(key cache.Key, compute func(ctx context.Context) (dataframe.Dat
 		if err != nil {
 			return err
 		}
-		return saveTable(dir, df)
+		return workflow.SaveTable(dir, df)
 	})
 	if err != nil {
 		return dataframe.DataFrame{}, hit, err
 	}
-	df, err := loadTable(dir)
+	df, err := workflow.LoadTable(dir)
 	if err != nil {
 		return df, hit, fmt.Errorf("cached step %s in %s: %w", key.Step, dir, err)
 	}

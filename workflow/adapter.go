@@ -7,7 +7,6 @@ import (
 
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/train/adapter"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -52,12 +51,11 @@ func TrainAdapter(ctx context.Context, env Env, in AdapterInput, o AdapterOption
 	if len(in.Queries) != len(in.Positives) || len(in.Queries) < 2 {
 		return nil, fmt.Errorf("train adapter: %d queries and %d passages: want matching pairs, at least 2", len(in.Queries), len(in.Positives))
 	}
-	load := func() (vector.Embedder, error) { return in.Model.BiEncoder() }
-	q, _, err := mining.Embed(ctx, env.Cache, in.Model.EmbedID(), in.Queries, true, load, env.Progress)
+	q, err := in.Model.Embed(ctx, env, in.Queries, true)
 	if err != nil {
 		return nil, fmt.Errorf("train adapter: embed queries: %w", err)
 	}
-	p, _, err := mining.Embed(ctx, env.Cache, in.Model.EmbedID(), in.Positives, false, load, env.Progress)
+	p, err := in.Model.Embed(ctx, env, in.Positives, false)
 	if err != nil {
 		return nil, fmt.Errorf("train adapter: embed passages: %w", err)
 	}

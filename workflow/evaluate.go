@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sort"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
-	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/train"
 	"github.com/ragnb/ragnb/vector"
@@ -259,37 +257,14 @@ func BM25RerankEvaluator(ctx context.Context, e *evaluate.IR, ce *encoder.CrossE
 	return train.RerankEvaluator(e, ce, first, evaluate.RerankOptions{Depth: depth}, "bm25_rerank"), nil
 }
 
-// Embed embeds texts as queries (with the model's query prompt) or as documents, memoised as step "embed"
-// (mining.EmbedKey): the same model and texts are embedded once, whichever step asks first.
+// Embed embeds texts as queries (with the model's query prompt) or as documents through the Embed step
+// (memoised under mining.EmbedKey): the same model and texts are embedded once, whichever step asks first.
 func (m *Model) Embed(ctx context.Context, env Env, texts []string, queries bool) (*vector.Matrix, error) {
-	var v *vector.Matrix
-	compute := func(ctx context.Context, dir string) error {
-		bi, err := m.BiEncoder()
-		if err != nil {
-			return err
-		}
-		if queries {
-			v, err = bi.EmbedQueries(ctx, texts, env.Progress)
-		} else {
-			v, err = bi.EmbedDocuments(ctx, texts, env.Progress)
-		}
-		if err != nil || dir == "" {
-			return err
-		}
-		return vector.SaveNPY(filepath.Join(dir, "embeddings.npy"), v)
-	}
-	key := mining.EmbedKey(m.EmbedID(), cache.HashStrings(texts...), queries)
-	_, err := env.memo(ctx, key, compute, func(dir string) (err error) {
-		v, err = vector.LoadNPY(filepath.Join(dir, "embeddings.npy"))
-		return err
-	})
+	e, err := Embed(ctx, env, EmbedInput{Texts: texts, Model: m}, EmbedOptions{Queries: queries})
 	if err != nil {
 		return nil, err
 	}
-	if v.Rows != len(texts) {
-		return nil, fmt.Errorf("embed: %d embeddings for %d texts", v.Rows, len(texts))
-	}
-	return v, nil
+	return e.Vectors, nil
 }
 
 // embedEvalSet embeds the evaluator's queries and corpus.

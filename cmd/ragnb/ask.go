@@ -42,7 +42,7 @@ func askCmd() *command {
 				if len(questions) == 0 {
 					return usagef("no question given")
 				}
-				p, _, err := f.build(ctx, progressTo(std))
+				p, _, err := f.build(ctx, std)
 				if err != nil {
 					return err
 				}

@@ -8,10 +8,51 @@ import (
 	"os"
 
 	"github.com/ragnb/ragnb/data/datasets"
-	"github.com/ragnb/ragnb/data/documents"
 	"github.com/ragnb/ragnb/data/synth"
-	"github.com/ragnb/ragnb/data/teacher"
+	"github.com/ragnb/ragnb/internal/atomicfile"
+	"github.com/ragnb/ragnb/workflow"
 )
+
+// generateFlags bind generate's flags to the step's options; their defaults are DefaultGenerateOptions and
+// DefaultChunkOptions.
+type generateFlags struct {
+	llm      llmFlags
+	o        workflow.GenerateOptions
+	chunk    workflow.ChunkOptions
+	template string
+}
+
+func (g *generateFlags) register(fs *flag.FlagSet) {
+	def, cdef := workflow.DefaultGenerateOptions(), workflow.DefaultChunkOptions()
+	g.o, g.chunk = def, cdef
+	g.llm.register(fs, def.LLM, "chat model name as the endpoint knows it (required), e.g. gpt-4o-mini, llama3.1:8b")
+	fs.IntVar(&g.chunk.Tokens, "chunk-tokens", cdef.Tokens, "chunk size in tokens (estimated WordPiece count, see docs.ApproxCounter)")
+	fs.IntVar(&g.chunk.Overlap, "overlap", cdef.Overlap, "tokens a chunk repeats from the end of the previous one, at most")
+	fs.IntVar(&g.o.QuestionsPerChunk, "questions", def.QuestionsPerChunk, "questions asked per chunk")
+	fs.StringVar(&g.template, "template", "", "file holding the user prompt, a Go text/template over .N .Passage .Source .ChunkID .Index (default: synth.DefaultTemplate, which asks for JSON)")
+	fs.StringVar(&g.o.System, "system", def.System, `system prompt (default: synth.DefaultSystem; "-" sends none)`)
+	fs.BoolVar(&g.o.ExtraColumns, "extra-columns", def.ExtraColumns, "also generate positive_retrieval, negative_retrieval, positive_reranking, negative_reranking (synthetic-data-generator shape)")
+	fs.Float64Var(&g.o.MinOverlap, "min-overlap", def.MinOverlap, "answerability check: fraction of a question's content words that must occur in its chunk (0 or negative: off)")
+	fs.BoolVar(&g.o.AnswerCheck, "llm-check", def.AnswerCheck, "also ask the same model, as a judge, whether each question is answerable from its chunk")
+	fs.Float64Var(&g.o.AnswerCheckMin, "llm-check-min", def.AnswerCheckMin, "judge score (0–1) a question needs with --llm-check")
+}
+
+// options are the step's options from the flags (the template read, the key from the environment).
+func (g *generateFlags) options() (workflow.GenerateOptions, error) {
+	o := g.o
+	var err error
+	if o.LLM, err = g.llm.options(); err != nil {
+		return o, err
+	}
+	if g.template != "" {
+		b, err := os.ReadFile(g.template)
+		if err != nil {
+			return o, err
+		}
+		o.Template = string(b)
+	}
+	return o, nil
+}
 
 func generateCmd() *command {
 	return &command{
@@ -19,21 +60,12 @@ func generateCmd() *command {
 		summary: "generate synthetic question/passage pairs from documents with any OpenAI-compatible chat model",
 		usage:   "--docs PATH|GLOB --model M --out pairs.jsonl [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
-			var lf llmFlags
-			lf.register(fs, 0.7, "chat model name as the endpoint knows it (required), e.g. gpt-4o-mini, llama3.1:8b")
+			var g generateFlags
+			g.register(fs)
 			docsArg := fs.String("docs", "", "documents: a .txt/.md/.pdf/.docx file, a directory (recursive) or a glob (** allowed) (required)")
-			out := fs.String("out", "", "output table: .jsonl, .csv or .tsv with columns anchor, positive, answer, source, chunk_id, chunk_index, start, end (required)")
-			chunkTokens := fs.Int("chunk-tokens", 256, "chunk size in tokens (estimated WordPiece count, see docs.ApproxCounter)")
-			overlap := fs.Int("overlap", 32, "tokens a chunk repeats from the end of the previous one, at most")
-			questions := fs.Int("questions", 3, "questions asked per chunk")
-			template := fs.String("template", "", "file holding the user prompt, a Go text/template over .N .Passage .Source .ChunkID .Index (default: synth.DefaultTemplate, which asks for JSON)")
-			system := fs.String("system", "", `system prompt (default: synth.DefaultSystem; "-" sends none)`)
-			extra := fs.Bool("extra-columns", false, "also generate positive_retrieval, negative_retrieval, positive_reranking, negative_reranking (synthetic-data-generator shape)")
-			minOverlap := fs.Float64("min-overlap", 0.25, "answerability check: fraction of a question's content words that must occur in its chunk (negative: off)")
-			llmCheck := fs.Bool("llm-check", false, "also ask the same model, as a judge, whether each question is answerable from its chunk")
-			llmCheckMin := fs.Float64("llm-check-min", 0.5, "judge score (0–1) a question needs with --llm-check")
-			summaryOut := fs.String("summary", "", "write the summary (counts, failed chunks with their errors, request stats) as JSON to this file")
-			allowFailures := fs.Bool("allow-failures", false, "exit 0 even when some chunks failed (they are listed either way)")
+			out := fs.String("out", "", "output table: .jsonl, .csv or .tsv with columns anchor, positive, answer, source, chunk_id, chunk_index, start, end (required); a failed run leaves it as it was and writes OUT.partial.jsonl (.csv, .tsv) beside it")
+			summaryOut := fs.String("summary", "", "write the summary (counts, failed chunks with their errors, request stats, where the rows went) as JSON to this file")
+			allowFailures := fs.Bool("allow-failures", false, "exit 0, and write --out, even when some chunks failed (they are listed either way)")
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if err := noArgs("generate", args); err != nil {
 					return err
@@ -44,59 +76,55 @@ func generateCmd() *command {
 				if _, err := datasets.FormatOf(*out); err != nil {
 					return usagef("%v", err)
 				}
-				client, err := lf.client()
+				o, err := g.options()
 				if err != nil {
 					return err
 				}
-				cfg := synth.Config{QuestionsPerChunk: *questions, System: *system, ExtraColumns: *extra,
-					MinOverlap: *minOverlap, AnswerCheckMin: *llmCheckMin}
-				if *minOverlap == 0 {
-					cfg.MinOverlap = -1 // 0 in the library means the default
-				}
-				if *template != "" {
-					b, err := os.ReadFile(*template)
-					if err != nil {
-						return err
-					}
-					cfg.Template = string(b)
-				}
-				if *llmCheck {
-					cfg.AnswerCheck = &teacher.LLMJudge{Client: client}
-				}
-
-				ds, loadErr := documents.Load(*docsArg)
-				if loadErr != nil {
-					if len(ds) == 0 {
-						return loadErr
-					}
-					fmt.Fprintf(std.err, "warning: %v\n", loadErr) // the readable documents go on
-				}
-				chunks, err := documents.ChunkAll(ds, documents.ChunkConfig{Tokens: *chunkTokens, Overlap: *overlap})
+				// The chat answers are cached by the llm client; the whole table is not memoised here, so the
+				// summary always accounts for this run.
+				env := workflow.Env{Progress: progressTo(std)}
+				loaded, err := workflow.LoadDocuments(ctx, env, workflow.LoadInput{Pattern: *docsArg})
 				if err != nil {
 					return err
 				}
+				if loaded.Unreadable != nil {
+					fmt.Fprintf(std.err, "warning: %v\n", loaded.Unreadable) // the readable documents go on
+				}
+				chunked, err := workflow.Chunk(ctx, env, workflow.ChunkInput{Documents: loaded.Documents}, g.chunk)
+				if err != nil {
+					return err
+				}
+				chunks := chunked.Chunks
 				fmt.Fprintf(std.err, "%d documents, %d chunks of ≤ %d tokens; asking %s for %d questions each\n",
-					len(ds), len(chunks), *chunkTokens, client.Model(), *questions)
+					len(loaded.Documents), len(chunks), g.chunk.Tokens, o.LLM.Model, o.QuestionsPerChunk)
 
-				rows, sum, genErr := synth.GenerateQA(ctx, client, chunks, cfg, progressTo(std))
-				// Whatever was produced is written, even after an interrupt.
-				if err := datasets.Save(synth.Frame(rows, *extra), *out); err != nil {
+				res, genErr := workflow.Generate(ctx, env, workflow.GenerateInput{Chunks: chunks}, o)
+				if res == nil {
+					return genErr // nothing asked: a client that could not be made
+				}
+				sum := res.Summary
+				if genErr == nil && len(sum.Failed) > 0 && !*allowFailures {
+					genErr = fmt.Errorf("%d of %d chunks failed (listed above; a re-run asks only for them, answers are cached)", len(sum.Failed), len(chunks))
+				}
+				written, err := workflow.WriteOutput(res.Frame, *out, genErr == nil)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(std.out, "wrote %d pairs to %s\n%s\n", len(rows), *out, sum)
+				if written.Partial {
+					fmt.Fprintf(std.out, "%s\n%s\n", written, sum)
+				} else {
+					fmt.Fprintf(std.out, "wrote %d pairs to %s\n%s\n", written.Rows, written.Path, sum)
+				}
 				if *summaryOut != "" {
-					b, _ := json.MarshalIndent(sum, "", "  ")
-					if err := os.WriteFile(*summaryOut, append(b, '\n'), 0o644); err != nil {
+					b, _ := json.MarshalIndent(struct {
+						synth.Summary
+						Output workflow.Output `json:"output"`
+					}{sum, written}, "", "  ")
+					if err := atomicfile.WriteBytesMode(*summaryOut, append(b, '\n'), 0o644); err != nil {
 						return err
 					}
 				}
-				if genErr != nil {
-					return genErr
-				}
-				if len(sum.Failed) > 0 && !*allowFailures {
-					return fmt.Errorf("%d of %d chunks failed (listed above; a re-run asks only for them, answers are cached)", len(sum.Failed), len(chunks))
-				}
-				return nil
+				return written.Wrap(genErr)
 			}
 		},
 	}

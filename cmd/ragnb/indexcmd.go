@@ -8,10 +8,39 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ragnb/ragnb/retrieval/hnsw"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/retrieval/search"
+	"github.com/ragnb/ragnb/workflow"
 )
+
+// indexBuildFlags bind index build's flags to workflow.IndexOptions; their defaults are DefaultIndexOptions.
+type indexBuildFlags struct {
+	o    workflow.IndexOptions
+	hnsw bool
+	sim  string
+}
+
+func (f *indexBuildFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultIndexOptions()
+	f.o = def
+	fs.BoolVar(&f.hnsw, "hnsw", def.Kind == index.HNSW, "build: an HNSW graph (approximate, for large corpora) instead of exact search")
+	fs.IntVar(&f.o.HNSW.M, "m", def.HNSW.M, "build --hnsw: links per node (layer 0 keeps 2×)")
+	fs.IntVar(&f.o.HNSW.EfConstruction, "ef-construction", def.HNSW.EfConstruction, "build --hnsw: candidate list size while linking")
+	fs.IntVar(&f.o.HNSW.EfSearch, "ef-search", def.HNSW.EfSearch, "build --hnsw: default candidate list size of a search")
+	fs.IntVar(&f.o.Dim, "dim", def.Dim, "build: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
+	fs.StringVar(&f.sim, "similarity", string(def.Similarity), "build: cosine or dot")
+	fs.IntVar(&f.o.BatchSize, "batch-size", def.BatchSize, "texts per embedding call")
+}
+
+func (f *indexBuildFlags) options() workflow.IndexOptions {
+	o := f.o
+	o.Similarity, o.Kind = search.Similarity(f.sim), index.Exact
+	if f.hnsw {
+		o.Kind = index.HNSW
+	}
+	return o
+}
 
 func indexCmd() *command {
 	return &command{
@@ -29,13 +58,8 @@ func indexCmd() *command {
 			modelDir := fs.String("model", "", "bi-encoder model `directory` (add: default the model the index was built with)")
 			out := fs.String("out", "", "build: index `directory` to write (replaced atomically if it holds an index)")
 			indexDir := fs.String("index", "", "add, info: the index `directory`")
-			useHNSW := fs.Bool("hnsw", false, "build: an HNSW graph (approximate, for large corpora) instead of exact search")
-			m := fs.Int("m", 16, "build --hnsw: links per node (layer 0 keeps 2×)")
-			efc := fs.Int("ef-construction", 200, "build --hnsw: candidate list size while linking")
-			efs := fs.Int("ef-search", 128, "build --hnsw: default candidate list size of a search")
-			dim := fs.Int("dim", 0, "build: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
-			sim := fs.String("similarity", "cosine", "build: cosine or dot")
-			batch := fs.Int("batch-size", 256, "texts per embedding call")
+			var bf indexBuildFlags
+			bf.register(fs)
 			rebuild := fs.Bool("rebuild-stale", false, "add: when the index was built with another model, re-embed every document with --model first")
 			asJSON := fs.Bool("json", false, "info: print the manifest as JSON")
 			return func(ctx context.Context, std *stdio, args []string) error {
@@ -52,7 +76,10 @@ func indexCmd() *command {
 				if err := noArgs("index", fs.Args()); err != nil {
 					return err
 				}
-				report := progressTo(std)
+				env, err := stepEnv(std, "")
+				if err != nil {
+					return err
+				}
 				switch sub {
 				case "build":
 					if *modelDir == "" || *out == "" {
@@ -62,20 +89,20 @@ func indexCmd() *command {
 					if err != nil {
 						return err
 					}
-					model, err := openBiEncoder(ctx, *modelDir, report)
+					model, err := workflow.OpenModel(ctx, env, *modelDir, encoder.Options{})
+					if err == nil {
+						_, err = model.BiEncoder() // loaded now, so that an error names the flag
+					}
 					if err != nil {
-						return err
+						return fmt.Errorf("--model %s: %w", *modelDir, err)
 					}
-					opts := index.Options{Kind: index.Exact, Similarity: search.Similarity(*sim), Dim: *dim, BatchSize: *batch,
-						HNSW: hnsw.Params{M: *m, EfConstruction: *efc, EfSearch: *efs}}
-					if *useHNSW {
-						opts.Kind = index.HNSW
-					}
+					o := bf.options()
 					start := time.Now()
-					ix, err := index.Build(ctx, model, docs, opts, report)
+					built, err := workflow.BuildIndex(ctx, env, workflow.IndexInput{Docs: docs, Model: model, Name: *modelDir}, o)
 					if err != nil {
 						return err
 					}
+					ix := built.Index
 					if err := ix.Save(*out); err != nil {
 						return err
 					}
@@ -89,11 +116,11 @@ func indexCmd() *command {
 					if err != nil {
 						return err
 					}
-					ix, _, _, err := openIndexDir(ctx, *indexDir, *modelDir, index.OpenOptions{RebuildStale: *rebuild, BatchSize: *batch}, report)
+					ix, _, _, err := workflow.OpenIndex(ctx, env, *indexDir, *modelDir, index.OpenOptions{RebuildStale: *rebuild, BatchSize: bf.o.BatchSize})
 					if err != nil {
 						return err
 					}
-					n, addErr := ix.Add(ctx, docs, report)
+					n, addErr := ix.Add(ctx, docs, env.Progress)
 					if n > 0 {
 						if err := ix.Save(*indexDir); err != nil {
 							return err

@@ -2,76 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/model/hub"
 	"github.com/ragnb/ragnb/pipeline"
-	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
-	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/index"
+	"github.com/ragnb/ragnb/workflow"
 )
-
-// openBiEncoder loads a bi-encoder from a directory or Hub id and identifies it by its files' content hash.
-// The name recorded in an index is the absolute directory for a local model (so the index finds it from any
-// working directory), else the Hub id.
-func openBiEncoder(ctx context.Context, nameOrDir string, report progress.Func) (index.Model, error) {
-	dir, err := hub.Resolve(ctx, nameOrDir, hub.FromEnv(), report)
-	if err != nil {
-		return index.Model{}, fmt.Errorf("--model %s: %w", nameOrDir, err)
-	}
-	emb, err := encoder.LoadBiEncoder(dir, encoder.Options{})
-	if err != nil {
-		return index.Model{}, fmt.Errorf("--model %s: %w", nameOrDir, err)
-	}
-	m, err := index.ModelFromDir(dir, emb)
-	if err != nil {
-		return index.Model{}, err
-	}
-	m.Name = nameOrDir
-	if info, err := os.Stat(nameOrDir); err == nil && info.IsDir() {
-		if abs, err := filepath.Abs(nameOrDir); err == nil {
-			m.Name = abs
-		}
-	}
-	return m, nil
-}
-
-// openIndexDir opens the index in indexDir with the bi-encoder modelDir, by default the model the index was
-// built with (its manifest's ModelName). It returns the manifest as read before opening and the model used.
-func openIndexDir(ctx context.Context, indexDir, modelDir string, opts index.OpenOptions, report progress.Func) (*index.Index, index.Manifest, string, error) {
-	man, err := index.ReadManifest(indexDir)
-	if err != nil {
-		return nil, man, "", err
-	}
-	if modelDir == "" {
-		modelDir = man.ModelName
-	}
-	m, err := openBiEncoder(ctx, modelDir, report)
-	if err != nil {
-		return nil, man, modelDir, err
-	}
-	ix, err := index.Open(ctx, indexDir, m, opts, report)
-	return ix, man, modelDir, err
-}
-
-// openCrossEncoder loads a cross-encoder (raw logits; only their order matters for reranking).
-func openCrossEncoder(ctx context.Context, nameOrDir string, report progress.Func) (relevance.Scorer, error) {
-	dir, err := hub.Resolve(ctx, nameOrDir, hub.FromEnv(), report)
-	if err != nil {
-		return nil, fmt.Errorf("--reranker %s: %w", nameOrDir, err)
-	}
-	ce, err := encoder.LoadCrossEncoder(dir, encoder.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("--reranker %s: %w", nameOrDir, err)
-	}
-	return ce, nil
-}
 
 // corpusFlags say where documents come from.
 type corpusFlags struct {
@@ -92,107 +33,124 @@ func (f *corpusFlags) load() ([]ir.Document, error) {
 	return index.LoadCorpus(f.corpus, index.CorpusOptions{TextColumn: f.textCol, IDColumn: f.idCol, TitleColumn: f.titleCol})
 }
 
-// pipelineFlags are the retrieval, reranking and prompt flags shared by ask and serve.
+// pipelineFlags are the retrieval, reranking and prompt flags shared by ask and serve, bound to
+// workflow.PipelineOptions (their defaults are DefaultPipelineOptions).
 type pipelineFlags struct {
 	corpusFlags
 	indexDir, modelDir, rerankerDir string
 	useBM25, noLLM, rebuildStale    bool
-	topK, topN, efSearch, maxChars  int
-	template, system                string
+	efSearch                        int
+	template                        string
+	o                               workflow.PipelineOptions
 	llm                             llmFlags
 }
 
 func (f *pipelineFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultPipelineOptions()
+	f.o = def
 	fs.StringVar(&f.indexDir, "index", "", "index `directory` made by `ragnb index build` (queries are embedded with --model, default the model the index was built with)")
 	fs.StringVar(&f.modelDir, "model", "", "bi-encoder model `directory` (or Hub id); with --corpus and no --index, the corpus is embedded in memory at start")
 	fs.BoolVar(&f.useBM25, "bm25", false, "retrieve with BM25 over --corpus instead of a model")
 	f.corpusFlags.register(fs)
 	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` (or Hub id) that reranks the top k (default: no reranking)")
-	fs.IntVar(&f.topK, "top-k", 20, "passages retrieved")
-	fs.IntVar(&f.topN, "top-n", 5, "passages kept after reranking and put into the prompt")
+	fs.IntVar(&f.o.TopK, "top-k", def.TopK, "passages retrieved")
+	fs.IntVar(&f.o.TopN, "top-n", def.TopN, "passages kept after reranking and put into the prompt")
 	fs.IntVar(&f.efSearch, "ef-search", 0, "HNSW indexes: candidate list size of a search (0: the index's; larger is slower and closer to exact)")
 	fs.StringVar(&f.template, "template", "", "`file` holding the user prompt, a Go text/template over .Question and .Passages (each with .Rank .DocID .Title .Text); default pipeline.DefaultTemplate")
-	fs.StringVar(&f.system, "system", "", `system prompt (default: pipeline.DefaultSystem; "-" sends none)`)
-	fs.IntVar(&f.maxChars, "max-passage-chars", 0, "clip each passage in the prompt to this many characters (0: whole passages)")
+	fs.StringVar(&f.o.System, "system", def.System, `system prompt (default: pipeline.DefaultSystem; "-" sends none)`)
+	fs.IntVar(&f.o.MaxPassageChars, "max-passage-chars", def.MaxPassageChars, "clip each passage in the prompt to this many characters (0: whole passages)")
 	fs.BoolVar(&f.noLLM, "no-llm", false, "do not ask a chat model: return the ranked passages")
 	fs.BoolVar(&f.rebuildStale, "rebuild-stale", false, "when --index was built with another model than --model, re-embed it with --model and save it (default: a stale index is an error)")
-	f.llm.registerAs(fs, "llm-model", 0, "chat model that answers, as the endpoint names it (e.g. gpt-4o-mini, llama3.1:8b); without it only passages are returned")
+	f.llm.registerAs(fs, "llm-model", def.LLM, "chat model that answers, as the endpoint names it (e.g. gpt-4o-mini, llama3.1:8b); without it only passages are returned")
 }
 
-// build assembles the pipeline and describes it (for logs and /healthz).
-func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipeline.Pipeline, map[string]any, error) {
-	info := map[string]any{}
-	cfg := pipeline.Config{TopK: f.topK, TopN: f.topN, System: f.system, MaxPassageChars: f.maxChars}
+// options are the pipeline's options from the flags (the prompt template read, the chat model's key from the
+// environment).
+func (f *pipelineFlags) options() (workflow.PipelineOptions, error) {
+	o := f.o
 	if f.template != "" {
 		b, err := os.ReadFile(f.template)
 		if err != nil {
-			return nil, nil, err
+			return o, err
 		}
-		cfg.Template = string(b)
+		o.Template = string(b)
 	}
+	o.LLM = f.llm.o
+	if f.llm.o.Model != "" && !f.noLLM {
+		lo, err := f.llm.options()
+		if err != nil {
+			return o, err
+		}
+		o.LLM = lo
+	} else {
+		o.LLM.Model = ""
+	}
+	return o, nil
+}
+
+// build assembles the pipeline and describes it (for logs and /healthz).
+func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeline, map[string]any, error) {
+	o, err := f.options()
+	if err != nil {
+		return nil, nil, err
+	}
+	env, err := stepEnv(std, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	var in workflow.PipelineInput
+	extra := map[string]any{}
 	switch {
 	case f.useBM25:
 		if f.indexDir != "" || f.modelDir != "" {
 			return nil, nil, usagef("--bm25 retrieves without --index or --model")
 		}
-		docs, err := f.load()
-		if err != nil {
+		if in.Docs, err = f.load(); err != nil {
 			return nil, nil, err
 		}
-		r, err := pipeline.Lexical(docs, bm25.DefaultParams())
-		if err != nil {
-			return nil, nil, err
-		}
-		cfg.Retriever = r
-		info["retriever"], info["docs"] = "bm25", len(docs)
 	case f.indexDir != "":
 		if f.corpus != "" {
 			return nil, nil, usagef("--corpus is for building an index in memory; add documents to --index with `ragnb index add`")
 		}
-		ix, man, dir, err := openIndexDir(ctx, f.indexDir, f.modelDir, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch}, report)
+		ix, _, dir, err := workflow.OpenIndex(ctx, env, f.indexDir, f.modelDir, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch})
 		if err != nil {
 			return nil, nil, err
 		}
-		cfg.Retriever = pipeline.Dense(ix)
-		info["retriever"], info["docs"], info["index"], info["model"] = string(man.Kind), ix.Len(), f.indexDir, dir
+		in.Index = ix
+		extra["index"], extra["model"] = f.indexDir, dir
 	case f.modelDir != "":
-		docs, err := f.load()
-		if err != nil {
+		if in.Docs, err = f.load(); err != nil {
 			return nil, nil, err
 		}
-		m, err := openBiEncoder(ctx, f.modelDir, report)
-		if err != nil {
-			return nil, nil, err
+		if in.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{}); err == nil {
+			_, err = in.Model.BiEncoder() // loaded now, so that an error names the flag
 		}
-		ix, err := index.Build(ctx, m, docs, index.Options{}, report)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("--model %s: %w", f.modelDir, err)
 		}
-		cfg.Retriever = pipeline.Dense(ix)
-		info["retriever"], info["docs"], info["model"] = "exact", ix.Len(), f.modelDir
+		in.ModelName, extra["model"] = f.modelDir, f.modelDir
 	default:
 		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, or --bm25 --corpus FILE")
 	}
 	if f.rerankerDir != "" {
-		s, err := openCrossEncoder(ctx, f.rerankerDir, report)
-		if err != nil {
-			return nil, nil, err
+		if in.Reranker, err = workflow.OpenModel(ctx, env, f.rerankerDir, encoder.Options{}); err == nil {
+			_, err = in.Reranker.CrossEncoder()
 		}
-		cfg.Reranker = s
-		info["reranker"] = f.rerankerDir
-	}
-	if f.llm.model != "" && !f.noLLM {
-		c, err := f.llm.client()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("--reranker %s: %w", f.rerankerDir, err)
 		}
-		cfg.LLM = c
-		info["llm"] = c.Model()
+		extra["reranker"] = f.rerankerDir
 	}
-	info["top_k"], info["top_n"] = f.topK, f.topN
-	p, err := pipeline.Build(cfg)
+	b, err := workflow.BuildPipeline(ctx, env, in, o)
 	if err != nil {
-		return nil, nil, usagef("%v", err)
+		var bad *workflow.OptionsError
+		if errors.As(err, &bad) {
+			return nil, nil, usagef("%v", err)
+		}
+		return nil, nil, err
 	}
-	return p, info, nil
+	for k, v := range extra {
+		b.Info[k] = v
+	}
+	return b.Pipeline, b.Info, nil
 }

@@ -44,7 +44,7 @@ func serveCmd() *command {
 					return usagef("--log-format %q: want text or json", *logFormat)
 				}
 				logger := slog.New(handler)
-				p, info, err := f.build(ctx, progressTo(std))
+				p, info, err := f.build(ctx, std)
 				if err != nil {
 					return err
 				}

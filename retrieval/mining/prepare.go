@@ -159,22 +159,6 @@ func EmbedKey(modelID, textsHash string, queries bool) cache.Key {
 	return cache.Key{Step: "embed", Version: 1, Inputs: []string{modelID, textsHash}, Params: map[string]any{"queries": queries}}
 }
 
-// Embed embeds texts as queries or as documents under EmbedKey in st (nil: no cache), the stored embeddings
-// every step shares: mining, evaluation, adapters. load is called only when they are not stored. It reports
-// whether they came from the cache.
-func Embed(ctx context.Context, st *cache.Store, modelID string, texts []string, queries bool, load Embedder, report progress.Func) (*vector.Matrix, bool, error) {
-	return embedCached(ctx, st, EmbedKey(modelID, cache.HashStrings(texts...), queries), len(texts), func() (*vector.Matrix, error) {
-		e, err := load()
-		if err != nil {
-			return nil, err
-		}
-		if queries {
-			return e.EmbedQueries(ctx, texts, report)
-		}
-		return e.EmbedDocuments(ctx, texts, report)
-	})
-}
-
 // embedCached runs embed, or loads its stored result when st has it.
 func embedCached(ctx context.Context, st *cache.Store, key cache.Key, rows int, embed func() (*vector.Matrix, error)) (*vector.Matrix, bool, error) {
 	check := func(m *vector.Matrix) (*vector.Matrix, error) {

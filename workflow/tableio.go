@@ -1,4 +1,4 @@
-package prelude
+package workflow
 
 import (
 	"bufio"
@@ -24,7 +24,8 @@ type storedColumn struct {
 	Floats []float64 // float columns
 }
 
-func saveTable(dir string, df dataframe.DataFrame) error {
+// SaveTable stores df in a step's cache directory (dir), as steps that produce tables do.
+func SaveTable(dir string, df dataframe.DataFrame) error {
 	cols := make([]storedColumn, 0, df.Ncol())
 	for _, name := range df.Names() {
 		s := df.Col(name)
@@ -52,7 +53,8 @@ func saveTable(dir string, df dataframe.DataFrame) error {
 	return f.Close()
 }
 
-func loadTable(dir string) (dataframe.DataFrame, error) {
+// LoadTable reads a table SaveTable stored in dir.
+func LoadTable(dir string) (dataframe.DataFrame, error) {
 	path := filepath.Join(dir, tableFile)
 	f, err := os.Open(path)
 	if err != nil {
