@@ -17,8 +17,8 @@ func ids(hits []ir.Hit) string {
 }
 
 var (
-	dense   = ir.Run{"q": {{"a", 0.9}, {"b", 0.5}, {"c", 0.1}}}
-	lexical = ir.Run{"q": {{"c", 10}, {"d", 5}, {"a", 0}}}
+	dense   = ir.Run{"q": {{DocID: "a", Score: 0.9}, {DocID: "b", Score: 0.5}, {DocID: "c", Score: 0.1}}}
+	lexical = ir.Run{"q": {{DocID: "c", Score: 10}, {DocID: "d", Score: 5}, {DocID: "a", Score: 0}}}
 )
 
 // TestConvexCombinationByHand: dense a=1, b=.5, c=0 and BM25 c=1, d=.5, a=0 after min-max; α=0.5 gives
@@ -72,7 +72,7 @@ func TestRRFByHand(t *testing.T) {
 // TestDepthAndMissingQueries: only the top Depth of each run are fused, and a query one run lacks still gets
 // the other's ranking.
 func TestDepthAndMissingQueries(t *testing.T) {
-	l := ir.Run{"q": lexical["q"], "only-bm25": {{"x", 3}, {"y", 1}}}
+	l := ir.Run{"q": lexical["q"], "only-bm25": {{DocID: "x", Score: 3}, {DocID: "y", Score: 1}}}
 	run, err := Fuse(dense, l, Options{Alpha: 0.5, Depth: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -99,12 +99,12 @@ func TestOptionsAreChecked(t *testing.T) {
 // them goes to the one nearest 0.5).
 func TestTuneFindsTheWeightThatHelps(t *testing.T) {
 	d := ir.Run{
-		"q1": {{"rel1", 0.9}, {"x", 0.5}, {"y", 0.1}},
-		"q2": {{"z", 0.9}, {"rel2", 0.7}, {"w", 0.1}},
+		"q1": {{DocID: "rel1", Score: 0.9}, {DocID: "x", Score: 0.5}, {DocID: "y", Score: 0.1}},
+		"q2": {{DocID: "z", Score: 0.9}, {DocID: "rel2", Score: 0.7}, {DocID: "w", Score: 0.1}},
 	}
 	l := ir.Run{
-		"q1": {{"y", 10}, {"rel1", 8}, {"x", 0}},
-		"q2": {{"rel2", 10}, {"w", 5}, {"z", 0}},
+		"q1": {{DocID: "y", Score: 10}, {DocID: "rel1", Score: 8}, {DocID: "x", Score: 0}},
+		"q2": {{DocID: "rel2", Score: 10}, {DocID: "w", Score: 5}, {DocID: "z", Score: 0}},
 	}
 	dev := ir.Qrels{"q1": {"rel1": 1}, "q2": {"rel2": 1}}
 	cfg := ir.Config{AccuracyAtK: []int{1}, NDCGAtK: []int{10}}
