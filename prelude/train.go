@@ -192,6 +192,7 @@ func TrainMatryoshka(base *Model, data *Dataset, opts TrainOptions) *Model {
 			return err
 		}
 		if ds != nil {
+			c.EvalName = fmt.Sprintf("%s: %d queries, %d passages", opts.Eval.Chain(), len(ds.Queries), len(ds.Corpus))
 			ev, err := evaluate.NewIR(ds, evaluate.Options{Dims: c.MatryoshkaDims})
 			if err != nil {
 				return err
@@ -258,6 +259,7 @@ func TrainCrossEncoder(base *Model, data *Dataset, opts TrainOptions) *Model {
 			return err
 		}
 		if ds != nil {
+			c.EvalName = fmt.Sprintf("%s: %d queries, %d passages; reranking BM25's top 100", opts.Eval.Chain(), len(ds.Queries), len(ds.Corpus))
 			ev, err := evaluate.NewIR(ds, evaluate.Options{})
 			if err != nil {
 				return err

@@ -265,6 +265,7 @@ func trainCmd() *command {
 				if m.IsStatic() {
 					kind = "static"
 				}
+				cfg.EvalName = desc
 				fmt.Fprintf(std.out, "model    %s (%s, dim %d)\n", f.model, kind, m.Dim())
 				fmt.Fprintf(std.out, "data     %s: %d training rows, columns %v\n", f.data, ex.Rows(), ex.Names)
 				if desc != "" {
@@ -360,6 +361,7 @@ func trainRerankerCmd() *command {
 					cfg.Evaluator = train.RerankEvaluator(ev, m, first, evaluate.RerankOptions{Depth: *depth}, "bm25_rerank")
 					desc += fmt.Sprintf("; reranking the top %d BM25 hits", *depth)
 				}
+				cfg.EvalName = desc
 				fmt.Fprintf(std.out, "model    %s (cross-encoder)\n", f.model)
 				fmt.Fprintf(std.out, "data     %s: %d training pairs (labels from %q)\n", f.data, ex.Rows(), labelOrigin(labelCol))
 				if desc != "" {

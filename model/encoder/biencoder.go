@@ -32,6 +32,10 @@ type BiEncoder struct {
 	dim      int
 	padID    int32
 
+	// dir is the directory the model was loaded from; card is the README.md Save writes (nil: none).
+	dir  string
+	card []byte
+
 	mu   sync.Mutex
 	exec *model.Exec
 }
@@ -55,7 +59,12 @@ func LoadBiEncoder(dir string, opts Options) (*BiEncoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newBiEncoder(l, tok, tokFiles, ts, opts)
+	m, err := newBiEncoder(l, tok, tokFiles, ts, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.dir = dir
+	return m, nil
 }
 
 // readDir reads a model directory's layout, tokenizer files and weights file.
@@ -282,5 +291,21 @@ func (m *BiEncoder) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
-	return modeldir.Write(dir, modeldir.Contents{Layout: m.layout, Weights: ts, Tokenizer: m.tokFiles})
+	return modeldir.Write(dir, modeldir.Contents{Layout: m.layout, Weights: ts, Tokenizer: m.tokFiles, Files: m.files()})
+}
+
+// SetModelCard makes Save write readme as the directory's README.md (the trainer sets the card of the run).
+func (m *BiEncoder) SetModelCard(readme []byte) { m.card = readme }
+
+// ModelCard is the README.md Save writes (nil: none).
+func (m *BiEncoder) ModelCard() []byte { return m.card }
+
+// Dir is the directory the model was loaded from ("" when it was built in memory).
+func (m *BiEncoder) Dir() string { return m.dir }
+
+func (m *BiEncoder) files() map[string][]byte {
+	if m.card == nil {
+		return nil
+	}
+	return map[string][]byte{"README.md": m.card}
 }

@@ -394,6 +394,9 @@ func (c Card) details(b *strings.Builder) {
 		row("Number of Output Labels", "1 (a relevance logit)")
 	}
 	for _, k := range sortedKeys(m.Prompts) {
+		if m.Prompts[k] == "" {
+			continue
+		}
 		row(fmt.Sprintf("Prompt %q", k), "`"+m.Prompts[k]+"`")
 	}
 	row("Training Dataset Size", trainingSize(c.Training))
