@@ -18,7 +18,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/ragnb/ragnb/internal/retry"
