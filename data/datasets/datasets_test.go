@@ -258,3 +258,29 @@ func TestTextsOfNumericColumn(t *testing.T) {
 		t.Errorf("positive = %q", got)
 	}
 }
+
+func TestParquetRoundTrip(t *testing.T) {
+	df := dataframe.New(series.New([]string{"q1", "q2", "q3"}, series.String, "anchor"),
+		series.New([]float64{0.5, math.NaN(), 2}, series.Float, "score"),
+		series.New([]string{"p1", "", "p|3"}, series.String, "positive"))
+	p := filepath.Join(t.TempDir(), "out.parquet")
+	if err := Save(df, p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Nrow() != 3 {
+		t.Fatalf("rows = %d", back.Nrow())
+	}
+	for _, c := range []string{"anchor", "positive"} {
+		if got, want := back.Col(c).Records(), df.Col(c).Records(); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s = %v, want %v", c, got, want)
+		}
+	}
+	s := back.Col("score").Float()
+	if s[0] != 0.5 || !math.IsNaN(s[1]) || s[2] != 2 {
+		t.Errorf("score = %v", s)
+	}
+}

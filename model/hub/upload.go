@@ -60,6 +60,9 @@ type UploadOptions struct {
 	Retry retry.Policy
 	// Progress receives the LFS upload's progress in bytes (stage "push").
 	Progress progress.Func
+	// Files are uploaded besides the folder's, by repository path; one with the path of a folder's file is
+	// sent instead of it (a model card edited for publishing), leaving the folder as it is.
+	Files map[string][]byte
 }
 
 // UploadResult is what UploadFolder did.
@@ -77,7 +80,8 @@ type UploadResult struct {
 // localFile is a file to upload with what the protocol asks about it.
 type localFile struct {
 	path   string // path in the repository (slash-separated)
-	abs    string
+	abs    string // the local file ("" when data holds the content)
+	data   []byte
 	size   int64
 	sample []byte // the first 512 bytes
 	sha256 string // hex
@@ -86,8 +90,8 @@ type localFile struct {
 	remote string // the oid the Hub has at this path ("" if none)
 }
 
-// UploadFolder uploads every file under dir (hidden files and folders excluded) to the Hub repository repoID
-// ("org/name"), creating the repository when needed, in one commit.
+// UploadFolder uploads every file under dir (hidden files and folders excluded; "" for none) and o.Files to
+// the Hub repository repoID ("org/name"), creating the repository when needed, in one commit.
 func (c Client) UploadFolder(ctx context.Context, repoID, dir string, o UploadOptions) (*UploadResult, error) {
 	if o.Type == "" {
 		o.Type = ModelRepo
@@ -110,7 +114,7 @@ func (c Client) UploadFolder(ctx context.Context, repoID, dir string, o UploadOp
 	if c.Token == "" {
 		return nil, fmt.Errorf("hub: push %s: no token (set HF_TOKEN, or log in with `hf auth login`, which writes the token file)", repoID)
 	}
-	files, err := scanFolder(dir)
+	files, err := scanFolder(dir, o.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +154,23 @@ func (c Client) UploadFolder(ctx context.Context, repoID, dir string, o UploadOp
 	return res, nil
 }
 
-// scanFolder lists and hashes the files under dir, sorted by path.
-func scanFolder(dir string) ([]*localFile, error) {
+// scanFolder lists and hashes the files under dir and the extra ones, sorted by path.
+func scanFolder(dir string, extra map[string][]byte) ([]*localFile, error) {
 	var files []*localFile
+	for p, b := range extra {
+		if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "..") || strings.Contains(p, "\\") {
+			return nil, fmt.Errorf("hub: push: %q is not a repository path", p)
+		}
+		f, err := hashReader(bytes.NewReader(b), int64(len(b)), p)
+		if err != nil {
+			return nil, err
+		}
+		f.path, f.data = p, b
+		files = append(files, f)
+	}
+	if dir == "" {
+		return files, nil
+	}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -169,6 +187,9 @@ func scanFolder(dir string) ([]*localFile, error) {
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
+		}
+		if _, replaced := extra[filepath.ToSlash(rel)]; replaced {
+			return nil
 		}
 		f, err := hashFile(p)
 		if err != nil {
@@ -195,17 +216,35 @@ func hashFile(p string) (*localFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh, gh := sha256.New(), sha1.New()
-	fmt.Fprintf(gh, "blob %d\x00", st.Size())
-	sample := &limitedBuffer{max: 512}
-	n, err := io.Copy(io.MultiWriter(sh, gh, sample), fh)
+	f, err := hashReader(fh, st.Size(), p)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, err
 	}
-	if n != st.Size() {
-		return nil, fmt.Errorf("read %s: size changed while reading (%d of %d bytes)", p, n, st.Size())
+	f.abs = p
+	return f, nil
+}
+
+// hashReader reads size bytes for their sha256, git blob SHA-1 and first 512 bytes.
+func hashReader(r io.Reader, size int64, name string) (*localFile, error) {
+	sh, gh := sha256.New(), sha1.New()
+	fmt.Fprintf(gh, "blob %d\x00", size)
+	sample := &limitedBuffer{max: 512}
+	n, err := io.Copy(io.MultiWriter(sh, gh, sample), r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	return &localFile{abs: p, size: n, sample: sample.b, sha256: hex.EncodeToString(sh.Sum(nil)), gitSHA: hex.EncodeToString(gh.Sum(nil))}, nil
+	if n != size {
+		return nil, fmt.Errorf("read %s: size changed while reading (%d of %d bytes)", name, n, size)
+	}
+	return &localFile{size: n, sample: sample.b, sha256: hex.EncodeToString(sh.Sum(nil)), gitSHA: hex.EncodeToString(gh.Sum(nil))}, nil
+}
+
+// open returns the file's content for sending.
+func (f *localFile) open() (io.ReadCloser, error) {
+	if f.abs == "" {
+		return io.NopCloser(bytes.NewReader(f.data)), nil
+	}
+	return os.Open(f.abs)
 }
 
 // limitedBuffer keeps the first max bytes written to it.
@@ -404,7 +443,7 @@ func (u uploader) uploadLFS(ctx context.Context, files []*localFile, res *Upload
 func (u uploader) put(ctx context.Context, f *localFile, a lfsAction) error {
 	what := "upload " + f.path
 	return u.retrying(ctx, func() error {
-		fh, err := os.Open(f.abs)
+		fh, err := f.open()
 		if err != nil {
 			return err
 		}
@@ -453,9 +492,12 @@ func (u uploader) commit(ctx context.Context, files []*localFile, res *UploadRes
 			line("lfsFile", map[string]any{"path": f.path, "algo": "sha256", "oid": f.sha256, "size": f.size})
 			continue
 		}
-		data, err := os.ReadFile(f.abs)
-		if err != nil {
-			return fmt.Errorf("hub: push %s: %w", u.repo, err)
+		data := f.data
+		if f.abs != "" {
+			var err error
+			if data, err = os.ReadFile(f.abs); err != nil {
+				return fmt.Errorf("hub: push %s: %w", u.repo, err)
+			}
 		}
 		line("file", map[string]any{"path": f.path, "encoding": "base64", "content": base64.StdEncoding.EncodeToString(data)})
 	}

@@ -153,6 +153,16 @@ func TestUploadFolderLandsEveryFileByteIdenticalWithTheWeightsThroughLFS(t *test
 		t.Errorf("third push: %+v", third)
 	}
 	checkLanded(t, s, "model", "org/tiny", dir, "model.safetensors")
+	// An in-memory file is sent instead of the folder's, which stays as it is.
+	if _, err := c.UploadFolder(context.Background(), "org/tiny", dir, UploadOptions{Files: map[string][]byte{"README.md": []byte("# edited\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Repo("model", "org/tiny").Files["main"]["README.md"].Data; string(got) != "# edited\n" {
+		t.Errorf("README.md on the Hub: %q", got)
+	}
+	if local, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(local) != "# card v2\n" {
+		t.Errorf("the folder's README.md changed: %q", local)
+	}
 	// The token went to the API only, never to storage.
 	for _, r := range s.Requests() {
 		storage := strings.HasPrefix(r.Path, "/lfs-storage/")
