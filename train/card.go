@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -12,63 +11,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/ragnb/ragnb/model/modelcard"
-	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/train/losses"
 )
 
 // The card is built here, where the model, the data, the configuration and the run meet, and handed to the
 // model (SetModelCard), so that every Save after a training — the CLI's, the notebook's, a checkpoint's —
 // writes it as README.md.
-
-// cardModel describes a model directory's architecture for the card.
-func cardModel(l *modeldir.Layout, dir string, dim int, vocab int) (modelcard.Model, string) {
-	m := modelcard.Model{Similarity: l.SimilarityFn, Pooling: l.Pooling, Normalize: l.Normalize,
-		MaxSeqLength: l.MaxSeqLength, Prompts: l.Prompts, OutputDim: dim, VocabSize: vocab}
-	if m.Similarity == "" {
-		m.Similarity = "cosine"
-	}
-	switch {
-	case l.Kind == modeldir.Static:
-		m.Architecture, m.Pooling = "StaticEmbedding", "mean"
-	case l.Config != nil:
-		m.Architecture = "BertModel"
-		if l.Kind == modeldir.CrossEncoder {
-			m.Architecture, m.Pooling, m.Similarity = "BertForSequenceClassification", "", ""
-		}
-		m.Layers, m.Hidden, m.Heads, m.VocabSize = l.Config.NumHiddenLayers, l.Config.HiddenSize, l.Config.NumAttentionHeads, l.Config.VocabSize
-	}
-	base := hubIDOfSnapshot(dir)
-	if base == "" {
-		m.BaseModelPath = dir
-	}
-	return m, base
-}
-
-// hubIDOfSnapshot reads the Hub id back from a directory in the Hugging Face cache
-// (…/models--org--name/snapshots/<commit>); "" for any other directory.
-func hubIDOfSnapshot(dir string) string {
-	if dir == "" {
-		return ""
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return ""
-	}
-	parent := filepath.Dir(abs)
-	if filepath.Base(parent) != "snapshots" {
-		return ""
-	}
-	repo := filepath.Base(filepath.Dir(parent))
-	name, ok := strings.CutPrefix(repo, "models--")
-	if !ok {
-		return ""
-	}
-	id := strings.Replace(name, "--", "/", 1)
-	if !modelcard.IsHubID(id) {
-		return ""
-	}
-	return id
-}
 
 // buildCard assembles the card of a finished run.
 func buildCard(kind string, model modelcard.Model, base string, ex *Examples, cfg Config, res *Result) modelcard.Card {

@@ -121,7 +121,7 @@ func TrainBiEncoder(ctx context.Context, m *encoder.BiEncoder, ex *Examples, cfg
 	}
 	res, err := run(ctx, t, cfg, report)
 	if err == nil {
-		cm, base := cardModel(m.Layout(), m.Dir(), m.Dim(), m.Tokenizer().VocabSize())
+		cm, base := modelcard.ModelOf(m.Layout(), m.Dir(), m.Dim(), m.Tokenizer().VocabSize())
 		m.SetModelCard(buildCard(modelcard.BiEncoder, cm, base, ex, cfg, res).Markdown())
 	}
 	return res, err
@@ -176,7 +176,7 @@ func TrainCrossEncoder(ctx context.Context, m *encoder.CrossEncoder, ex *Example
 	}
 	res, err := run(ctx, t, cfg, report)
 	if err == nil {
-		cm, base := cardModel(m.Layout(), m.Dir(), 0, 0)
+		cm, base := modelcard.ModelOf(m.Layout(), m.Dir(), 0, 0)
 		m.SetModelCard(buildCard(modelcard.CrossEncoder, cm, base, ex, cfg, res).Markdown())
 	}
 	return res, err

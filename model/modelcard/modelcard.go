@@ -11,6 +11,7 @@
 package modelcard
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"regexp"
@@ -232,6 +233,15 @@ func (c Card) tags() []string {
 	return tags
 }
 
+// Placeholder stands for the repository id in the usage snippets of a card written before the model has one;
+// ForRepo puts the id in when the model is pushed.
+const Placeholder = "ORG/NAME"
+
+// ForRepo writes the repository id into a card's usage snippets in place of Placeholder.
+func ForRepo(readme []byte, repo string) []byte {
+	return bytes.ReplaceAll(readme, []byte(Placeholder), []byte(repo))
+}
+
 // IsHubID reports whether s has the form of a Hub model id (name or org/name), not a local path.
 func IsHubID(s string) bool {
 	return hubID.MatchString(s) && !strings.Contains(s, "--") && !strings.Contains(s, "..")
@@ -413,7 +423,7 @@ func trainingSize(t *Training) string {
 }
 
 func (c Card) usage(b *strings.Builder) {
-	id := "ORG/NAME"
+	id := Placeholder
 	if c.Name != "" && IsHubID(c.Name) {
 		id = c.Name
 	}

@@ -180,3 +180,25 @@ func anyStrings(v any) []string {
 	}
 	return out
 }
+
+func TestForRepoFillsTheUsageSnippets(t *testing.T) {
+	md := string(ForRepo(sampleCard().Markdown(), "acme/fin-embed"))
+	if strings.Contains(md, Placeholder) || !strings.Contains(md, `SentenceTransformer("acme/fin-embed", truncate_dim=16)`) || !strings.Contains(md, "ragnb embed --model acme/fin-embed") {
+		t.Errorf("card after ForRepo:\n%s", md)
+	}
+}
+
+func TestDatasetCardDeclaresTheParquetConfig(t *testing.T) {
+	d := DatasetCard{Meta: Meta{License: "cc-by-4.0", Language: []string{"en"}}, Path: "data/train-00000-of-00001.parquet",
+		Source: "triplets.jsonl", Rows: 1500, Columns: [][2]string{{"anchor", "string"}, {"score", "float64"}}, Samples: [][]string{{"q", "0.5"}}}
+	m := frontMatter(t, d.Markdown())
+	cfg := m["configs"].([]any)[0].(map[string]any)
+	files := cfg["data_files"].([]any)[0].(map[string]any)
+	if cfg["config_name"] != "default" || files["split"] != "train" || files["path"] != d.Path || m["license"] != "cc-by-4.0" {
+		t.Errorf("front matter: %v", m)
+	}
+	feats := m["dataset_info"].(map[string]any)["features"].([]any)
+	if len(feats) != 2 || feats[1].(map[string]any)["dtype"] != "float64" || anyStrings(m["size_categories"])[0] != "1K<n<10K" {
+		t.Errorf("features %v, size %v", feats, m["size_categories"])
+	}
+}
