@@ -51,6 +51,7 @@ func commands() []*command {
 		indexCmd(),
 		askCmd(),
 		serveCmd(),
+		pushCmd(),
 	}
 }
 
