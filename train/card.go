@@ -29,8 +29,8 @@ func buildCard(kind string, model modelcard.Model, base string, ex *Examples, cf
 		slices.SortFunc(dims, func(a, b int) int { return b - a })
 		c.Model.MatryoshkaDims = dims
 	}
-	if res != nil && len(res.Final) > 0 {
-		c.Evaluation = &modelcard.Evaluation{Split: cfg.EvalName, Metrics: res.Final}
+	if m := savedMetrics(cfg, res); len(m) > 0 {
+		c.Evaluation = &modelcard.Evaluation{Split: cfg.EvalName, Metrics: m}
 	}
 	t := &modelcard.Training{Rows: ex.Rows(), Columns: slices.Clone(ex.Names)}
 	cols := ex.Columns
@@ -62,6 +62,22 @@ func buildCard(kind string, model modelcard.Model, base string, ex *Examples, cf
 	}
 	c.Training = t
 	return c
+}
+
+// savedMetrics are the evaluation of the weights the model ends with: the best evaluation's when the run keeps
+// the best weights, else the last one's.
+func savedMetrics(cfg Config, res *Result) map[string]float64 {
+	if res == nil {
+		return nil
+	}
+	if cfg.BestMetric != "" && !cfg.KeepLast && !math.IsNaN(res.BestValue) && res.History != nil {
+		for _, r := range res.History.Evals() {
+			if r.Step == res.BestStep {
+				return r.Eval
+			}
+		}
+	}
+	return res.Final
 }
 
 func lengths(col []string) [3]float64 {
