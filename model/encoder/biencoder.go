@@ -32,9 +32,7 @@ type BiEncoder struct {
 	dim      int
 	padID    int32
 
-	// dir is the directory the model was loaded from; card is the README.md Save writes (nil: none).
-	dir  string
-	card []byte
+	saved
 
 	mu   sync.Mutex
 	exec *model.Exec
@@ -292,20 +290,4 @@ func (m *BiEncoder) Save(dir string) error {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
 	return modeldir.Write(dir, modeldir.Contents{Layout: m.layout, Weights: ts, Tokenizer: m.tokFiles, Files: m.files()})
-}
-
-// SetModelCard makes Save write readme as the directory's README.md (the trainer sets the card of the run).
-func (m *BiEncoder) SetModelCard(readme []byte) { m.card = readme }
-
-// ModelCard is the README.md Save writes (nil: none).
-func (m *BiEncoder) ModelCard() []byte { return m.card }
-
-// Dir is the directory the model was loaded from ("" when it was built in memory).
-func (m *BiEncoder) Dir() string { return m.dir }
-
-func (m *BiEncoder) files() map[string][]byte {
-	if m.card == nil {
-		return nil
-	}
-	return map[string][]byte{"README.md": m.card}
 }

@@ -13,10 +13,10 @@ package modelcard
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -403,7 +403,7 @@ func (c Card) details(b *strings.Builder) {
 	} else {
 		row("Number of Output Labels", "1 (a relevance logit)")
 	}
-	for _, k := range sortedKeys(m.Prompts) {
+	for _, k := range slices.Sorted(maps.Keys(m.Prompts)) {
 		if m.Prompts[k] == "" {
 			continue
 		}
@@ -544,7 +544,7 @@ func (c Card) log(b *strings.Builder) {
 			}
 		}
 	}
-	cols := sortedKeys(keys)
+	cols := slices.Sorted(maps.Keys(keys))
 	slices.SortStableFunc(cols, func(a, b string) int {
 		da, db := dimOf(a), dimOf(b)
 		return db - da
@@ -599,13 +599,4 @@ func ints(xs []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
