@@ -5,7 +5,8 @@
 // weights — sharded or not —, tokenizer files, the sentence-transformers module folders), with the
 // endpoint, token, cache folder and offline switch taken from the usual HF_* environment variables.
 //
-// It owns downloading and caching; it does not parse models or tokenizers. The token is sent only in the
+// It also publishes: UploadFolder speaks the Hub's upload API (create, preupload, LFS batch, NDJSON commit;
+// see upload.go). It owns downloading, caching and uploading; it does not parse models or tokenizers. The token is sent only in the
 // Authorization header to the endpoint (Go's HTTP client drops it on redirects to other hosts, such as
 // the CDN serving large files) and is never written to disk or put in an error.
 package hub

@@ -27,7 +27,8 @@ import (
 
 // Uploading speaks the Hub's HTTP upload API the way huggingface_hub's upload_folder does:
 //
-//  1. POST /api/repos/create — a repository that already exists (409) is fine;
+//  1. POST /api/repos/create — a repository that already exists (409) is fine; for a revision other than main,
+//     POST /api/{type}s/{repo}/branch/{revision} makes it a branch (409: it is one already);
 //  2. POST /api/{type}s/{repo}/preupload/{revision} with each file's path, size and first 512 bytes: the Hub
 //     answers which files go through LFS, which to ignore, and the oid of the file it already has there;
 //  3. POST {repo}.git/info/lfs/objects/batch (basic transfer, sha256 oids): objects the Hub already stores come
@@ -125,6 +126,11 @@ func (c Client) UploadFolder(ctx context.Context, repoID, dir string, o UploadOp
 	res := &UploadResult{}
 	if res.URL, err = u.createRepo(ctx); err != nil {
 		return nil, err
+	}
+	if o.Revision != "main" {
+		if err := u.createBranch(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := u.preupload(ctx, files); err != nil {
 		return nil, err
@@ -298,6 +304,13 @@ func (u uploader) createRepo(ctx context.Context) (string, error) {
 		return prefix + u.repo, nil
 	}
 	return out.URL, nil
+}
+
+// createBranch makes the revision a branch from main (huggingface_hub's create_branch; one that exists, 409, is
+// fine), since the Hub commits only to existing branches.
+func (u uploader) createBranch(ctx context.Context) error {
+	_, err := u.do(ctx, "create branch "+u.o.Revision, http.MethodPost, u.apiPrefix()+"/branch/"+url.PathEscape(u.o.Revision), "application/json", []byte("{}"), nil, http.StatusConflict)
+	return err
 }
 
 // preuploadChunk is how many files one preupload request carries (huggingface_hub's chunk).

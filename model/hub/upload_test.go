@@ -275,3 +275,23 @@ func TestTokenFromEnvFollowsHuggingfaceHub(t *testing.T) {
 		t.Errorf("HF_TOKEN: %q", got)
 	}
 }
+
+func TestUploadToAnotherRevisionCreatesTheBranch(t *testing.T) {
+	s := hubtest.New(testToken)
+	defer s.Close()
+	c := testClient(s, testToken)
+	dir := copyDir(t, "../../testdata/models/tiny-static")
+	if _, err := c.UploadFolder(context.Background(), "org/br", dir, UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("# on a branch\n"), 0o644)
+	for range 2 { // the second time the branch exists already
+		if _, err := c.UploadFolder(context.Background(), "org/br", dir, UploadOptions{Revision: "v2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := s.Repo("model", "org/br")
+	if _, onMain := r.Files["main"]["README.md"]; onMain || string(r.Files["v2"]["README.md"].Data) != "# on a branch\n" || len(r.Commits) != 2 {
+		t.Errorf("branches: main %d files, v2 %d files, commits %v", len(r.Files["main"]), len(r.Files["v2"]), r.Commits)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path"
 	"regexp"
 	"strconv"
@@ -47,7 +48,7 @@ type Server struct {
 type Repo struct {
 	Type, ID string
 	Private  bool
-	// Files maps paths to their content at the head of main (the server keeps one branch per revision name).
+	// Files maps each branch (main from the start) to its files' content at its head.
 	Files map[string]map[string]File
 	// Commits are the commit summaries, oldest first.
 	Commits []string
@@ -143,7 +144,7 @@ func (r *recorder) WriteHeader(code int) {
 }
 
 var (
-	apiRepo  = regexp.MustCompile(`^/api/(models|datasets)/([^/]+/[^/]+)/(preupload|commit)/(.+)$`)
+	apiRepo  = regexp.MustCompile(`^/api/(models|datasets)/([^/]+/[^/]+)/(preupload|commit|branch)/(.+)$`)
 	lfsBatch = regexp.MustCompile(`^/(datasets/)?([^/]+/[^/]+)\.git/info/lfs/objects/batch$`)
 	storage  = regexp.MustCompile(`^/lfs-storage/([0-9a-f]{64})$`)
 	verify   = regexp.MustCompile(`^/lfs-verify/([0-9a-f]{64})$`)
@@ -177,10 +178,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			hubError(rec, http.StatusNotFound, "Repository not found")
 			return
 		}
-		if m[3] == "preupload" {
-			s.preupload(rec, r, repo, m[4])
-		} else {
-			s.commit(rec, r, repo, m[4])
+		rev, err := url.PathUnescape(m[4])
+		if err != nil {
+			hubError(rec, http.StatusBadRequest, "invalid revision")
+			return
+		}
+		switch {
+		case m[3] == "branch":
+			s.branch(rec, repo, rev)
+		case !s.hasBranch(repo, rev):
+			hubError(rec, http.StatusNotFound, "Invalid rev id: "+rev)
+		case m[3] == "preupload":
+			s.preupload(rec, r, repo, rev)
+		default:
+			s.commit(rec, r, repo, rev)
 		}
 	case r.Method == http.MethodPost && lfsBatch.MatchString(p):
 		m := lfsBatch.FindStringSubmatch(p)
@@ -286,8 +297,31 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	private := body.Visibility == "private" || (body.Private != nil && *body.Private)
-	s.repos[key] = &Repo{Type: typ, ID: id, Private: private, Files: map[string]map[string]File{}}
+	s.repos[key] = &Repo{Type: typ, ID: id, Private: private, Files: map[string]map[string]File{"main": {}}}
 	writeJSON(w, map[string]string{"url": s.repoURL(typ, id), "name": id, "id": id})
+}
+
+func (s *Server) hasBranch(repo *Repo, rev string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := repo.Files[rev]
+	return ok
+}
+
+// branch is POST /api/{type}s/{repo}/branch/{name}: a new branch at main's head; 409 when it exists.
+func (s *Server) branch(w http.ResponseWriter, repo *Repo, rev string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := repo.Files[rev]; ok {
+		hubError(w, http.StatusConflict, "Reference already exists")
+		return
+	}
+	files := map[string]File{}
+	for p, f := range repo.Files["main"] {
+		files[p] = f
+	}
+	repo.Files[rev] = files
+	writeJSON(w, map[string]bool{"success": true})
 }
 
 // lfsPatterns are the Hub's default .gitattributes LFS patterns.
@@ -565,9 +599,6 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, repo *Repo, rev 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if repo.Files[rev] == nil {
-		repo.Files[rev] = map[string]File{}
-	}
 	for p, f := range changes {
 		if f == nil {
 			delete(repo.Files[rev], p)
