@@ -92,6 +92,7 @@ func trainModel(name, chain string, base *Model, data *Dataset, opts TrainOption
 		if err != nil {
 			return failedModel(chain, fmt.Errorf("eval: %w", err))
 		}
+		set.Name = fmt.Sprintf("%s: %d queries, %d passages", opts.Eval.Chain(), len(set.Queries), len(set.Corpus))
 		in.Eval = set
 	}
 	env, err := stepEnv()

@@ -3,7 +3,10 @@ package prelude
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +73,15 @@ func TestTrainMatryoshkaMemoisedWithHistory(t *testing.T) {
 	}
 	if got := m.values["dim_128_cosine_ndcg@10"]; math.Abs(got-best) > 1e-6 {
 		t.Errorf("the trained model evaluates to %v, the history's best is %v", got, best)
+	}
+	// The card reports the metrics of the weights saved: the best evaluation's.
+	card, err := os.ReadFile(filepath.Join(tuned.Dir(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("- type: cosine_ndcg@10\n      value: %s\n", strconv.FormatFloat(best, 'g', -1, 64)); !strings.Contains(string(card), want) ||
+		!strings.Contains(string(card), "Measured on ") || !strings.Contains(string(card), "dataset_size:") {
+		t.Errorf("the trained model's card lacks %q:\n%s", want, card)
 	}
 	again := TrainMatryoshka(base, trainSet, opts)
 	if again.ID() != tuned.ID() || !strings.Contains(again.String(), "from cache") {

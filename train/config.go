@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ragnb/ragnb/model/modelcard"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/train/losses"
 	"github.com/ragnb/ragnb/train/optim"
@@ -133,6 +134,13 @@ type Config struct {
 	// Resume continues from the newest checkpoint in CheckpointDir (starting afresh when there is none) and
 	// ends with the same weights as an uninterrupted run.
 	Resume bool
+
+	// EvalName names the evaluation set in the model card ("held-out 10% of qa.csv (seed 42): …"); "" says
+	// "held-out evaluation set".
+	EvalName string
+	// CardMeta are the model card's fields a user knows better: license, language, dataset ids, the base
+	// model's Hub id (by default read from a base loaded from the Hugging Face cache).
+	CardMeta modelcard.Meta
 }
 
 // withDefaults fills zero fields for a model kind ("static", "bert", "cross").

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/model/modelcard"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
@@ -118,7 +119,12 @@ func TrainBiEncoder(ctx context.Context, m *encoder.BiEncoder, ex *Examples, cfg
 			return b, nil
 		},
 	}
-	return run(ctx, t, cfg, report)
+	res, err := run(ctx, t, cfg, report)
+	if err == nil {
+		cm, base := modelcard.ModelOf(m.Layout(), m.Dir(), m.Dim(), m.Tokenizer().VocabSize())
+		m.SetModelCard(buildCard(modelcard.BiEncoder, cm, base, ex, cfg, res).Markdown())
+	}
+	return res, err
 }
 
 // TrainCrossEncoder fine-tunes a cross-encoder in place on (query, passage) rows with labels (bce: 0/1
@@ -168,5 +174,10 @@ func TrainCrossEncoder(ctx context.Context, m *encoder.CrossEncoder, ex *Example
 	if cfg.Loss == LossCachedMNRL {
 		return nil, fmt.Errorf("cached-mnrl is a bi-encoder loss")
 	}
-	return run(ctx, t, cfg, report)
+	res, err := run(ctx, t, cfg, report)
+	if err == nil {
+		cm, base := modelcard.ModelOf(m.Layout(), m.Dir(), 0, 0)
+		m.SetModelCard(buildCard(modelcard.CrossEncoder, cm, base, ex, cfg, res).Markdown())
+	}
+	return res, err
 }

@@ -91,6 +91,9 @@ type EvalSet struct {
 	// every evaluation on the set keys on them. A set with no Inputs is not memoised.
 	Inputs []string
 	Params map[string]any
+	// Name describes the set in a trained model's card ("held-out 10% of qa.csv (seed 42): 700 queries, …");
+	// "" lets the card say only how many queries and passages it has.
+	Name string `json:"-"`
 }
 
 // EvalPairs is a test table of (anchor, positive) pairs: its anchors are the queries, each relevant to its

@@ -219,7 +219,7 @@ func Train(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Traine
 				return nil, err
 			}
 			defer ev.Close()
-			c.Evaluator = train.IREvaluator(ev, m)
+			c.Evaluator, c.EvalName = train.IREvaluator(ev, m), in.Eval.Name
 		}
 		out.Config = c
 		out.Result, err = train.TrainBiEncoder(ctx, m, ex, c, env.Progress)
@@ -258,6 +258,7 @@ func TrainReranker(ctx context.Context, env Env, in TrainInput, o TrainOptions) 
 			if c.Evaluator, err = BM25RerankEvaluator(ctx, ev, m, r.RerankDepth, DefaultEvalOptions()); err != nil {
 				return nil, err
 			}
+			c.EvalName = in.Eval.Name
 		}
 		out.Config = c
 		out.Result, err = train.TrainCrossEncoder(ctx, m, ex, c, env.Progress)

@@ -53,6 +53,7 @@ func commands() []*command {
 		serveCmd(),
 		benchCmd(),
 		trainAdapterCmd(),
+		pushCmd(),
 	}
 }
 

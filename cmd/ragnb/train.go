@@ -344,10 +344,10 @@ func runTraining(ctx context.Context, std *stdio, f *trainFlags, o workflow.Trai
 		return err
 	}
 	if ds != nil {
-		in.Eval = &workflow.EvalSet{Dataset: ds}
 		if reranker {
 			desc += fmt.Sprintf("; reranking the top %d BM25 hits", o.RerankDepth)
 		}
+		in.Eval = &workflow.EvalSet{Dataset: ds, Name: desc}
 	}
 	t, err := step(ctx, env, in, o)
 	if t != nil && t.Rows > 0 {

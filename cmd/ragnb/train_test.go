@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -183,9 +184,70 @@ func TestTrainRerankerCLI(t *testing.T) {
 	if !strings.Contains(stdout, "96 training pairs") || !strings.Contains(stdout, "trained  12 steps") || !strings.Contains(stdout, "best     bm25_rerank_ndcg@10") {
 		t.Errorf("output:\n%s", stdout)
 	}
-	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "training_history.jsonl", "training_config.json"} {
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "training_history.jsonl", "training_config.json", "README.md"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s missing: %v", f, err)
+		}
+	}
+	checkCard(t, out, "text-ranking", "bm25_rerank_ndcg@10", "held-out 0.2 of "+data, true)
+}
+
+// checkCard checks the README.md a training wrote: the pipeline tag, and the metric's value of the last
+// evaluation in training_history.jsonl (the best one when the run kept the best weights by that metric) both in
+// model-index and in the evaluation table that names the split.
+func checkCard(t *testing.T, dir, pipeline, metric, split string, best bool) {
+	t.Helper()
+	card, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := train.LoadHistory(filepath.Join(dir, "training_history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evals := h.Evals()
+	if len(evals) == 0 {
+		t.Fatal("no evaluation in the history")
+	}
+	v, ok := evals[len(evals)-1].Eval[metric]
+	if !ok {
+		t.Fatalf("last evaluation has no %s: %v", metric, evals[len(evals)-1].Eval)
+	}
+	for _, r := range evals {
+		if best && r.Eval[metric] > v {
+			v = r.Eval[metric]
+		}
+	}
+	name := metric
+	if i := strings.Index(metric, "cosine_"); i >= 0 {
+		name = metric[i:]
+	}
+	for _, want := range []string{"library_name: sentence-transformers\n", "pipeline_tag: " + pipeline + "\n", "model-index:",
+		fmt.Sprintf("- type: %s\n      value: %s\n", name, strconv.FormatFloat(v, 'g', -1, 64)),
+		fmt.Sprintf("| %s | %.4f |", name, v), "Measured on " + split, "## Training Details", "### Training Logs"} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("README.md lacks %q:\n%s", want, card)
+		}
+	}
+}
+
+// `ragnb train` writes the model card with the metrics of its last evaluation.
+func TestTrainWritesTheModelCard(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyTrainModel(t, dir)
+	data := filepath.Join(dir, "pairs.jsonl")
+	writePairs(t, data, 40)
+	out := filepath.Join(dir, "tuned")
+	code, stdout, errOut := runCLI(t, "train", "--model", model, "--data", data, "--out", out, "--max-steps", "3",
+		"--batch-size", "8", "--lr", "1e-3", "--test-fraction", "0.25", "--matryoshka-dims", "32,16")
+	if code != 0 {
+		t.Fatalf("train: %d\n%s\n%s", code, stdout, errOut)
+	}
+	checkCard(t, out, "sentence-similarity", "dim_16_cosine_ndcg@10", "held-out 0.25 of "+data, false)
+	card, _ := os.ReadFile(filepath.Join(out, "README.md"))
+	for _, want := range []string{"- Size: 30 training rows", "MatryoshkaLoss(MultipleNegativesRankingLoss)", "`max_steps`: 3", "Matryoshka: also 32, 16"} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("README.md lacks %q", want)
 		}
 	}
 }

@@ -13,9 +13,10 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
+	"github.com/parquet-go/parquet-go"
 )
 
-// Save writes df to path in the format of its extension (CSV, TSV or JSONL), atomically: a crash or an error
+// Save writes df to path in the format of its extension (CSV, TSV, JSONL or parquet), atomically: a crash or an error
 // leaves any earlier file at path untouched.
 func Save(df dataframe.DataFrame, path string) error {
 	format, err := FormatOf(path)
@@ -25,8 +26,9 @@ func Save(df dataframe.DataFrame, path string) error {
 	return atomicfile.Write(path, func(f *os.File) error { return Write(f, df, format) })
 }
 
-// Write writes df to w as CSV, TSV or JSONL. Float columns are written as numbers (NaN as an empty CSV
-// cell or a JSON null), string columns as text.
+// Write writes df to w as CSV, TSV, JSONL or parquet. Float columns are written as numbers (NaN as an empty
+// CSV cell, a JSON null or a parquet null), string columns as text. Parquet columns are optional DOUBLE or
+// STRING, in name order (a parquet group's fields are sorted), which is what Hugging Face datasets reads.
 func Write(w io.Writer, df dataframe.DataFrame, format Format) error {
 	if df.Err != nil {
 		return df.Err
@@ -83,8 +85,10 @@ func Write(w io.Writer, df dataframe.DataFrame, format Format) error {
 			bw.WriteString("}\n")
 		}
 		return bw.Flush()
+	case Parquet:
+		return writeParquet(w, names, cols, df.Nrow())
 	default:
-		return fmt.Errorf("cannot write format %q (want csv, tsv or jsonl)", format)
+		return fmt.Errorf("cannot write format %q (want csv, tsv, jsonl or parquet)", format)
 	}
 }
 
@@ -98,4 +102,35 @@ func cellText(c series.Series, i int) string {
 		return fmt.Sprint(f)
 	}
 	return e.String()
+}
+
+func writeParquet(w io.Writer, names []string, cols []series.Series, rows int) error {
+	group := parquet.Group{}
+	for j, n := range names {
+		if cols[j].Type() == series.Float {
+			group[n] = parquet.Optional(parquet.Leaf(parquet.DoubleType))
+		} else {
+			group[n] = parquet.Optional(parquet.String())
+		}
+	}
+	pw := parquet.NewWriter(w, parquet.NewSchema("row", group))
+	for i := 0; i < rows; i++ {
+		row := make(map[string]any, len(names))
+		for j, n := range names {
+			if cols[j].Type() == series.Float {
+				f := cols[j].Elem(i).Float()
+				if math.IsNaN(f) || math.IsInf(f, 0) {
+					row[n] = nil
+				} else {
+					row[n] = f
+				}
+			} else {
+				row[n] = cols[j].Elem(i).String()
+			}
+		}
+		if err := pw.Write(row); err != nil {
+			return fmt.Errorf("parquet row %d: %w", i+1, err)
+		}
+	}
+	return pw.Close()
 }

@@ -72,6 +72,8 @@ func init() {
 		"Model":           reflect.ValueOf((*prelude.Model)(nil)),
 		"Pipeline":        reflect.ValueOf((*prelude.Pipeline)(nil)),
 		"PipelineOptions": reflect.ValueOf((*prelude.PipelineOptions)(nil)),
+		"PushOptions":     reflect.ValueOf((*prelude.PushOptions)(nil)),
+		"Pushed":          reflect.ValueOf((*prelude.Pushed)(nil)),
 		"QAOptions":       reflect.ValueOf((*prelude.QAOptions)(nil)),
 		"RerankOptions":   reflect.ValueOf((*prelude.RerankOptions)(nil)),
 		"ScoreOptions":    reflect.ValueOf((*prelude.ScoreOptions)(nil)),

@@ -33,6 +33,8 @@ type BiEncoder struct {
 	dim      int
 	padID    int32
 
+	saved
+
 	mu   sync.Mutex
 	exec *model.Exec
 }
@@ -57,7 +59,12 @@ func LoadBiEncoder(dir string, opts Options) (*BiEncoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newBiEncoder(l, tok, tokFiles, ts, opts)
+	m, err := newBiEncoder(l, tok, tokFiles, ts, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.dir = dir
+	return m, nil
 }
 
 // readDir reads a model directory's layout, tokenizer files and weights file.
@@ -284,5 +291,5 @@ func (m *BiEncoder) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
-	return modeldir.Write(dir, modeldir.Contents{Layout: m.layout, Weights: ts, Tokenizer: m.tokFiles})
+	return modeldir.Write(dir, modeldir.Contents{Layout: m.layout, Weights: ts, Tokenizer: m.tokFiles, Files: m.files()})
 }

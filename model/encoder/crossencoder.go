@@ -31,6 +31,8 @@ type CrossEncoder struct {
 	backend  compute.Backend
 	padID    int32
 
+	saved
+
 	mu   sync.Mutex
 	exec *model.Exec
 }
@@ -55,7 +57,12 @@ func LoadCrossEncoder(dir string, opts Options) (*CrossEncoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCrossEncoder(l, tok, tokFiles, ts, opts)
+	m, err := newCrossEncoder(l, tok, tokFiles, ts, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.dir = dir
+	return m, nil
 }
 
 func newCrossEncoder(l *modeldir.Layout, tok Tokenizer, tokFiles map[string][]byte, ts []safetensors.Float32Tensor, opts Options) (*CrossEncoder, error) {
@@ -165,5 +172,5 @@ func (m *CrossEncoder) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
-	return modeldir.Write(dir, modeldir.Contents{Layout: m.layout, Weights: ts, Tokenizer: m.tokFiles})
+	return modeldir.Write(dir, modeldir.Contents{Layout: m.layout, Weights: ts, Tokenizer: m.tokFiles, Files: m.files()})
 }

@@ -5,7 +5,8 @@
 // weights — sharded or not —, tokenizer files, the sentence-transformers module folders), with the
 // endpoint, token, cache folder and offline switch taken from the usual HF_* environment variables.
 //
-// It owns downloading and caching; it does not parse models or tokenizers. The token is sent only in the
+// It also publishes: UploadFolder speaks the Hub's upload API (create, preupload, LFS batch, NDJSON commit;
+// see upload.go). It owns downloading, caching and uploading; it does not parse models or tokenizers. The token is sent only in the
 // Authorization header to the endpoint (Go's HTTP client drops it on redirects to other hosts, such as
 // the CDN serving large files) and is never written to disk or put in an error.
 package hub
@@ -41,17 +42,14 @@ type Client struct {
 }
 
 // FromEnv configures a Client the way huggingface_hub does: HF_ENDPOINT (default https://huggingface.co),
-// HF_TOKEN (or HUGGING_FACE_HUB_TOKEN), HF_HUB_CACHE (or HF_HOME/hub, or $XDG_CACHE_HOME/huggingface/hub,
+// HF_TOKEN (or HUGGING_FACE_HUB_TOKEN, or the token file; see TokenFromEnv), HF_HUB_CACHE (or HF_HOME/hub, or $XDG_CACHE_HOME/huggingface/hub,
 // or ~/.cache/huggingface/hub) and HF_HUB_OFFLINE (1, true, yes or on).
 func FromEnv() Client {
 	c := Client{Endpoint: DefaultEndpoint}
 	if e := strings.TrimRight(os.Getenv("HF_ENDPOINT"), "/"); e != "" {
 		c.Endpoint = e
 	}
-	c.Token = os.Getenv("HF_TOKEN")
-	if c.Token == "" {
-		c.Token = os.Getenv("HUGGING_FACE_HUB_TOKEN")
-	}
+	c.Token = TokenFromEnv()
 	c.CacheDir = DefaultCacheDir()
 	switch strings.ToLower(os.Getenv("HF_HUB_OFFLINE")) {
 	case "1", "true", "yes", "on":
@@ -151,6 +149,8 @@ type HTTPError struct {
 	Repo, What string // repository and what was asked (a file, "file list")
 	Status     int
 	Message    string // the Hub's X-Error-Message, if any
+	// Write marks a failed upload request, whose 401 and 403 mean a token without write access.
+	Write bool
 }
 
 func (e *HTTPError) Error() string {
@@ -158,10 +158,12 @@ func (e *HTTPError) Error() string {
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
-	switch e.Status {
-	case http.StatusUnauthorized, http.StatusForbidden:
+	switch {
+	case e.Write && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden):
+		msg += " (set HF_TOKEN to a token with write access to " + e.Repo + ")"
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		msg += " (private or gated repository: set HF_TOKEN to a token with access)"
-	case http.StatusNotFound:
+	case e.Status == http.StatusNotFound:
 		msg += " (no such repository, revision or file)"
 	}
 	return msg

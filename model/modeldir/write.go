@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/ragnb/ragnb/model/bert"
 	"github.com/ragnb/ragnb/model/safetensors"
@@ -39,6 +40,9 @@ type Contents struct {
 	Tokenizer map[string][]byte
 	// DType stores the weights as F32 (default), F16 or BF16.
 	DType safetensors.DType
+	// Files are more files for the directory's top level by name, such as README.md (the model card); they
+	// are written with the rest, so a model and its card never disagree.
+	Files map[string][]byte
 }
 
 // ReadTokenizerFiles reads the tokenizer files present in dir (tokenizer.json must be).
@@ -98,6 +102,14 @@ func Write(dir string, c Contents) (err error) {
 	}
 	if err != nil {
 		return fmt.Errorf("write model %s: %w", dir, err)
+	}
+	for name, b := range c.Files {
+		if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+			return fmt.Errorf("write model %s: extra file name %q is not a plain top-level name", dir, name)
+		}
+		if err = os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+			return fmt.Errorf("write model %s: %w", dir, err)
+		}
 	}
 	return swapDir(tmp, dir)
 }
