@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // Store is a step cache in one directory:
@@ -132,7 +134,7 @@ func (s *Store) Do(ctx context.Context, key Key, compute func(ctx context.Contex
 	if err != nil {
 		return "", false, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(s.dir, ".tmp"), key.Step+"-"+hash[:12]+"-")
+	tmp, err := atomicfile.MkdirTemp(filepath.Join(s.dir, ".tmp"), key.Step+"-"+hash[:12]+"-")
 	if err != nil {
 		return "", false, fmt.Errorf("cache: %w", err)
 	}

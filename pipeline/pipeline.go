@@ -458,7 +458,7 @@ func (p *Pipeline) AskMany(ctx context.Context, questions []string, concurrency 
 		}
 	}
 	wg.Wait()
-	tracker.Finish()
+	tracker.End(ctx.Err())
 	var joined []error
 	for i, err := range errs {
 		if err != nil {

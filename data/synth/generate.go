@@ -317,7 +317,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	tr.Finish()
+	tr.End(ctx.Err()) // an interrupt ends the bar at the chunks done
 
 	rows := assemble(ctx, chunks, results, cfg, &sum)
 	sum.LLM = client.Stats().Sub(before)

@@ -85,7 +85,7 @@ func (j *LLMJudge) ScorePairs(ctx context.Context, pairs []relevance.Pair, repor
 		tr.Add(1)
 		mu.Unlock()
 	})
-	tr.Finish()
+	tr.End(ctx.Err())
 	out := make([]float64, len(pairs))
 	for i, u := range index {
 		out[i] = scores[u]

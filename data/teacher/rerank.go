@@ -170,7 +170,7 @@ func (r *RerankAPI) ScorePairs(ctx context.Context, pairs []relevance.Pair, repo
 		}
 		tr.Add(len(j.slots))
 	})
-	tr.Finish()
+	tr.End(ctx.Err())
 	out := make([]float64, len(pairs))
 	for i, u := range index {
 		out[i] = scores[u]
