@@ -35,9 +35,25 @@ func Assistant(content string) Message { return Message{Role: "assistant", Conte
 type Request struct {
 	Messages []Message
 	// Attempt salts the cache key without being sent. A caller that got an unusable answer (say, not JSON)
-	// asks again with Attempt+1: a new cache entry, and a re-run replays both answers from the cache.
+	// asks again with Attempt+1.
 	Attempt int
+	// Accept, when set, checks an answer's content (the caller's parser): an answer it rejects is returned
+	// with a *RejectedError and is not cached, and a cached answer it rejects (one cached before the check,
+	// or by an older parser) is asked again. So the cache holds only usable answers, and a re-run against a
+	// server that now answers well retries what failed instead of replaying the failure.
+	Accept func(content string) error
 }
+
+// RejectedError is Complete's error for an answer that Request.Accept rejected: the server answered, the
+// answer is unusable. Callers ask again with Attempt+1, or give up naming Err.
+type RejectedError struct {
+	Content string
+	Err     error
+}
+
+func (e *RejectedError) Error() string { return "unusable answer: " + e.Err.Error() }
+
+func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Response is the answer to a Request.
 type Response struct {
@@ -238,7 +254,8 @@ func checkMessages(msgs []Message) error {
 }
 
 // Complete answers req from the cache, or asks the server (retrying transient failures) and caches the answer.
-// Only answers are cached, never failures, so a re-run asks again for what failed.
+// Only answers are cached, never failures nor answers that req.Accept rejects, so a re-run asks again for what
+// failed.
 func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 	if err := checkMessages(req.Messages); err != nil {
 		return Response{}, err
@@ -248,7 +265,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if ok {
+	if ok && (req.Accept == nil || req.Accept(r.Content) == nil) {
 		return r, nil
 	}
 	params := c.params(req.Messages)
@@ -277,6 +294,11 @@ func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("chat %s at %s: %w", c.cfg.Model, c.cfg.BaseURL, err)
 	}
 	c.count(r)
+	if req.Accept != nil {
+		if err := req.Accept(r.Content); err != nil {
+			return r, &RejectedError{Content: r.Content, Err: err}
+		}
+	}
 	if err := c.save(hash, key, r); err != nil {
 		return r, err
 	}
