@@ -216,8 +216,8 @@ func (s *Store) List() ([]Entry, error) {
 	}
 	var out []Entry
 	for _, st := range steps {
-		if !st.IsDir() || strings.HasPrefix(st.Name(), ".") {
-			continue
+		if !st.IsDir() || strings.HasPrefix(st.Name(), ".") || isAnswerCache(st.Name()) {
+			continue // answer caches have no step manifests: see Answers
 		}
 		keys, err := os.ReadDir(filepath.Join(s.dir, st.Name()))
 		if err != nil {

@@ -105,7 +105,7 @@ func NewRerankAPI(cfg RerankConfig) (*RerankAPI, error) {
 		cfg.Timeout = 2 * time.Minute
 	}
 	if cfg.CacheDir == "" {
-		cfg.CacheDir = filepath.Join(cache.DefaultDir(), "rerank")
+		cfg.CacheDir = filepath.Join(cache.DefaultDir(), cache.RerankAnswers)
 	}
 	r := &RerankAPI{cfg: cfg, http: cfg.HTTPClient,
 		policy: retry.Policy{MaxRetries: cfg.MaxRetries, MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, Sleep: cfg.Sleep}}
