@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/redact"
+
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
@@ -291,7 +293,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 	}, c.onRetry)
 	if err != nil {
 		c.n.failures.Add(1)
-		return Response{}, fmt.Errorf("chat %s at %s: %w", c.cfg.Model, c.cfg.BaseURL, err)
+		return Response{}, fmt.Errorf("chat %s at %s: %w", c.cfg.Model, redact.Secrets(c.cfg.BaseURL), err)
 	}
 	c.count(r)
 	if req.Accept != nil {
@@ -364,7 +366,7 @@ func (c *Client) ChatStream(ctx context.Context, messages []Message, onDelta fun
 	}, c.onRetry)
 	if err != nil {
 		c.n.failures.Add(1)
-		return sb.String(), fmt.Errorf("chat stream %s at %s: %w", c.cfg.Model, c.cfg.BaseURL, err)
+		return sb.String(), fmt.Errorf("chat stream %s at %s: %w", c.cfg.Model, redact.Secrets(c.cfg.BaseURL), err)
 	}
 	r.Content = sb.String()
 	c.count(r)
@@ -388,7 +390,9 @@ func (c *Client) classify(ctx context.Context, err error) error {
 	if errors.As(err, &apiErr) {
 		msg := fmt.Errorf("HTTP %d", apiErr.StatusCode)
 		if apiErr.Message != "" {
-			msg = fmt.Errorf("HTTP %d: %s", apiErr.StatusCode, apiErr.Message)
+			// Servers echo the request's credentials ("invalid api key: Bearer sk-…"): redact before the
+			// text reaches an error, a summary or a log.
+			msg = fmt.Errorf("HTTP %d: %s", apiErr.StatusCode, redact.Secrets(apiErr.Message))
 		}
 		if !retry.StatusTransient(apiErr.StatusCode) {
 			return msg

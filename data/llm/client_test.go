@@ -394,3 +394,17 @@ func TestRejectedAnswersAreNotCached(t *testing.T) {
 		t.Fatalf("a cached answer the check rejects: %+v, %v, %d requests", r, err, srv.Count())
 	}
 }
+
+// TestUpstreamErrorsAreRedacted: a 401 whose message echoes the Authorization header never carries the key
+// into the error.
+func TestUpstreamErrorsAreRedacted(t *testing.T) {
+	srv := llmtest.New(func(r llmtest.Request, n int) llmtest.Reply {
+		return llmtest.Reply{Status: 401, Message: "invalid api key: " + r.Authorization + " (api_key=sk-secret-123)"}
+	})
+	defer srv.Close()
+	c, _ := newClient(t, srv, nil)
+	_, err := c.Chat(context.Background(), []llm.Message{llm.User("q")})
+	if err == nil || strings.Contains(err.Error(), "secret-123") || !strings.Contains(err.Error(), "HTTP 401: invalid api key: Bearer [redacted]") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -452,3 +452,23 @@ func TestSampleTopN(t *testing.T) {
 		t.Error("n = 0 accepted")
 	}
 }
+
+// TestRerankAPIErrorsAreRedacted: a 401 body that echoes the Authorization header never carries the key
+// into the error.
+func TestRerankAPIErrorsAreRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"message": "invalid api key: %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	api, err := NewRerankAPI(RerankConfig{URL: srv.URL + "/v2/rerank?api_key=sk-in-the-url-42", Style: StyleCohere,
+		APIKey: "sk-rerank-secret-42", NoCache: true, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = api.ScorePairs(context.Background(), []relevance.Pair{{Query: "q", Passage: "p"}}, nil)
+	if err == nil || strings.Contains(err.Error(), "secret-42") || strings.Contains(err.Error(), "url-42") ||
+		!strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "Bearer [redacted]") {
+		t.Errorf("error %v", err)
+	}
+}
