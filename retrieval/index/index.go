@@ -101,6 +101,16 @@ type Manifest struct {
 	HNSW         *hnsw.Params `json:"hnsw,omitempty"`
 	Created      time.Time    `json:"created"`
 	Updated      time.Time    `json:"updated"`
+	// Files holds the size and SHA-256 of each data file, by name, checked by Open and Verify. Manifests
+	// written before it existed have none: such an index opens, reported as unverified. They describe the
+	// saved directory (ReadManifest), not an open Index, whose Manifest has none.
+	Files map[string]FileSum `json:"files,omitempty"`
+}
+
+// FileSum is a data file's size in bytes and hex SHA-256.
+type FileSum struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // Index is a corpus, its embeddings and a search structure. Searches run concurrently; Add excludes them
