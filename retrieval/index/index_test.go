@@ -18,6 +18,7 @@ import (
 	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/internal/testkit/toymodel"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -530,5 +531,39 @@ func TestSaveRemovesWhatAKilledSaveLeft(t *testing.T) {
 	}
 	if got := listDir(t, root); !reflect.DeepEqual(got, []string{".ix.tmp-222", "ix"}) {
 		t.Errorf("after save: %v", got)
+	}
+}
+
+// nanEmbedder embeds like the toy model but returns NaN for the document whose text holds poison.
+type nanEmbedder struct {
+	*toymodel.Embedder
+	poison string
+}
+
+func (e nanEmbedder) EmbedDocuments(ctx context.Context, texts []string, r progress.Func) (*vector.Matrix, error) {
+	m, err := e.Embedder.EmbedDocuments(ctx, texts, r)
+	for i, t := range texts {
+		if err == nil && strings.Contains(t, e.poison) {
+			m.Data[i*m.Dim+3] = float32(math.NaN())
+		}
+	}
+	return m, err
+}
+
+// TestNonFiniteEmbeddingsNeverReachTheIndex: Build and Add refuse a NaN embedding naming the document.
+func TestNonFiniteEmbeddingsNeverReachTheIndex(t *testing.T) {
+	e, _ := toy(4)
+	model := Model{Embedder: nanEmbedder{e, "POISON"}, Hash: "nan"}
+	docs := corpus(10, 4)
+	docs[6].Text += " POISON"
+	if _, err := Build(context.Background(), model, docs, goBackend(t), nil); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", docs[6].ID)) {
+		t.Errorf("build: %v", err)
+	}
+	ix, err := Build(context.Background(), model, docs[:5], goBackend(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ix.Add(context.Background(), docs[5:], nil); err == nil || n != 0 || ix.Len() != 5 {
+		t.Errorf("add: %d added, %v, %d documents", n, err, ix.Len())
 	}
 }
