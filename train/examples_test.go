@@ -2,22 +2,23 @@ package train
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-gota/gota/dataframe"
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/train/losses"
 )
 
-func table(t *testing.T, name, content string) string {
+// table reads JSONL content as the loader reads a file of that name.
+func table(t *testing.T, name, content string) dataframe.DataFrame {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+	df, err := datasets.Read(strings.NewReader(content), datasets.JSONL, name)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return df
 }
 
 // TestRaggedNegativesAreRefusedNotTrainedOnAsEmptyText: FlagEmbedding JSONL whose rows have fewer "neg"
@@ -32,11 +33,8 @@ func TestRaggedNegativesAreRefusedNotTrainedOnAsEmptyText(t *testing.T) {
 		{"nopos.jsonl", `{"query": "q1", "pos": "p1", "neg": ["a"]}` + "\n" + `{"query": "q2", "neg": ["d"]}` + "\n",
 			`row 2 column "pos" is empty`},
 	} {
-		df, err := datasets.Load(table(t, c.name, c.content))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = BiEncoderExamples(df, "query", "pos", []string{"neg_1", "neg_2", "neg_3"}[:len(df.Names())-2])
+		df := table(t, c.name, c.content)
+		_, err := BiEncoderExamples(df, "query", "pos", []string{"neg_1", "neg_2", "neg_3"}[:len(df.Names())-2])
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
@@ -45,7 +43,7 @@ func TestRaggedNegativesAreRefusedNotTrainedOnAsEmptyText(t *testing.T) {
 		}
 	}
 	// A full table passes.
-	df, _ := datasets.Load(table(t, "ok.jsonl", `{"query": "q1", "pos": "p1", "neg": ["a", "b"]}`+"\n"))
+	df := table(t, "ok.jsonl", `{"query": "q1", "pos": "p1", "neg": ["a", "b"]}`+"\n")
 	if ex, err := BiEncoderExamples(df, "query", "pos", nil); err != nil || ex.Rows() != 1 {
 		t.Errorf("full table: %v", err)
 	}
@@ -55,7 +53,7 @@ func TestRaggedNegativesAreRefusedNotTrainedOnAsEmptyText(t *testing.T) {
 // load, not when the loss explodes; scores outside [0, 1] are refused for mse through a sigmoid (and bce),
 // accepted for mse on raw scores; rows are counted from 1.
 func TestLabelsTheLossCannotTrainOnAreRefusedNamingTheRow(t *testing.T) {
-	df, _ := datasets.Load(table(t, "s.jsonl", `{"q": "a", "p": "x", "score": 0.5}`+"\n"+`{"q": "b", "p": "y", "score": null}`+"\n"))
+	df := table(t, "s.jsonl", `{"q": "a", "p": "x", "score": 0.5}`+"\n"+`{"q": "b", "p": "y", "score": null}`+"\n")
 	if _, err := CrossEncoderExamples(df, "q", "p", "score"); err == nil || !strings.Contains(err.Error(), `row 2 column "score": no label`) {
 		t.Errorf("null score: %v", err)
 	}

@@ -197,8 +197,7 @@ func writeSummed(path string, fill func(*bufio.Writer) error) (FileSum, error) {
 		return FileSum{}, err
 	}
 	h := sha256.New()
-	cw := &countingWriter{w: io.MultiWriter(f, h)}
-	w := bufio.NewWriterSize(cw, 1<<20)
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	if err := fill(w); err != nil {
 		f.Close()
 		return FileSum{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
@@ -211,18 +210,12 @@ func writeSummed(path string, fill func(*bufio.Writer) error) (FileSum, error) {
 		f.Close()
 		return FileSum{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
-	return FileSum{Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, f.Close()
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return FileSum{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return FileSum{Size: info.Size(), SHA256: hex.EncodeToString(h.Sum(nil))}, f.Close()
 }
 
 // Verify checks the data files of the index in dir against the sizes and checksums its manifest records:
