@@ -95,6 +95,9 @@ func (k Key) Hash() (string, error) {
 	if !stepName.MatchString(k.Step) {
 		return "", fmt.Errorf("cache: step name %q must be letters, digits, '.', '_' or '-'", k.Step)
 	}
+	if isAnswerCache(k.Step) {
+		return "", fmt.Errorf("cache: step name %q is the folder of cached service answers", k.Step)
+	}
 	params, err := k.CanonicalParams()
 	if err != nil {
 		return "", err

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ragnb/ragnb/internal/atomicfile"
 )
 
 // Store is a step cache in one directory:
@@ -132,7 +134,7 @@ func (s *Store) Do(ctx context.Context, key Key, compute func(ctx context.Contex
 	if err != nil {
 		return "", false, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(s.dir, ".tmp"), key.Step+"-"+hash[:12]+"-")
+	tmp, err := atomicfile.MkdirTemp(filepath.Join(s.dir, ".tmp"), key.Step+"-"+hash[:12]+"-")
 	if err != nil {
 		return "", false, fmt.Errorf("cache: %w", err)
 	}
@@ -214,8 +216,8 @@ func (s *Store) List() ([]Entry, error) {
 	}
 	var out []Entry
 	for _, st := range steps {
-		if !st.IsDir() || strings.HasPrefix(st.Name(), ".") {
-			continue
+		if !st.IsDir() || strings.HasPrefix(st.Name(), ".") || isAnswerCache(st.Name()) {
+			continue // answer caches have no step manifests: see Answers
 		}
 		keys, err := os.ReadDir(filepath.Join(s.dir, st.Name()))
 		if err != nil {

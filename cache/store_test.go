@@ -377,3 +377,52 @@ func TestManifestIsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerCachesAreListedAndCleared: the llm and rerank answer folders (one JSON file per answer, no step
+// manifest) are summarised by Answers and emptied by ClearAnswers, and are not mistaken for steps.
+func TestAnswerCachesAreListedAndCleared(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, hash string, age time.Duration) {
+		p := filepath.Join(s.Dir(), name, hash[:2], hash+".json")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(`{"response":{"content":"ok"}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := time.Now().Add(-age)
+		os.Chtimes(p, mt, mt)
+	}
+	for i := range 40 {
+		write(LLMAnswers, fmt.Sprintf("%02x%062d", i, i), time.Duration(i)*time.Hour)
+	}
+	write(RerankAnswers, fmt.Sprintf("ab%062d", 1), 0)
+	got, err := s.Answers()
+	if err != nil || len(got) != 2 || got[0].Name != LLMAnswers || got[0].Entries != 40 || got[0].Size != 40*29 ||
+		got[1].Name != RerankAnswers || got[1].Entries != 1 {
+		t.Fatalf("answers %+v, %v", got, err)
+	}
+	if entries, err := s.List(); err != nil || len(entries) != 0 {
+		t.Errorf("answer caches listed as steps: %+v, %v", entries, err)
+	}
+	// Older than 30h: answers 31..39 of the llm cache only.
+	removed, err := s.ClearAnswers(ClearOptions{Before: time.Now().Add(-30*time.Hour - time.Minute)})
+	if err != nil || len(removed) != 2 || removed[0].Entries != 9 || removed[1].Entries != 0 {
+		t.Fatalf("clear older: %+v, %v", removed, err)
+	}
+	if removed, err = s.ClearAnswers(ClearOptions{Step: "mine"}); err != nil || len(removed) != 0 {
+		t.Errorf("a step name cleared answers: %+v, %v", removed, err)
+	}
+	if removed, err = s.ClearAnswers(ClearOptions{}); err != nil || removed[0].Entries != 31 || removed[1].Entries != 1 {
+		t.Fatalf("clear all: %+v, %v", removed, err)
+	}
+	if got, _ := s.Answers(); got[0].Entries != 0 || got[1].Entries != 0 {
+		t.Errorf("after clear: %+v", got)
+	}
+	if _, err := (Key{Step: LLMAnswers, Version: 1}).Hash(); err == nil {
+		t.Error("a step named like an answer cache must be refused")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ragnb/ragnb/internal/atomicfile"
 )
@@ -69,6 +70,10 @@ func eachJSONLine(path string, fn func(line []byte, n int) error) error {
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
+			if !utf8.Valid(line) {
+				// encoding/json would turn the bytes into U+FFFD, so a document would not read back as stored.
+				return fmt.Errorf("read %s line %d: invalid UTF-8 (re-encode the file as UTF-8)", path, n)
+			}
 			if ferr := fn(line, n); ferr != nil {
 				return fmt.Errorf("read %s line %d: %w", path, n, ferr)
 			}

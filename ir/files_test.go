@@ -68,6 +68,10 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 	if _, err := LoadCorpus(bad); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("broken JSON: %v", err)
 	}
+	writeFile(t, bad, `{"_id":"a","text":"x"}`+"\n"+`{"_id": "b", "text": "caf`+"\xe9"+`"}`+"\n")
+	if _, err := LoadCorpus(bad); err == nil || !strings.Contains(err.Error(), bad+" line 2: invalid UTF-8") {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
 	q := filepath.Join(dir, "q.tsv")
 	writeFile(t, q, "q1\td1\t1\nq1\td2\thigh\n")
 	if _, err := LoadQrels(q); err == nil || !strings.Contains(err.Error(), "line 2 column score") {

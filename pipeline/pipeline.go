@@ -25,6 +25,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/redact"
+
 	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/relevance"
@@ -253,17 +255,21 @@ func (p *Pipeline) limits(req Request) (k, n int, err error) {
 		return 0, 0, errors.New("pipeline: negative top k or top n")
 	}
 	if n > k {
-		if req.TopK > 0 {
+		switch {
+		case req.TopN == 0:
+			n = k // a smaller k alone lowers the default n: {"top_k": 1} keeps the one passage it asked for
+		case req.TopK > 0:
 			return 0, 0, fmt.Errorf("pipeline: top n %d exceeds top k %d", n, k)
+		default:
+			k = n // a larger n widens the default k
 		}
-		k = n // a larger n widens the default k
 	}
 	return k, n, nil
 }
 
 func (p *Pipeline) fail(a Answer, start time.Time, stage string, err error) (Answer, error) {
 	se := &StageError{Stage: stage, Err: err}
-	a.Error = se.Error()
+	a.Error = redact.Secrets(se.Error()) // upstream text may echo credentials; the Answer is shown and served
 	a.Timings.Total = time.Since(start)
 	return a, se
 }
@@ -458,7 +464,7 @@ func (p *Pipeline) AskMany(ctx context.Context, questions []string, concurrency 
 		}
 	}
 	wg.Wait()
-	tracker.Finish()
+	tracker.End(ctx.Err())
 	var joined []error
 	for i, err := range errs {
 		if err != nil {

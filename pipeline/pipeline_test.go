@@ -227,6 +227,11 @@ func TestWithoutRerankerOrWithoutLLM(t *testing.T) {
 	if _, err := p2.Do(context.Background(), Request{Question: question, TopK: 2, TopN: 3}, nil); err == nil {
 		t.Error("top n > top k: want an error")
 	}
+	// A top k below the default top n, alone, lowers top n to it.
+	a4, err := p2.Do(context.Background(), Request{Question: question, TopK: 1, NoLLM: true}, nil)
+	if err != nil || a4.Retrieved != 1 || len(a4.Sources) != 1 {
+		t.Errorf("top_k 1 alone: %v, %d retrieved, %d sources", err, a4.Retrieved, len(a4.Sources))
+	}
 	if _, err := p2.Ask(context.Background(), "   "); err == nil {
 		t.Error("empty question: want an error")
 	}

@@ -17,6 +17,9 @@ type Report struct {
 	Elapsed time.Duration
 	// Values are figures worth showing beside the bar (loss, learning rate, requests failed), by name.
 	Values map[string]float64
+	// Stopped marks the last report of a stage that ended before its total (an interrupt, an error): Done
+	// is how far it got, so a bar can end there instead of claiming the work was done.
+	Stopped bool
 }
 
 // Fraction is Done/Total in [0, 1], or 0 when Total is unknown.
@@ -79,12 +82,30 @@ func (t *Tracker) Set(done int, values map[string]float64) {
 	t.send()
 }
 
-// Finish reports the stage as complete.
+// Finish reports the stage as complete. A stage that was cancelled or failed ends with Stop instead, or
+// with End, which picks between the two.
 func (t *Tracker) Finish() {
 	if t.r.Total > 0 {
 		t.r.Done = t.r.Total
 	}
 	t.send()
+}
+
+// Stop ends the stage where it got to: the last report keeps the count done and carries Stopped, so an
+// interrupted run never shows 142/142 when 32 were done.
+func (t *Tracker) Stop() {
+	t.r.Stopped = true
+	t.send()
+}
+
+// End ends the stage: Finish when err is nil, Stop otherwise. Callers pass ctx.Err() after a loop that an
+// interrupt may have cut short.
+func (t *Tracker) End(err error) {
+	if err != nil {
+		t.Stop()
+		return
+	}
+	t.Finish()
 }
 
 func (t *Tracker) send() {

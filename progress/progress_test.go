@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -48,4 +49,26 @@ func TestTrackerSendsStampedReports(t *testing.T) {
 	var nilFunc Func
 	nilFunc.Send(Report{}) // must not panic
 	Start(nil, "x", 1, "").Finish()
+}
+
+func TestTrackerEndStopsWhereItGotWhenCancelled(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		err      error
+		wantDone int
+		stopped  bool
+	}{
+		{"cancelled", context.Canceled, 32, true},
+		{"complete", nil, 142, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var last Report
+			tr := Start(func(r Report) { last = r }, "generate", 142, "chunks")
+			tr.Add(32)
+			tr.End(tc.err)
+			if last.Done != tc.wantDone || last.Stopped != tc.stopped {
+				t.Errorf("last report %d/%d stopped=%v, want %d stopped=%v", last.Done, last.Total, last.Stopped, tc.wantDone, tc.stopped)
+			}
+		})
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ragnb/ragnb/internal/atomicfile"
+
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/ragnb/ragnb/model/modeldir"
@@ -80,7 +82,7 @@ func saveCheckpoint(dir string, t *task, e *engine, st trainerState, keep int) (
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("checkpoint %s: %w", final, err)
 	}
-	tmp, err := os.MkdirTemp(dir, "."+checkpointName(st.Step)+".tmp*")
+	tmp, err := atomicfile.MkdirTemp(dir, "."+checkpointName(st.Step)+".tmp")
 	if err != nil {
 		return "", fmt.Errorf("checkpoint %s: %w", final, err)
 	}

@@ -92,7 +92,38 @@ func BiEncoderExamples(df dataframe.DataFrame, anchor, positive string, negative
 		}
 		ex.Columns = append(ex.Columns, c)
 	}
-	return ex, ex.check()
+	if err := ex.check(); err != nil {
+		return nil, err
+	}
+	return ex, ex.checkFilled()
+}
+
+// checkFilled refuses empty cells, naming the first (1-based row, column) and how many rows have one: an
+// empty anchor or positive (missing or null in the file) would train on "", and so would the filler of a
+// ragged negatives list (FlagEmbedding JSONL whose rows have fewer "neg" than others spreads into
+// negative_1 … negative_n with "" where a row has none).
+func (ex *Examples) checkFilled() error {
+	first, firstCol, rows := -1, 0, 0
+	for r := range ex.Rows() {
+		for c := range ex.Columns {
+			if strings.TrimSpace(ex.Columns[c][r]) == "" {
+				if first < 0 {
+					first, firstCol = r, c
+				}
+				rows++
+				break
+			}
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	name := ex.Names[firstCol]
+	if firstCol < 2 {
+		return fmt.Errorf("row %d column %q is empty (missing or null), and %d of %d rows have an empty cell: fill or drop them", first+1, name, rows, ex.Rows())
+	}
+	return fmt.Errorf("row %d column %q is empty: %d of %d rows have fewer negatives than the %d columns %s…%s (a ragged negatives list); "+
+		"train on fewer negative columns, or drop or fill those rows", first+1, name, rows, ex.Rows(), len(ex.Names)-2, ex.Names[2], ex.Names[len(ex.Names)-1])
 }
 
 // CrossEncoderExamples takes (query, passage, label) rows from a table; label is a column of 0/1 labels
@@ -113,6 +144,8 @@ func CrossEncoderExamples(df dataframe.DataFrame, query, passage, label string) 
 	ex.Labels = make([]float64, len(raw))
 	for i, s := range raw {
 		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "", "nan", "null":
+			return nil, fmt.Errorf("row %d column %q: no label (missing, null or NaN: a pair the teacher did not score?)", i+1, label)
 		case "true":
 			ex.Labels[i] = 1
 			continue
@@ -122,11 +155,14 @@ func CrossEncoderExamples(df dataframe.DataFrame, query, passage, label string) 
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
-			return nil, fmt.Errorf("row %d column %q: %q is not a number", i, label, s)
+			return nil, fmt.Errorf("row %d column %q: %q is not a number", i+1, label, s)
 		}
 		ex.Labels[i] = v
 	}
-	return ex, ex.check()
+	if err := ex.check(); err != nil {
+		return nil, err
+	}
+	return ex, ex.checkFilled()
 }
 
 // LabeledPairs turns (anchor, positive, negatives…) rows into cross-encoder pairs: (anchor, positive) with

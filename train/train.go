@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -127,6 +128,26 @@ func TrainBiEncoder(ctx context.Context, m *encoder.BiEncoder, ex *Examples, cfg
 	return res, err
 }
 
+// checkLabels refuses labels the loss cannot train on, naming the (1-based) row: a non-finite one for any
+// loss (it would surface only as a loss that explodes), one outside [0, 1] for binary cross-entropy and for
+// MSE through a sigmoid (the model's output cannot reach it, so it would only teach saturation).
+func checkLabels(ex *Examples, cfg Config) error {
+	unit := cfg.Loss == LossBCE || cfg.Loss == LossMSE && cfg.MSEActivation != losses.ActivationIdentity
+	for i, y := range ex.Labels {
+		switch {
+		case math.IsNaN(y) || math.IsInf(y, 0):
+			return fmt.Errorf("row %d: label %g is not a finite number", i+1, y)
+		case unit && (y < 0 || y > 1):
+			how := "binary cross-entropy"
+			if cfg.Loss == LossMSE {
+				how = "mse through a sigmoid (--mse-activation identity trains on raw scores; or normalise them with ragnb score --normalize)"
+			}
+			return fmt.Errorf("row %d: label %g outside [0, 1]; %s takes labels in [0, 1]", i+1, y, how)
+		}
+	}
+	return nil
+}
+
 // TrainCrossEncoder fine-tunes a cross-encoder in place on (query, passage) rows with labels (bce: 0/1
 // relevance; mse: teacher scores) and returns what the run did; see TrainBiEncoder for the rest.
 func TrainCrossEncoder(ctx context.Context, m *encoder.CrossEncoder, ex *Examples, cfg Config, report progress.Func) (*Result, error) {
@@ -140,12 +161,8 @@ func TrainCrossEncoder(ctx context.Context, m *encoder.CrossEncoder, ex *Example
 	if len(ex.Columns) != 2 || ex.Labels == nil {
 		return nil, fmt.Errorf("a cross-encoder trains on (query, passage) columns with labels, got %v (labels: %v)", ex.Names, ex.Labels != nil)
 	}
-	if cfg.Loss == LossBCE {
-		for i, y := range ex.Labels {
-			if y < 0 || y > 1 {
-				return nil, fmt.Errorf("row %d: label %g; binary cross-entropy takes labels in [0, 1]", i, y)
-			}
-		}
+	if err := checkLabels(ex, cfg); err != nil {
+		return nil, err
 	}
 	lossName, posWeight, act := cfg.Loss, cfg.PosWeight, cfg.MSEActivation
 	t := &task{

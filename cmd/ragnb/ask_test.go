@@ -236,8 +236,15 @@ func TestIndexAndAskWithModels(t *testing.T) {
 	if code != 0 {
 		t.Errorf("rebuild-stale: %d %q", code, errOut)
 	}
-	if code, out, _ = runCLI(t, "index", "info", "--index", ix); !strings.Contains(out, other) {
+	if code, out, _ = runCLI(t, "index", "info", "--index", ix); !strings.Contains(out, other) || !strings.Contains(out, "files verified") {
 		t.Errorf("after the rebuild the index names %q", out)
+	}
+	// A truncated vectors.npy is not healthy: info fails naming the file.
+	vecs := filepath.Join(ix, "vectors.npy")
+	st, _ := os.Stat(vecs)
+	os.Truncate(vecs, st.Size()-4)
+	if code, _, errOut = runCLI(t, "index", "info", "--index", ix); code == 0 || !strings.Contains(errOut, "vectors.npy") {
+		t.Errorf("info on a truncated index: %d %q", code, errOut)
 	}
 }
 

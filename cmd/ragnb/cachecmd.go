@@ -150,7 +150,11 @@ func cacheList(std *stdio, dir string, asJSON bool) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(std.out, "%d %s, %s in %s\n", len(all), entries(len(all)), humanBytes(total), s.Dir())
-	return nil
+	answers, err := s.Answers()
+	for _, a := range answers {
+		fmt.Fprintf(std.out, "%s: %d cached answers, %s in %s\n", a.Name, a.Entries, humanBytes(a.Size), a.Dir)
+	}
+	return err
 }
 
 func cacheClear(std *stdio, dir string, opts cache.ClearOptions) error {
@@ -164,7 +168,11 @@ func cacheClear(std *stdio, dir string, opts cache.ClearOptions) error {
 		freed += e.Size
 	}
 	fmt.Fprintf(std.out, "removed %d %s (%s) from %s\n", len(removed), entries(len(removed)), humanBytes(freed), s.Dir())
-	return err
+	answers, aerr := s.ClearAnswers(opts)
+	for _, a := range answers {
+		fmt.Fprintf(std.out, "removed %d cached %s answers (%s) from %s\n", a.Entries, a.Name, humanBytes(a.Size), a.Dir)
+	}
+	return errors.Join(err, aerr)
 }
 
 func programsList(std *stdio, dir string) error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/internal/diskkv"
 )
 
 func TestCacheLsAndClear(t *testing.T) {
@@ -61,6 +62,36 @@ func TestCacheLsAndClear(t *testing.T) {
 		if code, _, _ := runCLI(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// TestCacheLsAndClearCoverAnswerCaches: the chat and rerank answers kept under llm/ and rerank/ are listed
+// and cleared like the step results.
+func TestCacheLsAndClearCoverAnswerCaches(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("RAGNB_CACHE", dir)
+	for i := range 40 {
+		kv := diskkv.Store{Dir: filepath.Join(dir, cache.LLMAnswers)}
+		if i%10 == 0 {
+			kv.Dir = filepath.Join(dir, cache.RerankAnswers)
+		}
+		h, _ := diskkv.Hash(i)
+		if err := kv.Put(h, map[string]int{"answer": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runCLI(t, "cache", "ls")
+	if code != 0 || !strings.Contains(out, "llm: 36 cached answers") || !strings.Contains(out, "rerank: 4 cached answers") {
+		t.Fatalf("ls: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "cache", "clear", "--step", "rerank")
+	if code != 0 || !strings.Contains(out, "removed 4 cached rerank answers") || strings.Contains(out, "llm answers") {
+		t.Errorf("clear --step rerank: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "cache", "clear")
+	if n, _ := (diskkv.Store{Dir: filepath.Join(dir, cache.LLMAnswers)}).Len(); code != 0 || n != 0 ||
+		!strings.Contains(out, "removed 36 cached llm answers") {
+		t.Errorf("clear: %d %q, %d answers left", code, out, n)
 	}
 }
 

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -87,34 +84,6 @@ func embedCmd() *command {
 
 // readTexts reads one text per line from a .txt file (a final newline does not add an empty text), or the
 // field column of a table file.
-func readTexts(path, field string) ([]string, error) {
-	if strings.EqualFold(filepath.Ext(path), ".txt") {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		var texts []string
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			texts = append(texts, strings.TrimSuffix(sc.Text(), "\r"))
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("read %s line %d: %w", path, len(texts)+1, err)
-		}
-		return texts, nil
-	}
-	df, err := datasets.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range df.Names() {
-		if name == field {
-			return datasets.Texts(df.Col(field)), nil
-		}
-	}
-	return nil, fmt.Errorf("%s: no column %q (columns: %s)", path, field, strings.Join(df.Names(), ", "))
-}
+func readTexts(path, field string) ([]string, error) { return datasets.LoadTexts(path, field) }
 
 // resolveModel turns a model directory or Hub id into a local directory (hub.Resolve with the

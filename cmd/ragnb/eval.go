@@ -329,6 +329,13 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 				rep = rep.WithPrefix(filepath.Base(strings.TrimRight(m, "/")) + "_")
 			}
 			fmt.Fprintf(std.out, "%-8s embedded and searched in %.2fs\n", m, time.Since(start).Seconds())
+			if f.saveRun != "" {
+				label, err := r.Report.SaveRun(f.saveRun, filepath.Base(strings.TrimRight(m, "/")))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(std.out, "run      %s written to %s\n", label, f.saveRun)
+			}
 			report = evaluate.Merge(report, rep)
 			continue
 		}

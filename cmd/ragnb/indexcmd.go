@@ -136,13 +136,21 @@ func indexCmd() *command {
 					if err != nil {
 						return err
 					}
+					verified, err := index.Verify(*indexDir, man)
+					if err != nil {
+						return err // a damaged file is not a healthy index
+					}
 					if *asJSON {
 						b, _ := json.MarshalIndent(man, "", "  ")
 						fmt.Fprintln(std.out, string(b))
 						return nil
 					}
-					fmt.Fprintf(std.out, "%s\nmodel hash %s\ncreated %s, updated %s\n", man, man.ModelHash,
-						man.Created.Format(time.RFC3339), man.Updated.Format(time.RFC3339))
+					files := "files verified (sizes and SHA-256)"
+					if !verified {
+						files = "files unverified (the manifest predates checksums; rebuild to record them)"
+					}
+					fmt.Fprintf(std.out, "%s\nmodel hash %s\ncreated %s, updated %s\n%s\n", man, man.ModelHash,
+						man.Created.Format(time.RFC3339), man.Updated.Format(time.RFC3339), files)
 					return nil
 				}
 				return usagef("unknown subcommand %q (want build, add or info)", sub)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/ragnb/ragnb/pipeline"
@@ -30,6 +31,7 @@ func serveCmd() *command {
 			grace := fs.Duration("shutdown-grace", 30*time.Second, "on SIGTERM/SIGINT, how long requests in flight may take to finish")
 			drain := fs.Duration("drain-delay", 0, "on SIGTERM/SIGINT, how long /healthz answers 503 before the listener closes")
 			logFormat := fs.String("log-format", "text", "request log format on stderr: text or json")
+			tokenEnv := fs.String("auth-token-env", "", "require \"Authorization: Bearer TOKEN\" on /ask, TOKEN read from this environment `variable` (off by default; /healthz stays open)")
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if err := noArgs("serve", args); err != nil {
 					return err
@@ -44,6 +46,12 @@ func serveCmd() *command {
 					return usagef("--log-format %q: want text or json", *logFormat)
 				}
 				logger := slog.New(handler)
+				token := ""
+				if *tokenEnv != "" {
+					if token = os.Getenv(*tokenEnv); token == "" {
+						return usagef("--auth-token-env %s: the variable is empty or unset", *tokenEnv)
+					}
+				}
 				p, info, err := f.build(ctx, std)
 				if err != nil {
 					return err
@@ -56,7 +64,7 @@ func serveCmd() *command {
 					}
 				}
 				s := server.New(p, server.Options{MaxBodyBytes: *maxBody, Timeout: *reqTimeout, MaxConcurrent: *maxConc,
-					MaxQueue: *maxQueue, MaxTopK: *maxTopK, ShutdownGrace: *grace, DrainDelay: *drain, Logger: logger, Info: info})
+					MaxQueue: *maxQueue, MaxTopK: *maxTopK, ShutdownGrace: *grace, DrainDelay: *drain, Logger: logger, Info: info, AuthToken: token})
 				attrs := []any{slog.String("addr", "http://"+*addr)}
 				for _, k := range []string{"retriever", "docs", "index", "model", "reranker", "llm", "top_k", "top_n"} {
 					if v, ok := info[k]; ok {

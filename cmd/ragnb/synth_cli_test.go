@@ -196,3 +196,45 @@ func TestScoreCLIRerankAPIAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreRefusalsAreUnscoredAndFailTheRun: a judge that refuses ("… cut off after 3 sentences") or answers
+// JSON without a score leaves those pairs null and counted, and score exits 1 unless --allow-failures.
+func TestScoreRefusalsAreUnscoredAndFailTheRun(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	srv := llmtest.New(func(r llmtest.Request, n int) llmtest.Reply {
+		switch p := r.Last(); {
+		case strings.Contains(p, "Query: q1"):
+			return llmtest.Reply{Content: `{"score": 0.9}`}
+		case strings.Contains(p, "Query: q2"):
+			return llmtest.Reply{Content: "I cannot evaluate this pair: the passage is cut off after 3 sentences."}
+		}
+		return llmtest.Reply{Content: `{"verdict": "unclear", "confidence": 0}`}
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "pairs.jsonl"), filepath.Join(dir, "scored.jsonl")
+	os.WriteFile(in, []byte(`{"anchor":"q1","positive":"p"}`+"\n"+`{"anchor":"q2","positive":"p"}`+"\n"+`{"anchor":"q3","positive":"p"}`+"\n"), 0o644)
+	args := []string{"score", "--in", in, "--out", out, "--teacher", "llm", "--model", "judge", "--base-url", srv.BaseURL(),
+		"--no-cache", "--retries", "0"}
+	code, stdout, stderr := runCLI(t, args...)
+	if code != 1 || !strings.Contains(stdout, "2 pairs not scored") || !strings.Contains(stderr, "2 of 3 pairs not scored") {
+		t.Errorf("score: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rows := readJSONL(t, out)
+	if len(rows) != 3 || rows[0]["score"] != 0.9 || rows[1]["score"] != nil || rows[2]["score"] != nil {
+		t.Errorf("rows %v", rows)
+	}
+	if code, stdout, stderr = runCLI(t, append(args, "--allow-failures")...); code != 0 {
+		t.Errorf("--allow-failures: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestServeAuthTokenEnvMustBeSet: --auth-token-env naming an empty variable is a usage error, not an open
+// server.
+func TestServeAuthTokenEnvMustBeSet(t *testing.T) {
+	t.Setenv("RAGNB_TEST_EMPTY_TOKEN", "")
+	code, _, stderr := runCLI(t, "serve", "--bm25", "--corpus", "x.jsonl", "--auth-token-env", "RAGNB_TEST_EMPTY_TOKEN")
+	if code != 2 || !strings.Contains(stderr, "RAGNB_TEST_EMPTY_TOKEN") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

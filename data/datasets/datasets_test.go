@@ -106,14 +106,59 @@ func TestLoadJSONLListsAndMissingKeys(t *testing.T) {
 }
 
 func TestLoadJSONLErrors(t *testing.T) {
-	p := write(t, "bad.jsonl", "{\"anchor\":\"q\"}\n{\"anchor\":{\"nested\":1}}\n")
-	_, err := Load(p)
-	if err == nil || !strings.Contains(err.Error(), p+" line 2 column anchor") {
-		t.Errorf("nested object: %v", err)
+	p := write(t, "bad.jsonl", "{\"anchor\":\"q\",\"positive\":\"p\"}\n{\"anchor\":{\"nested\":1},\"positive\":\"p2\"}\n")
+	_, err := LoadColumns(p, "anchor", "positive")
+	if err == nil || !strings.Contains(err.Error(), p+" column anchor: nested values (first at "+p+" row 2)") {
+		t.Errorf("nested object asked for: %v", err)
 	}
-	p = write(t, "bad2.jsonl", "{\"anchor\":\"q\"}\nnot json\n")
-	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "line 2") {
+	if df, err := LoadColumns(p, "positive"); err != nil || df.Nrow() != 2 {
+		t.Errorf("nested column not asked for: %v", err)
+	}
+	if _, err := LoadColumns(p, "negative"); err == nil || !strings.Contains(err.Error(), p+`: no column "negative"`) {
+		t.Errorf("missing column: %v", err)
+	}
+	// Rows count data rows from 1; a blank line is not a row (its line number is given too).
+	p = write(t, "bad2.jsonl", "{\"anchor\":\"q\"}\n\nnot json\n")
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p+" row 2 (line 3)") {
 		t.Errorf("garbage line: %v", err)
+	}
+	// An empty file names itself.
+	p = write(t, "empty.jsonl", "\n\n")
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p+": empty table") {
+		t.Errorf("empty JSONL: %v", err)
+	}
+}
+
+// TestBEIRCorpusWithMetadataLoads: BEIR ships corpus.jsonl with "metadata": {} on every line; the loader
+// leaves that column out and reads the rest, for every command.
+func TestBEIRCorpusWithMetadataLoads(t *testing.T) {
+	p := write(t, "corpus.jsonl", `{"_id": "d1", "title": "T", "text": "alpha", "metadata": {}}`+"\n"+
+		`{"_id": "d2", "title": "", "text": "beta", "metadata": {"url": "x"}}`+"\n")
+	texts, err := LoadTexts(p, "text")
+	if err != nil || len(texts) != 2 || texts[1] != "beta" {
+		t.Fatalf("texts %q, %v", texts, err)
+	}
+	df, err := Load(p)
+	if err != nil || strings.Join(df.Names(), ",") != "_id,title,text" {
+		t.Errorf("columns %v, %v", df.Names(), err)
+	}
+	if _, err := LoadTexts(p, "metadata"); err == nil || !strings.Contains(err.Error(), "column metadata: nested") {
+		t.Errorf("asking for the nested column: %v", err)
+	}
+}
+
+// TestInvalidUTF8IsRefusedNamingFileRowColumn: bytes that are not UTF-8 are an error naming the file, the
+// data row and the column, in CSV, JSONL and text files, never a silent U+FFFD.
+func TestInvalidUTF8IsRefusedNamingFileRowColumn(t *testing.T) {
+	for _, c := range []struct{ name, content, column, want string }{
+		{"c.csv", "id,text\n1,fine\n2,caf\xe9\n", "text", " row 2 column text: invalid UTF-8"},
+		{"c.jsonl", "{\"_id\":\"1\",\"text\":\"fine\"}\n{\"_id\":\"2\",\"title\":\"ok\",\"text\":\"caf\xe9\"}\n", "text", " row 2 column text: invalid UTF-8"},
+		{"c.txt", "fine\ncaf\xe9\n", "", " line 2: invalid UTF-8"},
+	} {
+		p := write(t, c.name, c.content)
+		if _, err := LoadTexts(p, c.column); err == nil || !strings.Contains(err.Error(), p+c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
 }
 

@@ -7,11 +7,18 @@
 // parses as one) becomes a float column, unless its name marks an identifier ("id", "_id", "*_id", "*-id");
 // everything else is a string column. A list value (JSON array, parquet LIST) in column x spreads into
 // columns x_1 … x_n (n = the longest list; shorter lists leave "" behind), which is the n-tuple layout of
-// sentence-transformers (negative_1 … negative_n). Nested objects are rejected with the row and column.
+// sentence-transformers (negative_1 … negative_n). A column holding nested objects (BEIR's "metadata": {})
+// is left out of the table, since no column of ragnb's reads one; LoadTexts and RequireColumns name such a
+// column when it is the one asked for.
+//
+// Text must be UTF-8: a cell that is not is refused naming the file, the row and the column, rather than
+// turned into U+FFFD (which would make the same file read back differently from what was stored from it).
+// Rows are counted from 1, data rows only (a CSV header and blank JSONL lines are not rows).
 package datasets
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -23,6 +30,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
@@ -59,29 +67,101 @@ func FormatOf(path string) (Format, error) {
 
 // Load reads a table file, choosing the format from its extension.
 func Load(path string) (dataframe.DataFrame, error) {
+	df, _, err := load(path)
+	return df, err
+}
+
+// load is Load that also returns the columns left out for holding nested values.
+func load(path string) (dataframe.DataFrame, map[string]string, error) {
 	format, err := FormatOf(path)
 	if err != nil {
-		return dataframe.DataFrame{}, err
+		return dataframe.DataFrame{}, nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return dataframe.DataFrame{}, err
+		return dataframe.DataFrame{}, nil, err
 	}
 	defer f.Close()
 	if format == Parquet {
 		st, err := f.Stat()
 		if err != nil {
-			return dataframe.DataFrame{}, err
+			return dataframe.DataFrame{}, nil, err
 		}
 		return readParquet(f, st.Size(), path)
 	}
-	return Read(f, format, path)
+	return read(f, format, path)
 }
+
+// LoadColumns reads a table file (see Load) that must have the named columns: a missing one, or one left
+// out for holding nested values, is an error naming the file and the column.
+func LoadColumns(path string, columns ...string) (dataframe.DataFrame, error) {
+	df, nested, err := load(path)
+	if err != nil {
+		return df, err
+	}
+	return df, requireColumns(path, df, nested, columns)
+}
+
+func requireColumns(path string, df dataframe.DataFrame, nested map[string]string, columns []string) error {
+	have := map[string]bool{}
+	for _, n := range df.Names() {
+		have[n] = true
+	}
+	for _, c := range columns {
+		if have[c] {
+			continue
+		}
+		if where, ok := nested[c]; ok {
+			return fmt.Errorf("%s column %s: nested values (first at %s) are not supported: flatten it into columns", path, c, where)
+		}
+		return fmt.Errorf("%s: no column %q (columns: %s)", path, c, strings.Join(df.Names(), ", "))
+	}
+	return nil
+}
+
+// LoadTexts reads one text column of a table file (see LoadColumns), or the lines of a .txt file (one text
+// per line, column ignored).
+func LoadTexts(path, column string) ([]string, error) {
+	if strings.EqualFold(filepath.Ext(path), ".txt") {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		var texts []string
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			line := strings.TrimSuffix(sc.Text(), "\r")
+			if !utf8.ValidString(line) {
+				return nil, fmt.Errorf("%s line %d: %w", path, len(texts)+1, errNotUTF8)
+			}
+			texts = append(texts, line)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read %s line %d: %w", path, len(texts)+1, err)
+		}
+		return texts, nil
+	}
+	df, err := LoadColumns(path, column)
+	if err != nil {
+		return nil, err
+	}
+	return Texts(df.Col(column)), nil
+}
+
+var errNotUTF8 = errors.New("invalid UTF-8 (re-encode the file as UTF-8)")
 
 // Read reads a table in the given format from r; name labels errors (usually the file path).
 // Parquet needs random access: use Load for it.
 func Read(r io.Reader, format Format, name string) (dataframe.DataFrame, error) {
-	var b builder
+	df, _, err := read(r, format, name)
+	return df, err
+}
+
+// read is Read that also returns the columns left out for holding nested values (column → where).
+func read(r io.Reader, format Format, name string) (dataframe.DataFrame, map[string]string, error) {
+	b := builder{name: name}
 	var err error
 	switch format {
 	case CSV:
@@ -93,14 +173,15 @@ func Read(r io.Reader, format Format, name string) (dataframe.DataFrame, error) 
 	case JSON:
 		err = b.readJSONArray(r, name)
 	case Parquet:
-		return dataframe.DataFrame{}, fmt.Errorf("%s: parquet needs a file (use Load)", name)
+		return dataframe.DataFrame{}, nil, fmt.Errorf("%s: parquet needs a file (use Load)", name)
 	default:
-		return dataframe.DataFrame{}, fmt.Errorf("%s: unknown format %q", name, format)
+		return dataframe.DataFrame{}, nil, fmt.Errorf("%s: unknown format %q", name, format)
 	}
 	if err != nil {
-		return dataframe.DataFrame{}, err
+		return dataframe.DataFrame{}, nil, err
 	}
-	return b.frame()
+	df, err := b.frame()
+	return df, b.nested, err
 }
 
 // cell is one value before typing: text, or a number that may still become text.
@@ -113,10 +194,12 @@ type cell struct {
 
 // builder accumulates columns in first-seen order; rows may omit columns (JSON), which stay missing.
 type builder struct {
-	names []string
-	index map[string]int
-	cols  [][]cell
-	rows  int
+	name   string // the file, for errors
+	names  []string
+	index  map[string]int
+	cols   [][]cell
+	rows   int
+	nested map[string]string // column → where its first nested value is; left out of the frame
 }
 
 func (b *builder) column(name string) int {
@@ -182,6 +265,9 @@ func (b *builder) readDelimited(r io.Reader, delim rune, name string) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		for j, v := range rec {
+			if !utf8.ValidString(v) {
+				return fmt.Errorf("%s row %d column %s: %w", name, b.rows+1, header[j], errNotUTF8)
+			}
 			c := cell{text: v, present: v != ""}
 			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && v != "" {
 				c.num, c.isNum = f, true
@@ -202,7 +288,11 @@ func (b *builder) readJSONL(r io.Reader, name string) error {
 		if text == "" {
 			continue
 		}
-		if err := b.addJSONObject([]byte(text), fmt.Sprintf("%s line %d", name, line)); err != nil {
+		where := fmt.Sprintf("%s row %d", name, b.rows+1)
+		if b.rows+1 != line {
+			where += fmt.Sprintf(" (line %d)", line)
+		}
+		if err := b.addJSONObject([]byte(text), where); err != nil {
 			return err
 		}
 	}
@@ -226,6 +316,13 @@ func (b *builder) readJSONArray(r io.Reader, name string) error {
 }
 
 func (b *builder) addJSONObject(raw []byte, where string) error {
+	if !utf8.Valid(raw) {
+		// encoding/json would turn the bytes into U+FFFD silently.
+		if col := badUTF8Column(raw); col != "" {
+			return fmt.Errorf("%s column %s: %w", where, col, errNotUTF8)
+		}
+		return fmt.Errorf("%s: %w", where, errNotUTF8)
+	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	var obj map[string]any
@@ -247,8 +344,68 @@ func keyOrder(raw []byte, key string) int {
 	return strings.Index(string(raw), string(q))
 }
 
+// badUTF8Column names the top-level key of the JSON object raw whose value holds its first invalid UTF-8
+// byte ("" when it cannot tell).
+func badUTF8Column(raw []byte) string {
+	bad := 0
+	for bad < len(raw) {
+		r, size := utf8.DecodeRune(raw[bad:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		bad += size
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return ""
+		}
+		if int(dec.InputOffset()) > bad {
+			k, _ := key.(string)
+			return k
+		}
+	}
+	return ""
+}
+
+// isNested reports whether v is an object, or a list holding objects or lists: a value no column holds.
+func isNested(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		return true
+	case []any:
+		for _, item := range x {
+			switch item.(type) {
+			case map[string]any, []any:
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (b *builder) addRecord(keys []string, obj map[string]any, where string) error {
 	for _, k := range keys {
+		if isNested(obj[k]) {
+			if b.nested == nil {
+				b.nested = map[string]string{}
+			}
+			if _, seen := b.nested[k]; !seen {
+				b.nested[k] = where
+			}
+			continue
+		}
+		if s, ok := obj[k].(string); ok && !utf8.ValidString(s) {
+			return fmt.Errorf("%s column %s: %w", where, k, errNotUTF8) // parquet strings are not checked on read
+		}
 		switch v := obj[k].(type) {
 		case []any:
 			for i, item := range v {
@@ -299,12 +456,12 @@ func scalar(v any) (cell, error) {
 	}
 }
 
-func readParquet(f io.ReaderAt, size int64, name string) (dataframe.DataFrame, error) {
+func readParquet(f io.ReaderAt, size int64, name string) (dataframe.DataFrame, map[string]string, error) {
 	pf, err := parquet.OpenFile(f, size)
 	if err != nil {
-		return dataframe.DataFrame{}, fmt.Errorf("%s: %w", name, err)
+		return dataframe.DataFrame{}, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var b builder
+	b := builder{name: name}
 	order := []string{}
 	for _, field := range pf.Schema().Fields() {
 		order = append(order, field.Name())
@@ -318,13 +475,14 @@ func readParquet(f io.ReaderAt, size int64, name string) (dataframe.DataFrame, e
 			break
 		}
 		if err != nil {
-			return dataframe.DataFrame{}, fmt.Errorf("%s row %d: %w", name, row, err)
+			return dataframe.DataFrame{}, nil, fmt.Errorf("%s row %d: %w", name, row, err)
 		}
 		if err := b.addRecord(order, obj, fmt.Sprintf("%s row %d", name, row)); err != nil {
-			return dataframe.DataFrame{}, err
+			return dataframe.DataFrame{}, nil, err
 		}
 	}
-	return b.frame()
+	df, err := b.frame()
+	return df, b.nested, err
 }
 
 // isIDColumn reports whether a column name marks identifiers, which stay text even when numeric.
@@ -334,11 +492,14 @@ func isIDColumn(name string) bool {
 }
 
 func (b *builder) frame() (dataframe.DataFrame, error) {
-	if len(b.names) == 0 {
-		return dataframe.DataFrame{}, errors.New("no columns")
+	if b.rows == 0 && len(b.names) == 0 {
+		return dataframe.DataFrame{}, fmt.Errorf("%s: empty table (no rows, no columns)", b.name)
 	}
-	cols := make([]series.Series, len(b.names))
+	var cols []series.Series
 	for j, name := range b.names {
+		if _, ok := b.nested[name]; ok {
+			continue
+		}
 		cells := b.cols[j]
 		numeric, any := !isIDColumn(name), false
 		for _, c := range cells {
@@ -357,14 +518,17 @@ func (b *builder) frame() (dataframe.DataFrame, error) {
 					vals[i] = c.num
 				}
 			}
-			cols[j] = series.New(vals, series.Float, name)
+			cols = append(cols, series.New(vals, series.Float, name))
 		} else {
 			vals := make([]string, len(cells))
 			for i, c := range cells {
 				vals[i] = c.text
 			}
-			cols[j] = series.New(vals, series.String, name)
+			cols = append(cols, series.New(vals, series.String, name))
 		}
+	}
+	if len(cols) == 0 {
+		return dataframe.DataFrame{}, fmt.Errorf("%s: no column holds plain values (the nested ones are not supported: flatten them)", b.name)
 	}
 	df := dataframe.New(cols...)
 	if df.Err != nil {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/redact"
+
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
@@ -35,9 +37,25 @@ func Assistant(content string) Message { return Message{Role: "assistant", Conte
 type Request struct {
 	Messages []Message
 	// Attempt salts the cache key without being sent. A caller that got an unusable answer (say, not JSON)
-	// asks again with Attempt+1: a new cache entry, and a re-run replays both answers from the cache.
+	// asks again with Attempt+1.
 	Attempt int
+	// Accept, when set, checks an answer's content (the caller's parser): an answer it rejects is returned
+	// with a *RejectedError and is not cached, and a cached answer it rejects (one cached before the check,
+	// or by an older parser) is asked again. So the cache holds only usable answers, and a re-run against a
+	// server that now answers well retries what failed instead of replaying the failure.
+	Accept func(content string) error
 }
+
+// RejectedError is Complete's error for an answer that Request.Accept rejected: the server answered, the
+// answer is unusable. Callers ask again with Attempt+1, or give up naming Err.
+type RejectedError struct {
+	Content string
+	Err     error
+}
+
+func (e *RejectedError) Error() string { return "unusable answer: " + e.Err.Error() }
+
+func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Response is the answer to a Request.
 type Response struct {
@@ -238,7 +256,8 @@ func checkMessages(msgs []Message) error {
 }
 
 // Complete answers req from the cache, or asks the server (retrying transient failures) and caches the answer.
-// Only answers are cached, never failures, so a re-run asks again for what failed.
+// Only answers are cached, never failures nor answers that req.Accept rejects, so a re-run asks again for what
+// failed.
 func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 	if err := checkMessages(req.Messages); err != nil {
 		return Response{}, err
@@ -248,7 +267,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if ok {
+	if ok && (req.Accept == nil || req.Accept(r.Content) == nil) {
 		return r, nil
 	}
 	params := c.params(req.Messages)
@@ -274,9 +293,14 @@ func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 	}, c.onRetry)
 	if err != nil {
 		c.n.failures.Add(1)
-		return Response{}, fmt.Errorf("chat %s at %s: %w", c.cfg.Model, c.cfg.BaseURL, err)
+		return Response{}, fmt.Errorf("chat %s at %s: %w", c.cfg.Model, redact.Secrets(c.cfg.BaseURL), err)
 	}
 	c.count(r)
+	if req.Accept != nil {
+		if err := req.Accept(r.Content); err != nil {
+			return r, &RejectedError{Content: r.Content, Err: err}
+		}
+	}
 	if err := c.save(hash, key, r); err != nil {
 		return r, err
 	}
@@ -342,7 +366,7 @@ func (c *Client) ChatStream(ctx context.Context, messages []Message, onDelta fun
 	}, c.onRetry)
 	if err != nil {
 		c.n.failures.Add(1)
-		return sb.String(), fmt.Errorf("chat stream %s at %s: %w", c.cfg.Model, c.cfg.BaseURL, err)
+		return sb.String(), fmt.Errorf("chat stream %s at %s: %w", c.cfg.Model, redact.Secrets(c.cfg.BaseURL), err)
 	}
 	r.Content = sb.String()
 	c.count(r)
@@ -366,7 +390,9 @@ func (c *Client) classify(ctx context.Context, err error) error {
 	if errors.As(err, &apiErr) {
 		msg := fmt.Errorf("HTTP %d", apiErr.StatusCode)
 		if apiErr.Message != "" {
-			msg = fmt.Errorf("HTTP %d: %s", apiErr.StatusCode, apiErr.Message)
+			// Servers echo the request's credentials ("invalid api key: Bearer sk-…"): redact before the
+			// text reaches an error, a summary or a log.
+			msg = fmt.Errorf("HTTP %d: %s", apiErr.StatusCode, redact.Secrets(apiErr.Message))
 		}
 		if !retry.StatusTransient(apiErr.StatusCode) {
 			return msg

@@ -3,6 +3,7 @@ package llm_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -343,5 +344,67 @@ func TestConfigFromEnvironmentAndRedaction(t *testing.T) {
 		if strings.Contains(s, "sk-visible") {
 			t.Errorf("key printed: %s", s)
 		}
+	}
+}
+
+// TestRejectedAnswersAreNotCached: an answer the caller's parser rejects comes back as a *RejectedError and
+// is not cached, so a re-run against a server that now answers well asks again; a cached answer the parser
+// rejects (cached before the check existed) is asked again too.
+func TestRejectedAnswersAreNotCached(t *testing.T) {
+	var good atomic.Bool
+	srv := llmtest.New(func(r llmtest.Request, n int) llmtest.Reply {
+		if good.Load() {
+			return llmtest.Reply{Content: `{"score": 1}`}
+		}
+		return llmtest.Reply{Content: "I cannot answer that."}
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	c, _ := newClient(t, srv, func(c *llm.Config) { c.CacheDir = dir })
+	isJSON := func(s string) error {
+		if !strings.HasPrefix(s, "{") {
+			return errors.New("no JSON")
+		}
+		return nil
+	}
+	req := llm.Request{Messages: []llm.Message{llm.User("q")}, Accept: isJSON}
+	r, err := c.Complete(context.Background(), req)
+	var rej *llm.RejectedError
+	if !errors.As(err, &rej) || rej.Content != "I cannot answer that." || r.Content != rej.Content {
+		t.Fatalf("rejected answer: %+v, %v", r, err)
+	}
+	good.Store(true)
+	c2, _ := newClient(t, srv, func(c *llm.Config) { c.CacheDir = dir })
+	if r, err := c2.Complete(context.Background(), req); err != nil || r.Cached || r.Content != `{"score": 1}` || srv.Count() != 2 {
+		t.Fatalf("re-run after a rejected answer: %+v, %v, %d requests (want a new request)", r, err, srv.Count())
+	}
+	if r, err := c2.Complete(context.Background(), req); err != nil || !r.Cached || srv.Count() != 2 {
+		t.Fatalf("an accepted answer is cached: %+v, %v, %d requests", r, err, srv.Count())
+	}
+
+	// A prose answer cached without a check is replaced once a check rejects it.
+	good.Store(false)
+	plain := llm.Request{Messages: []llm.Message{llm.User("other")}}
+	if _, err := c2.Complete(context.Background(), plain); err != nil {
+		t.Fatal(err)
+	}
+	good.Store(true)
+	plain.Accept = isJSON
+	if r, err := c2.Complete(context.Background(), plain); err != nil || r.Cached || srv.Count() != 4 {
+		t.Fatalf("a cached answer the check rejects: %+v, %v, %d requests", r, err, srv.Count())
+	}
+}
+
+// TestUpstreamErrorsAreRedacted: a 401 whose message echoes the Authorization header never carries the key
+// into the error.
+func TestUpstreamErrorsAreRedacted(t *testing.T) {
+	srv := llmtest.New(func(r llmtest.Request, n int) llmtest.Reply {
+		return llmtest.Reply{Status: 401, Message: "invalid api key: " + r.Authorization + " (api_key=sk-secret-123)"}
+	})
+	defer srv.Close()
+	c, _ := newClient(t, srv, nil)
+	_, err := c.Chat(context.Background(), []llm.Message{llm.User("q")})
+	if err == nil || strings.Contains(err.Error(), "secret-123") || !strings.Contains(err.Error(), "HTTP 401: invalid api key: Bearer [redacted]") {
+		t.Errorf("error %v", err)
 	}
 }

@@ -104,7 +104,7 @@ func (c Config) resolved() (Config, error) {
 		c.Timeout = 2 * time.Minute
 	}
 	if c.CacheDir == "" {
-		c.CacheDir = filepath.Join(cache.DefaultDir(), "llm")
+		c.CacheDir = filepath.Join(cache.DefaultDir(), cache.LLMAnswers)
 	}
 	if c.Now == nil {
 		c.Now = time.Now

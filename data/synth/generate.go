@@ -9,6 +9,7 @@ package synth
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -317,7 +318,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	tr.Finish()
+	tr.End(ctx.Err()) // an interrupt ends the bar at the chunks done
 
 	rows := assemble(ctx, chunks, results, cfg, &sum)
 	sum.LLM = client.Stats().Sub(before)
@@ -343,17 +344,23 @@ func askChunk(ctx context.Context, client *llm.Client, cfg Config, tpl *template
 		if attempt > 0 {
 			res.reasked = true
 		}
-		resp, err := client.Complete(ctx, llm.Request{Messages: msgs, Attempt: attempt})
+		var items []Item
+		accept := func(content string) (err error) {
+			items, err = ParseQuestions(content)
+			return err
+		}
+		_, err := client.Complete(ctx, llm.Request{Messages: msgs, Attempt: attempt, Accept: accept})
+		var rejected *llm.RejectedError
+		if errors.As(err, &rejected) {
+			lastErr = rejected.Err // not cached: a re-run asks again
+			continue
+		}
 		if err != nil {
 			res.err = err
 			return res
 		}
-		items, err := ParseQuestions(resp.Content)
-		if err == nil {
-			res.items = items
-			return res
-		}
-		lastErr = err
+		res.items = items
+		return res
 	}
 	res.err = fmt.Errorf("unusable answer after %d attempts: %w", cfg.ParseRetries+1, lastErr)
 	return res

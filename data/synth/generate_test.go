@@ -205,13 +205,15 @@ func TestGenerateQAAccountsForEverythingAndResumesFromCache(t *testing.T) {
 		t.Errorf("last progress report %+v after %d reports", last, reports)
 	}
 
-	// Second run, fresh client on the same cache: zero requests, the same rows and counts.
+	// Second run, fresh client on the same cache: answers that parsed come from the cache; the three that did
+	// not (garbage twice, garbage-once's first) were not cached and are asked again — the server now answers
+	// garbage-once well at the first attempt. The same rows and counts.
 	rows2, sum2, err := GenerateQA(context.Background(), client(t, srv, cacheDir, nil, nil), chunks, Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if srv.Count() != 16 || sum2.LLM.Requests != 0 || sum2.LLM.CacheHits != 12 {
-		t.Errorf("re-run made %d requests (stats %+v), want 0", srv.Count()-16, sum2.LLM)
+	if srv.Count() != 19 || sum2.LLM.Requests != 3 || sum2.LLM.CacheHits != 8 {
+		t.Errorf("re-run made %d requests (stats %+v), want 3", srv.Count()-16, sum2.LLM)
 	}
 	if !reflect.DeepEqual(rows, rows2) || sum2.Generated != sum.Generated || !reflect.DeepEqual(sum2.Filtered, sum.Filtered) ||
 		len(sum2.Failed) != 1 || sum2.Missing != sum.Missing {

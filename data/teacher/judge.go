@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -85,7 +86,7 @@ func (j *LLMJudge) ScorePairs(ctx context.Context, pairs []relevance.Pair, repor
 		tr.Add(1)
 		mu.Unlock()
 	})
-	tr.Finish()
+	tr.End(ctx.Err())
 	out := make([]float64, len(pairs))
 	for i, u := range index {
 		out[i] = scores[u]
@@ -108,52 +109,66 @@ func (j *LLMJudge) scoreOne(ctx context.Context, tpl *template.Template, system 
 	msgs = append(msgs, llm.User(b.String()))
 	var lastErr error
 	for attempt := 0; attempt <= retries; attempt++ {
-		resp, err := j.Client.Complete(ctx, llm.Request{Messages: msgs, Attempt: attempt})
+		var score float64
+		accept := func(content string) (err error) {
+			score, err = ParseScore(content)
+			return err
+		}
+		_, err := j.Client.Complete(ctx, llm.Request{Messages: msgs, Attempt: attempt, Accept: accept})
+		var rejected *llm.RejectedError
+		if errors.As(err, &rejected) {
+			lastErr = rejected.Err // not cached: a re-run asks again
+			continue
+		}
 		if err != nil {
 			return math.NaN(), err
 		}
-		s, err := ParseScore(resp.Content)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
+		return score, nil
 	}
 	return math.NaN(), lastErr
 }
 
 var (
 	thinkBlock = regexp.MustCompile(`(?s)<think>.*?</think>`)
-	fraction   = regexp.MustCompile(`(-?\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)`)
-	number     = regexp.MustCompile(`-?\d+(?:\.\d+)?`)
+	fraction   = regexp.MustCompile(`(-?\d+(?:\.\d+)?)\s*/\s*(1|5|10|100)\b`)
+	bareNumber = regexp.MustCompile(`^-?\d+(?:\.\d+)?$`)
 	scoreKey   = regexp.MustCompile(`(?i)"?(?:relevance_score|relevance|score|rating)"?\s*[:=]\s*"?(-?\d+(?:\.\d+)?)`)
+	scoreKeys  = []string{"score", "relevance", "relevance_score", "rating"}
 )
 
-// ParseScore reads a relevance in [0, 1] from a judge's answer, robustly: a JSON object's "score" (or
-// "relevance", "relevance_score", "rating"; a number or a numeric string) anywhere in the text, fenced or
-// not; else "score: 0.8"-style text; else a fraction "8/10"; else the first number; else a bare yes / no
-// (1 / 0). Values above 1 are read as a 0–10 scale (up to 10) or a 0–100 scale (up to 100). <think> blocks
-// are ignored. Anything else, or a number out of those ranges, is an error.
+// ParseScore reads a relevance in [0, 1] from a judge's answer: a JSON object's "score" (or "relevance",
+// "relevance_score", "rating"; a number or a numeric string) anywhere in the text, fenced or not; else
+// "score: 0.8"-style text; else a rating on a 1, 5, 10 or 100 scale ("8/10"); else an answer that is only a
+// number; else a bare yes / no (1 / 0). Values above 1 are read as a 0–10 scale (up to 10) or a 0–100 scale
+// (up to 100). <think> blocks are ignored. Anything else is an error, never a guess: a JSON object without a
+// score key is not 0, and a refusal in prose ("I cannot evaluate this: the passage is cut off after 3
+// sentences") is not the first number in it.
 func ParseScore(text string) (float64, error) {
 	t := strings.TrimSpace(thinkBlock.ReplaceAllString(text, ""))
-	if v, ok := jsonScore(t); ok {
+	v, found, isJSON := jsonScore(t)
+	if found {
 		return scale(v, text)
 	}
 	if m := scoreKey.FindStringSubmatch(t); m != nil {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		return scale(v, text)
 	}
+	if isJSON {
+		return math.NaN(), fmt.Errorf("no score key (%s) in the JSON answer %q", strings.Join(scoreKeys, ", "), snippet(text, 120))
+	}
 	if m := fraction.FindStringSubmatch(t); m != nil {
 		a, _ := strconv.ParseFloat(m[1], 64)
 		b, _ := strconv.ParseFloat(m[2], 64)
-		if b > 0 && a >= 0 && a <= b {
+		if a >= 0 && a <= b {
 			return a / b, nil
 		}
 	}
-	if m := number.FindString(t); m != "" {
-		v, _ := strconv.ParseFloat(m, 64)
+	bare := strings.Trim(t, " .!\"'`\n")
+	if bareNumber.MatchString(bare) {
+		v, _ := strconv.ParseFloat(bare, 64)
 		return scale(v, text)
 	}
-	switch strings.ToLower(strings.Trim(t, " .!\"'`\n")) {
+	switch strings.ToLower(bare) {
 	case "yes", "relevant", "true":
 		return 1, nil
 	case "no", "irrelevant", "not relevant", "false":
@@ -162,7 +177,9 @@ func ParseScore(text string) (float64, error) {
 	return math.NaN(), fmt.Errorf("no score in the answer %q", snippet(text, 120))
 }
 
-func jsonScore(t string) (float64, bool) {
+// jsonScore returns the score of the first JSON object in t that has a score key (found), and whether t
+// holds a JSON object at all (isJSON).
+func jsonScore(t string) (v float64, found, isJSON bool) {
 	for i := 0; i < len(t); i++ {
 		if t[i] != '{' {
 			continue
@@ -173,7 +190,8 @@ func jsonScore(t string) (float64, bool) {
 		if dec.Decode(&m) != nil {
 			continue
 		}
-		for _, k := range []string{"score", "relevance", "relevance_score", "rating"} {
+		isJSON = true
+		for _, k := range scoreKeys {
 			for key, v := range m {
 				if !strings.EqualFold(key, k) {
 					continue
@@ -181,15 +199,15 @@ func jsonScore(t string) (float64, bool) {
 				switch x := v.(type) {
 				case json.Number:
 					f, err := x.Float64()
-					return f, err == nil
+					return f, err == nil, true
 				case string:
 					f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-					return f, err == nil
+					return f, err == nil, true
 				}
 			}
 		}
 	}
-	return 0, false
+	return 0, false, isJSON
 }
 
 func scale(v float64, text string) (float64, error) {

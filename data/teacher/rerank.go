@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/redact"
+
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/internal/diskkv"
@@ -105,7 +107,7 @@ func NewRerankAPI(cfg RerankConfig) (*RerankAPI, error) {
 		cfg.Timeout = 2 * time.Minute
 	}
 	if cfg.CacheDir == "" {
-		cfg.CacheDir = filepath.Join(cache.DefaultDir(), "rerank")
+		cfg.CacheDir = filepath.Join(cache.DefaultDir(), cache.RerankAnswers)
 	}
 	r := &RerankAPI{cfg: cfg, http: cfg.HTTPClient,
 		policy: retry.Policy{MaxRetries: cfg.MaxRetries, MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, Sleep: cfg.Sleep}}
@@ -170,7 +172,7 @@ func (r *RerankAPI) ScorePairs(ctx context.Context, pairs []relevance.Pair, repo
 		}
 		tr.Add(len(j.slots))
 	})
-	tr.Finish()
+	tr.End(ctx.Err())
 	out := make([]float64, len(pairs))
 	for i, u := range index {
 		out[i] = scores[u]
@@ -256,7 +258,8 @@ func (r *RerankAPI) rerank(ctx context.Context, query string, docs []string) ([]
 			return r.classify(ctx, err)
 		}
 		if resp.StatusCode != http.StatusOK {
-			e := fmt.Errorf("HTTP %d: %s", resp.StatusCode, snippet(string(data), 200))
+			// Servers echo the request's credentials in their errors: redact before the text goes anywhere.
+			e := fmt.Errorf("HTTP %d: %s", resp.StatusCode, redact.Secrets(snippet(string(data), 200)))
 			if !retry.StatusTransient(resp.StatusCode) {
 				return e
 			}
@@ -270,7 +273,7 @@ func (r *RerankAPI) rerank(ctx context.Context, query string, docs []string) ([]
 	}, func(int, error, time.Duration) { r.n.retries.Add(1) })
 	if err != nil {
 		r.n.failures.Add(1)
-		return nil, fmt.Errorf("rerank %q (%d documents) at %s: %w", snippet(query, 60), len(docs), r.cfg.URL, err)
+		return nil, fmt.Errorf("rerank %q (%d documents) at %s: %w", snippet(query, 60), len(docs), redact.Secrets(r.cfg.URL), err)
 	}
 	if r.store != nil {
 		if err := r.store.Put(hash, rerankEntry{Key: key, Scores: scores}); err != nil {
@@ -311,7 +314,7 @@ func parseRerank(style string, data []byte, n int) ([]float64, error) {
 			Results []result `json:"results"`
 		}
 		if err := json.Unmarshal(data, &body); err != nil || body.Results == nil {
-			return nil, fmt.Errorf("rerank answer is not {results: [{index, relevance_score}]}: %q", snippet(string(data), 200))
+			return nil, fmt.Errorf("rerank answer is not {results: [{index, relevance_score}]}: %q", redact.Secrets(snippet(string(data), 200)))
 		}
 		results = body.Results
 	}

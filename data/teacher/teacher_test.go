@@ -3,6 +3,7 @@ package teacher
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -35,6 +36,8 @@ func TestParseScore(t *testing.T) {
 		"Score: 0.25":                          0.25,
 		"relevance_score = 45":                 0.45,
 		"I would rate this 8/10.":              0.8,
+		"4/5":                                  0.8,
+		"0.7.":                                 0.7,
 		"0":                                    0,
 		"<think>maybe 0.9? no</think>\n0.1":    0.1,
 		"Yes.":                                 1,
@@ -46,7 +49,13 @@ func TestParseScore(t *testing.T) {
 			t.Errorf("ParseScore(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "I cannot judge this.", `{"score": 250}`, "-3", `{"score": "high"} and nothing else`} {
+	for _, bad := range []string{"", "I cannot judge this.", `{"score": 250}`, "-3", `{"score": "high"} and nothing else`,
+		// A refusal is not its first number, and a JSON answer without a score key is not 0.
+		"I cannot evaluate this pair: the passage is cut off after 3 sentences.",
+		`{"verdict": "unsure", "confidence": 0}`,
+		"```json\n{\"relevant\": false, \"passages\": 2}\n```",
+		"Passage 2 of 7 mentions revenue; I cannot tell.",
+	} {
 		if got, err := ParseScore(bad); err == nil {
 			t.Errorf("ParseScore(%q) = %v, want an error", bad, got)
 		}
@@ -75,8 +84,10 @@ func TestLLMJudge(t *testing.T) {
 			return llmtest.Reply{Content: "```json\n{\"score\": \"0.4\"}\n```"}
 		case strings.Contains(p, "ten scale"):
 			return llmtest.Reply{Content: "I'd say 7/10."}
+		case strings.Contains(p, "no key"):
+			return llmtest.Reply{Content: `{"verdict": "unclear", "confidence": 0}`}
 		}
-		return llmtest.Reply{Content: "As an AI I cannot rate."}
+		return llmtest.Reply{Content: "I cannot evaluate this pair: the passage is cut off after 3 sentences."}
 	})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -84,8 +95,9 @@ func TestLLMJudge(t *testing.T) {
 	pairs := []relevance.Pair{
 		{Query: "q1", Passage: "fully relevant"}, {Query: "q1", Passage: "partly"}, {Query: "q2", Passage: "ten scale"},
 		{Query: "q1", Passage: "fully relevant"}, // a duplicate: asked once
-		{Query: "q3", Passage: "gibberish"},      // no score twice: NaN
+		{Query: "q3", Passage: "gibberish"},      // a refusal twice: NaN, not 0.3
 		{Query: "down", Passage: "fully relevant"},
+		{Query: "q4", Passage: "no key"}, // JSON without a score key twice: NaN, not 0
 	}
 	var last progress.Report
 	scores, err := j.ScorePairs(context.Background(), pairs, func(r progress.Report) { last = r })
@@ -95,19 +107,22 @@ func TestLLMJudge(t *testing.T) {
 			t.Errorf("pair %d: %v, want %v", i, scores[i], w)
 		}
 	}
-	if !math.IsNaN(scores[4]) || !math.IsNaN(scores[5]) || err == nil || !strings.Contains(err.Error(), "2 of 6 pairs") {
+	var ue *UnscoredError
+	if !math.IsNaN(scores[4]) || !math.IsNaN(scores[5]) || !math.IsNaN(scores[6]) || !errors.As(err, &ue) || ue.Unscored != 3 ||
+		!strings.Contains(err.Error(), "3 of 7 pairs") {
 		t.Errorf("unscorable pairs: %v, %v", scores[4:], err)
 	}
-	// 5 distinct pairs: 3 scored with one request each, the gibberish one twice (a re-ask), the 400 once = 6.
-	if srv.Count() != 6 || last.Done != 5 || last.Total != 5 {
+	// 6 distinct pairs: 3 scored with one request each, the refusal and the keyless JSON twice each (a
+	// re-ask), the 400 once = 8.
+	if srv.Count() != 8 || last.Done != 6 || last.Total != 6 {
 		t.Errorf("%d requests, progress %+v", srv.Count(), last)
 	}
-	// A new judge on the same cache asks nothing again for answered pairs (even unusable answers are cached);
-	// the failed request is asked again.
+	// A new judge on the same cache asks nothing again for scored pairs; unusable answers were not cached,
+	// so those pairs are asked again (twice each), as is the failed request.
 	j2 := &LLMJudge{Client: newLLM(t, srv, dir)}
 	scores2, _ := j2.ScorePairs(context.Background(), pairs, nil)
-	if srv.Count() != 7 || fmt.Sprint(scores2) != fmt.Sprint(scores) {
-		t.Errorf("cached re-run: %d requests, %v", srv.Count()-6, scores2)
+	if srv.Count() != 13 || fmt.Sprint(scores2) != fmt.Sprint(scores) {
+		t.Errorf("cached re-run: %d requests, %v", srv.Count()-8, scores2)
 	}
 	var _ relevance.Scorer = j
 }
@@ -435,5 +450,25 @@ func TestSampleTopN(t *testing.T) {
 	}
 	if _, err := SampleTopN(context.Background(), sc, items, 0, 1, nil); err == nil {
 		t.Error("n = 0 accepted")
+	}
+}
+
+// TestRerankAPIErrorsAreRedacted: a 401 body that echoes the Authorization header never carries the key
+// into the error.
+func TestRerankAPIErrorsAreRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"message": "invalid api key: %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	api, err := NewRerankAPI(RerankConfig{URL: srv.URL + "/v2/rerank?api_key=sk-in-the-url-42", Style: StyleCohere,
+		APIKey: "sk-rerank-secret-42", NoCache: true, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = api.ScorePairs(context.Background(), []relevance.Pair{{Query: "q", Passage: "p"}}, nil)
+	if err == nil || strings.Contains(err.Error(), "secret-42") || strings.Contains(err.Error(), "url-42") ||
+		!strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "Bearer [redacted]") {
+		t.Errorf("error %v", err)
 	}
 }

@@ -2,19 +2,25 @@
 // file in the destination's directory, which is then renamed over the destination. A crash, an error or an
 // interrupt leaves any earlier file at the path untouched. Every package that writes results, caches,
 // models or checkpoints writes through it.
+//
+// Files and folders are created with modes 0666 and 0777 and the process's umask applied by the operating
+// system, as os.Create and os.Mkdir do, so results are as readable as any other file the user writes
+// (os.CreateTemp and os.MkdirTemp would make them 0600 and 0700 whatever the umask).
 package atomicfile
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 )
 
-// Write creates path from what fill writes into the temporary file (a new file, mode 0600 unless fill
-// changes it; fill may also Sync it for durability). An error from fill, or from closing or renaming, removes
-// the temporary file and is returned naming path. The directory must exist.
+// Write creates path from what fill writes into the temporary file (a new file, mode 0666 less the umask
+// unless fill changes it; fill may also Sync it for durability). An error from fill, or from closing or
+// renaming, removes the temporary file and is returned naming path. The directory must exist.
 func Write(path string, fill func(f *os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -49,4 +55,34 @@ func WriteBytesMode(path string, data []byte, perm os.FileMode) error {
 		_, err := f.Write(data)
 		return err
 	})
+}
+
+// MkdirTemp creates a new folder in parent named prefix and a random suffix, mode 0777 less the umask, and
+// returns its path: the staging folder of a result that is renamed into place once complete.
+func MkdirTemp(parent, prefix string) (string, error) {
+	for range 100 {
+		p := filepath.Join(parent, prefix+rand.Text()[:12])
+		err := os.Mkdir(p, 0o777)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("mkdir %s: no unused name", filepath.Join(parent, prefix+"*"))
+}
+
+// createTemp opens a new file in dir named prefix and a random suffix, mode 0666 less the umask.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 100 {
+		f, err := os.OpenFile(filepath.Join(dir, prefix+rand.Text()[:12]), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("create %s: no unused name", filepath.Join(dir, prefix+"*"))
 }

@@ -254,7 +254,29 @@ func (t *Tensor) Float32() ([]float32, error) {
 	default:
 		return nil, fmt.Errorf("tensor %q: dtype %s is not a float type", t.Name, t.DType)
 	}
+	// A NaN or infinite weight makes every output NaN, which ranks nothing and trains nothing: refuse the
+	// model at load rather than let it embed, index and answer by NaN.
+	for i, v := range out {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("tensor %q: element %d%s is %v (a damaged or diverged model)", t.Name, i, t.position(i), v)
+		}
+	}
 	return out, nil
+}
+
+// position renders flat index i as a multi-index over the tensor's shape (" at [r c]"), or "" for a vector.
+func (t *Tensor) position(i int) string {
+	if len(t.Shape) < 2 {
+		return ""
+	}
+	idx := make([]int, len(t.Shape))
+	for d := len(t.Shape) - 1; d >= 0; d-- {
+		if t.Shape[d] > 0 {
+			idx[d] = i % t.Shape[d]
+			i /= t.Shape[d]
+		}
+	}
+	return fmt.Sprintf(" at %v", idx)
 }
 
 // Float32Tensor is a named float32 tensor to write.

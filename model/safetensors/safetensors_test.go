@@ -220,3 +220,30 @@ func TestReadIndexed(t *testing.T) {
 		t.Errorf("tensor missing from its shard: %v", err)
 	}
 }
+
+// TestNonFiniteWeightsAreRefusedNamingTheTensor: a NaN or an infinity in a weight is an error that names the
+// file, the tensor and the element, in every float dtype.
+func TestNonFiniteWeightsAreRefusedNamingTheTensor(t *testing.T) {
+	for _, dt := range []DType{F32, F16, BF16} {
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+			var buf bytes.Buffer
+			w := []float32{0.5, 1, -2, 3, bad, 4}
+			if err := Write(&buf, []Float32Tensor{{Name: "ok", Shape: []int{2}, Data: []float32{1, 2}},
+				{Name: "encoder.layer.0.attention.self.query.weight", Shape: []int{2, 3}, Data: w}}, WriteOptions{DType: dt}); err != nil {
+				t.Fatal(err)
+			}
+			f, err := Parse(buf.Bytes(), "model.safetensors")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := f.Float32("ok"); err != nil {
+				t.Errorf("%s: a finite tensor: %v", dt, err)
+			}
+			_, _, err = f.Float32("encoder.layer.0.attention.self.query.weight")
+			if err == nil || !strings.Contains(err.Error(), "model.safetensors") ||
+				!strings.Contains(err.Error(), `"encoder.layer.0.attention.self.query.weight"`) || !strings.Contains(err.Error(), "[1 1]") {
+				t.Errorf("%s %v: %v", dt, bad, err)
+			}
+		}
+	}
+}

@@ -10,6 +10,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,10 +19,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/ragnb/ragnb/internal/redact"
 
 	"github.com/ragnb/ragnb/pipeline"
 )
@@ -45,8 +52,13 @@ type Options struct {
 	DrainDelay time.Duration
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
-	// Info is added to the /healthz body (index size, model names...). It must hold no secrets.
+	// Info is added to the /healthz body (index size, model names...). It must hold no secrets; a string
+	// that names a file or folder on this machine is reduced to its last element, so /healthz never tells a
+	// client the server's directory layout.
 	Info map[string]any
+	// AuthToken, when set, is the bearer token every /ask must carry ("Authorization: Bearer TOKEN"); a
+	// request without it gets 401. /healthz stays open for load balancers and says nothing private.
+	AuthToken string `json:"-"`
 }
 
 func (o Options) withDefaults() Options {
@@ -126,7 +138,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// authorized reports whether r carries the AuthToken (always true without one). The tokens are compared
+// through their SHA-256, in constant time, so neither the content nor the length leaks through timing.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.AuthToken == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.opts.AuthToken))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1 && ok
+}
+
 func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ragnb"`)
+		writeJSON(w, http.StatusUnauthorized, errorBody{"missing or wrong bearer token"})
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{"POST a JSON body {\"question\": ...} to /ask"})
@@ -192,8 +220,17 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 	var se *pipeline.StageError
 	switch {
 	case errors.As(err, &se) && se.Stage == "generate":
-		writeJSON(w, http.StatusBadGateway, a) // the chat model failed; sources are in the body
+		// The chat model failed. Its error names the upstream URL and may quote what the upstream said
+		// (credentials included): the details go to the log, redacted; the client learns only that the
+		// upstream failed, with the sources found.
+		s.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "upstream error", slog.String("stage", se.Stage),
+			slog.String("error", redact.Secrets(err.Error())))
+		a.Error = "the answer model failed (upstream error; details in the server log)"
+		writeJSON(w, http.StatusBadGateway, a)
 	case errors.As(err, &se) && (se.Stage == "retrieve" || se.Stage == "rerank" || se.Stage == "prompt"):
+		s.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("stage", se.Stage),
+			slog.String("error", redact.Secrets(err.Error())))
+		a.Error = "pipeline: " + se.Stage + " failed (details in the server log)"
 		writeJSON(w, http.StatusInternalServerError, a)
 	default:
 		writeJSON(w, http.StatusBadRequest, errorBody{err.Error()}) // the request's own settings
@@ -226,7 +263,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{"status": "ok", "uptime_s": int(time.Since(s.started).Seconds()),
 		"in_flight": s.admitted.Load(), "answered": s.served.Load()}
 	for k, v := range s.opts.Info {
-		body[k] = v
+		body[k] = withoutPath(v)
 	}
 	status := http.StatusOK
 	if s.draining.Load() {
@@ -234,6 +271,20 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, body)
+}
+
+// withoutPath reduces a string naming an existing file or folder, or an absolute or relative path, to its
+// last element (an index folder's name tells an operator which index; its location is nobody's business).
+func withoutPath(v any) any {
+	p, ok := v.(string)
+	if !ok || p == "" {
+		return v
+	}
+	_, err := os.Stat(p)
+	if err == nil || filepath.IsAbs(p) || strings.HasPrefix(p, "."+string(filepath.Separator)) || strings.HasPrefix(p, "~") {
+		return filepath.Base(filepath.Clean(p))
+	}
+	return v
 }
 
 type statusWriter struct {

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -191,13 +193,79 @@ func TestBadRequests(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestLLMFailureIs502WithSources: the chat model's failure is a 502 with the sources and a generic error;
+// the upstream URL and what the upstream said (here it echoes the key) reach only the log, redacted.
 func TestLLMFailureIs502WithSources(t *testing.T) {
-	f := newFixture(t, func(llmtest.Request, int) llmtest.Reply { return llmtest.Reply{Status: 500} })
-	ts := httptest.NewServer(New(f.pipeline(t, true), Options{}).Handler())
+	t.Setenv("OPENAI_API_KEY", "sk-serve-secret-777")
+	f := newFixture(t, func(r llmtest.Request, _ int) llmtest.Reply {
+		return llmtest.Reply{Status: 401, Message: "invalid api key: " + r.Authorization}
+	})
+	var logs bytes.Buffer
+	ts := httptest.NewServer(New(f.pipeline(t, true), Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler())
 	defer ts.Close()
 	code, body, _ := post(t, ts.URL, `{"question": "What does Brightwater Analytics sell?"}`)
-	if code != 502 || len(body["sources"].([]any)) != 5 || !strings.Contains(body["error"].(string), "pipeline: generate") {
-		t.Errorf("LLM failure: %d %v", code, body)
+	raw, _ := json.Marshal(body)
+	if code != 502 || len(body["sources"].([]any)) != 5 || !strings.Contains(body["error"].(string), "upstream error") ||
+		strings.Contains(string(raw), "secret-777") || strings.Contains(string(raw), f.llm.URL) || strings.Contains(string(raw), "127.0.0.1") {
+		t.Errorf("LLM failure: %d %s", code, raw)
+	}
+	if l := logs.String(); !strings.Contains(l, "HTTP 401: invalid api key: Bearer [redacted]") || strings.Contains(l, "secret-777") {
+		t.Errorf("log:\n%s", l)
+	}
+}
+
+// TestBearerTokenGuardsAsk: with an AuthToken, /ask needs it and /healthz stays open.
+func TestBearerTokenGuardsAsk(t *testing.T) {
+	f := newFixture(t, nil)
+	ts := httptest.NewServer(New(f.pipeline(t, false), Options{AuthToken: "let-me-in"}).Handler())
+	defer ts.Close()
+	for _, c := range []struct {
+		header string
+		code   int
+	}{{"", 401}, {"Bearer wrong", 401}, {"Bearer let-me-i", 401}, {"let-me-in", 401}, {"Bearer let-me-in", 200}} {
+		req, _ := http.NewRequest("POST", ts.URL+"/ask", strings.NewReader(`{"question": "q", "no_llm": true}`))
+		if c.header != "" {
+			req.Header.Set("Authorization", c.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("Authorization %q: %d, want %d", c.header, resp.StatusCode, c.code)
+		}
+	}
+	if resp, err := http.Get(ts.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("healthz without a token: %v %v", resp, err)
+	}
+}
+
+// TestHealthzHidesPathsAndTopKAloneLowersTopN: /healthz names an index folder, not where it lives; a
+// request's top_k below the default top_n is answered with top_k passages.
+func TestHealthzHidesPathsAndTopKAloneLowersTopN(t *testing.T) {
+	f := newFixture(t, nil)
+	dir := filepath.Join(t.TempDir(), "filings.ix")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(f.pipeline(t, false), Options{Info: map[string]any{"index": dir,
+		"model": "models/run3", "llm": "gpt-4o-mini", "docs": 7}}).Handler())
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var h map[string]any
+	json.Unmarshal(b, &h)
+	if strings.Contains(string(b), filepath.Dir(dir)) || h["index"] != "filings.ix" || h["llm"] != "gpt-4o-mini" || h["docs"] != 7.0 {
+		t.Errorf("healthz %s", b)
+	}
+	code, body, _ := post(t, ts.URL, `{"question": "What does Brightwater Analytics sell?", "top_k": 1, "no_llm": true}`)
+	if code != 200 || len(body["sources"].([]any)) != 1 {
+		t.Errorf("top_k 1 alone: %d %v", code, body)
 	}
 }
 

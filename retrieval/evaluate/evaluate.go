@@ -145,7 +145,7 @@ func (e *IR) EvaluateRun(run ir.Run, label string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Columns: []Column{{Label: label, Metrics: m}}}, nil
+	return &Report{Columns: []Column{{Label: label, Metrics: m, Run: run}}}, nil
 }
 
 // EvaluateEmbedder embeds the queries and the corpus once at full dimension and evaluates every configured

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -101,6 +102,14 @@ func TestEvaluateEmbedderAllDimsOnePass(t *testing.T) {
 	}
 	if len(r.Columns) != 4 || r.Columns[0].Label != "dim_4_cosine" || r.Columns[3].Label != "dim_1_dot" {
 		t.Errorf("columns %v", r.Columns)
+	}
+	// The report keeps the run of each column: SaveRun writes the first one (dim 4 cosine: q1 ranks d4
+	// first), as `ragnb eval --save-run` does for a bi-encoder.
+	runFile := filepath.Join(t.TempDir(), "model.trec")
+	label, err := r.SaveRun(runFile, "toy")
+	run, rerr := ir.LoadRun(runFile)
+	if err != nil || rerr != nil || label != "dim_4_cosine" || len(run) != 3 || run["q1"][0].DocID != "d4" {
+		t.Errorf("saved run of %q: %v, %v, %v", label, err, rerr, run)
 	}
 	// Called again (as a trainer would), the evaluator gives the same answer.
 	again, err := e.EvaluateEmbedder(context.Background(), emb, nil)

@@ -24,6 +24,9 @@ type Column struct {
 	// bm25_ndcg@10, and "" (a plain run) gives ndcg@10.
 	Label   string
 	Metrics ir.Metrics
+	// Run is the ranking the metrics were computed from (nil when the column was built from metrics alone):
+	// what `ragnb eval --save-run` writes, for a model as for BM25.
+	Run ir.Run
 }
 
 // Key is the flat key of one of the column's metrics.
@@ -38,6 +41,17 @@ func (c Column) Key(metric string) string {
 // (Keys, Get, JSON), to a DataFrame of metrics × columns (Frame) and to a text table (Table).
 type Report struct {
 	Columns []Column
+}
+
+// SaveRun writes the run of the report's first column that has one to path in TREC format (tag names the
+// system in the file) and returns that column's label. A report without runs is an error.
+func (r *Report) SaveRun(path, tag string) (string, error) {
+	for _, c := range r.Columns {
+		if c.Run != nil {
+			return c.Label, ir.SaveRun(path, c.Run, tag)
+		}
+	}
+	return "", fmt.Errorf("evaluate: save run %s: the report holds no run", path)
 }
 
 // Merge puts the columns of several reports side by side, in order.

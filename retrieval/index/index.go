@@ -15,6 +15,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -101,6 +102,16 @@ type Manifest struct {
 	HNSW         *hnsw.Params `json:"hnsw,omitempty"`
 	Created      time.Time    `json:"created"`
 	Updated      time.Time    `json:"updated"`
+	// Files holds the size and SHA-256 of each data file, by name, checked by Open and Verify. Manifests
+	// written before it existed have none: such an index opens, reported as unverified. They describe the
+	// saved directory (ReadManifest), not an open Index, whose Manifest has none.
+	Files map[string]FileSum `json:"files,omitempty"`
+}
+
+// FileSum is a data file's size in bytes and hex SHA-256.
+type FileSum struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // Index is a corpus, its embeddings and a search structure. Searches run concurrently; Add excludes them
@@ -312,6 +323,10 @@ func (ix *Index) embed(ctx context.Context, docs []ir.Document, report progress.
 		if m.Rows != end-start {
 			return nil, 0, fmt.Errorf("index: the embedder returned %d rows for %d texts", m.Rows, end-start)
 		}
+		if r, v, bad := firstNonFinite(m); bad {
+			// A NaN vector would be stored and rank by NaN forever: refuse it before it reaches the index.
+			return nil, 0, fmt.Errorf("index: document %q: the model returned a %v in its embedding (a damaged or diverged model?)", docs[start+r].ID, v)
+		}
 		if out == nil {
 			out = &vector.Matrix{Dim: m.Dim, Data: make([]float32, 0, len(texts)*m.Dim)}
 		} else if m.Dim != out.Dim {
@@ -330,6 +345,16 @@ func (ix *Index) embed(ctx context.Context, docs []ir.Document, report progress.
 	}
 	prepared, err := ix.prepare(out)
 	return prepared, out.Dim, err
+}
+
+// firstNonFinite returns the row and value of m's first NaN or infinite value.
+func firstNonFinite(m *vector.Matrix) (row int, v float32, found bool) {
+	for i, x := range m.Data {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return i / max(m.Dim, 1), x, true
+		}
+	}
+	return 0, 0, false
 }
 
 // prepare truncates and normalises model output as the manifest says. Without truncation it normalises m in

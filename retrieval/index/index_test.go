@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -12,10 +13,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/internal/testkit/toymodel"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -440,5 +443,127 @@ func TestHostAndBackendExactSearchAgree(t *testing.T) {
 				t.Errorf("query %d hit %d: host %d (%.6f), backend %d (%.6f)", i, j, a.Row, a.Score, b.Row, b.Score)
 			}
 		}
+	}
+}
+
+// TestVerifyCatchesDamageTheShapeChecksMiss: the manifest's sizes and checksums catch a truncated
+// vectors.npy or docs.jsonl, a missing docs.jsonl and a flipped bit in hnsw.bin, in Verify and in Open, each
+// error naming the file; a manifest without checksums still opens, unverified.
+func TestVerifyCatchesDamageTheShapeChecksMiss(t *testing.T) {
+	docs := corpus(30, 9)
+	_, model := toy(9)
+	opts := goBackend(t)
+	opts.Kind = HNSW
+	ix, _ := Build(context.Background(), model, docs, opts, nil)
+	cases := map[string]struct {
+		damage func(dir string)
+		file   string
+	}{
+		"truncated vectors": {func(dir string) { truncate(t, filepath.Join(dir, VectorsFile), 1) }, VectorsFile},
+		"truncated docs":    {func(dir string) { truncate(t, filepath.Join(dir, DocsFile), 1) }, DocsFile},
+		"missing docs":      {func(dir string) { os.Remove(filepath.Join(dir, DocsFile)) }, DocsFile},
+		"flipped graph bit": {func(dir string) {
+			p := filepath.Join(dir, GraphFile)
+			b, _ := os.ReadFile(p)
+			b[len(b)-3] ^= 0x10
+			os.WriteFile(p, b, 0o644)
+		}, GraphFile},
+	}
+	for name, c := range cases {
+		dir := filepath.Join(t.TempDir(), "ix")
+		if err := ix.Save(dir); err != nil {
+			t.Fatal(err)
+		}
+		man, _ := ReadManifest(dir)
+		if ok, err := Verify(dir, man); !ok || err != nil || len(man.Files) != 3 {
+			t.Fatalf("%s: fresh index: verified %v, %v, files %v", name, ok, err, man.Files)
+		}
+		c.damage(dir)
+		if _, err := Verify(dir, man); err == nil || !strings.Contains(err.Error(), c.file) {
+			t.Errorf("%s: Verify: %v, want an error naming %s", name, err, c.file)
+		}
+		if _, err := Open(context.Background(), dir, model, OpenOptions{}, nil); err == nil || !strings.Contains(err.Error(), c.file) {
+			t.Errorf("%s: Open: %v, want an error naming %s", name, err, c.file)
+		}
+	}
+	// An older manifest without checksums opens, unverified.
+	dir := filepath.Join(t.TempDir(), "ix")
+	ix.Save(dir)
+	man, _ := ReadManifest(dir)
+	man.Files = nil
+	b, _ := json.Marshal(man)
+	os.WriteFile(filepath.Join(dir, ManifestFile), b, 0o644)
+	if ok, err := Verify(dir, man); ok || err != nil {
+		t.Errorf("old manifest: verified %v, %v", ok, err)
+	}
+	if _, err := Open(context.Background(), dir, model, OpenOptions{}, nil); err != nil {
+		t.Errorf("old manifest: %v", err)
+	}
+}
+
+func truncate(t *testing.T, path string, by int64) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, st.Size()-by); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSaveRemovesWhatAKilledSaveLeft: a save's temporary folder untouched for long is a killed save's
+// leftover, removed by the next save; a fresh one (a save in progress) is kept.
+func TestSaveRemovesWhatAKilledSaveLeft(t *testing.T) {
+	_, model := toy(3)
+	ix, _ := Build(context.Background(), model, corpus(5, 3), goBackend(t), nil)
+	root := t.TempDir()
+	old, fresh := filepath.Join(root, ".ix.tmp-111"), filepath.Join(root, ".ix.tmp-222")
+	for _, d := range []string{old, fresh} {
+		os.Mkdir(d, 0o755)
+		os.WriteFile(filepath.Join(d, VectorsFile), []byte("half"), 0o644)
+	}
+	past := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(old, VectorsFile), past, past)
+	os.Chtimes(old, past, past)
+	if err := ix.Save(filepath.Join(root, "ix")); err != nil {
+		t.Fatal(err)
+	}
+	if got := listDir(t, root); !reflect.DeepEqual(got, []string{".ix.tmp-222", "ix"}) {
+		t.Errorf("after save: %v", got)
+	}
+}
+
+// nanEmbedder embeds like the toy model but returns NaN for the document whose text holds poison.
+type nanEmbedder struct {
+	*toymodel.Embedder
+	poison string
+}
+
+func (e nanEmbedder) EmbedDocuments(ctx context.Context, texts []string, r progress.Func) (*vector.Matrix, error) {
+	m, err := e.Embedder.EmbedDocuments(ctx, texts, r)
+	for i, t := range texts {
+		if err == nil && strings.Contains(t, e.poison) {
+			m.Data[i*m.Dim+3] = float32(math.NaN())
+		}
+	}
+	return m, err
+}
+
+// TestNonFiniteEmbeddingsNeverReachTheIndex: Build and Add refuse a NaN embedding naming the document.
+func TestNonFiniteEmbeddingsNeverReachTheIndex(t *testing.T) {
+	e, _ := toy(4)
+	model := Model{Embedder: nanEmbedder{e, "POISON"}, Hash: "nan"}
+	docs := corpus(10, 4)
+	docs[6].Text += " POISON"
+	if _, err := Build(context.Background(), model, docs, goBackend(t), nil); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", docs[6].ID)) {
+		t.Errorf("build: %v", err)
+	}
+	ix, err := Build(context.Background(), model, docs[:5], goBackend(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ix.Add(context.Background(), docs[5:], nil); err == nil || n != 0 || ix.Len() != 5 {
+		t.Errorf("add: %d added, %v, %d documents", n, err, ix.Len())
 	}
 }

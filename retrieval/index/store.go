@@ -3,12 +3,17 @@ package index
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"time"
 
 	"github.com/gomlx/compute"
 
@@ -44,6 +49,7 @@ func (ix *Index) Save(dir string) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("index: save %s: %w", dir, err)
 	}
+	removeAbandonedSaves(parent, base)
 	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
 		return fmt.Errorf("index: save %s: %w", dir, err)
@@ -100,8 +106,44 @@ func checkReplaceable(dir string) error {
 	return nil
 }
 
+// abandonedAfter is how long a save's temporary folder must have been left untouched before another save
+// of the same index removes it as the leftover of a killed process (a live save writes into it constantly).
+const abandonedAfter = 10 * time.Minute
+
+// removeAbandonedSaves deletes the temporary folders that killed saves of parent/base left behind.
+func removeAbandonedSaves(parent, base string) {
+	matches, _ := filepath.Glob(filepath.Join(parent, "."+base+".tmp-*"))
+	for _, m := range matches {
+		if newest, ok := newestModTime(m); ok && time.Since(newest) > abandonedAfter {
+			os.RemoveAll(m)
+		}
+	}
+}
+
+// newestModTime is the latest modification time of dir and the files directly in it.
+func newestModTime(dir string) (time.Time, bool) {
+	info, err := os.Stat(dir)
+	if err != nil || !info.IsDir() {
+		return time.Time{}, false
+	}
+	newest := info.ModTime()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.ModTime().After(newest) {
+			newest = fi.ModTime()
+		}
+	}
+	return newest, true
+}
+
 func (ix *Index) writeFiles(dir string) error {
-	if err := writeSynced(filepath.Join(dir, DocsFile), func(w *bufio.Writer) error {
+	sums := map[string]FileSum{}
+	write := func(path string, fill func(*bufio.Writer) error) error {
+		sum, err := writeSummed(path, fill)
+		sums[filepath.Base(path)] = sum
+		return err
+	}
+	if err := write(filepath.Join(dir, DocsFile), func(w *bufio.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		for _, d := range ix.docs {
@@ -121,13 +163,13 @@ func (ix *Index) writeFiles(dir string) error {
 	if vecs == nil {
 		vecs = &vector.Matrix{}
 	}
-	if err := writeSynced(filepath.Join(dir, VectorsFile), func(w *bufio.Writer) error {
+	if err := write(filepath.Join(dir, VectorsFile), func(w *bufio.Writer) error {
 		return vector.WriteNPY(w, vecs)
 	}); err != nil {
 		return err
 	}
 	if ix.graph != nil {
-		if err := writeSynced(filepath.Join(dir, GraphFile), func(w *bufio.Writer) error {
+		if err := write(filepath.Join(dir, GraphFile), func(w *bufio.Writer) error {
 			_, err := ix.graph.WriteTo(w)
 			return err
 		}); err != nil {
@@ -136,7 +178,8 @@ func (ix *Index) writeFiles(dir string) error {
 	}
 	man := ix.man
 	man.Count = len(ix.docs)
-	return writeSynced(filepath.Join(dir, ManifestFile), func(w *bufio.Writer) error {
+	man.Files = sums
+	_, err := writeSummed(filepath.Join(dir, ManifestFile), func(w *bufio.Writer) error {
 		b, err := json.MarshalIndent(man, "", "  ")
 		if err != nil {
 			return err
@@ -144,27 +187,77 @@ func (ix *Index) writeFiles(dir string) error {
 		_, err = w.Write(append(b, '\n'))
 		return err
 	})
+	return err
 }
 
-func writeSynced(path string, fill func(*bufio.Writer) error) error {
+// writeSummed writes path from fill, syncs it, and returns its size and SHA-256 as written.
+func writeSummed(path string, fill func(*bufio.Writer) error) (FileSum, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return FileSum{}, err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	if err := fill(w); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+		return FileSum{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+		return FileSum{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+		return FileSum{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
-	return f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return FileSum{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return FileSum{Size: info.Size(), SHA256: hex.EncodeToString(h.Sum(nil))}, f.Close()
+}
+
+// Verify checks the data files of the index in dir against the sizes and checksums its manifest records:
+// a missing, truncated, extended or altered file is an error naming it. verified is false, with no error,
+// for a manifest written before checksums were recorded.
+func Verify(dir string, man Manifest) (verified bool, err error) {
+	if man.Files == nil {
+		return false, nil
+	}
+	names := make([]string, 0, len(man.Files))
+	for name := range man.Files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		want := man.Files[name]
+		path := filepath.Join(dir, name)
+		if name != filepath.Base(name) || name == ManifestFile {
+			return false, fmt.Errorf("index: %s: bad file name %q in %s", dir, name, ManifestFile)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return false, fmt.Errorf("index: %s: %w (the manifest lists it)", path, err)
+		}
+		info, err := f.Stat()
+		if err == nil && info.Size() != want.Size {
+			f.Close()
+			return false, fmt.Errorf("index: %s is %d bytes, the manifest says %d: the file is damaged (truncated or replaced); rebuild the index", path, info.Size(), want.Size)
+		}
+		h := sha256.New()
+		if err == nil {
+			_, err = io.Copy(h, f)
+		}
+		f.Close()
+		if err != nil {
+			return false, fmt.Errorf("index: read %s: %w", path, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
+			return false, fmt.Errorf("index: %s: checksum %s…, the manifest says %s…: the file is damaged; rebuild the index", path, got[:12], want.SHA256[:min(12, len(want.SHA256))])
+		}
+	}
+	return true, nil
 }
 
 func syncDir(dir string) {
@@ -234,6 +327,10 @@ func Open(ctx context.Context, dir string, model Model, opts OpenOptions, report
 	if err != nil {
 		return nil, err
 	}
+	if _, err := Verify(dir, man); err != nil {
+		return nil, err
+	}
+	man.Files = nil // they describe the saved files; the next Save writes new ones
 	stale := man.ModelHash != model.Hash
 	if stale && !opts.RebuildStale {
 		return nil, &StaleError{Dir: dir, BuiltHash: man.ModelHash, BuiltName: man.ModelName, NowHash: model.Hash, NowName: model.Name}

@@ -2,6 +2,7 @@ package display
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -269,5 +270,18 @@ func TestHeadlessProgressLinesCarryTheETA(t *testing.T) {
 	if len(lines) != 10 || !strings.Contains(lines[0], "10/100 pairs") || !strings.Contains(lines[0], "ETA 1m30s") ||
 		!strings.Contains(lines[9], "100/100 pairs") || strings.Contains(lines[9], "ETA") {
 		t.Errorf("got %d lines:\n%s", len(lines), errb.String())
+	}
+}
+
+// TestStoppedStageEndsWhereItGot: an interrupted stage draws its final line at the count done, at once,
+// not at its total and not only when the next stage starts.
+func TestStoppedStageEndsWhereItGot(t *testing.T) {
+	var errb bytes.Buffer
+	f := NewWith(Options{Stderr: &errb, ProgressInterval: time.Hour}).Progress()
+	tr := progress.Start(f, "generate", 142, "chunks")
+	tr.Add(32)
+	tr.End(context.Canceled)
+	if got := errb.String(); !strings.Contains(got, "32/142 chunks") || strings.Contains(got, "142/142") {
+		t.Errorf("got:\n%s", got)
 	}
 }

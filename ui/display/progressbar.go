@@ -43,7 +43,7 @@ func (b *bar) report(r progress.Report) {
 	defer b.mu.Unlock()
 	now := b.d.o.Now()
 	force := false
-	done := r.Total > 0 && r.Done >= r.Total
+	done := r.Total > 0 && r.Done >= r.Total || r.Stopped // a stopped stage ends where it got to
 	if b.started && r.Stage == b.stage && b.finished && done {
 		b.last = r // a repeated final report (a loop's last Add and its Finish): drawn once
 		return

@@ -42,8 +42,10 @@ func (r Request) Last() string {
 
 // Reply is what the server answers.
 type Reply struct {
-	// Status defaults to 200. A non-200 status sends an OpenAI-style error body.
-	Status int
+	// Status defaults to 200. A non-200 status sends an OpenAI-style error body whose message is Message
+	// (default: the status text).
+	Status  int
+	Message string
 	// Header is added to the response (e.g. Retry-After).
 	Header map[string]string
 	// Content is the assistant message.
@@ -123,7 +125,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if rep.Status != 0 && rep.Status != http.StatusOK {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rep.Status)
-		fmt.Fprintf(w, `{"error":{"message":%q,"type":"test","code":"%d"}}`, http.StatusText(rep.Status), rep.Status)
+		msg := rep.Message
+		if msg == "" {
+			msg = http.StatusText(rep.Status)
+		}
+		fmt.Fprintf(w, `{"error":{"message":%q,"type":"test","code":"%d"}}`, msg, rep.Status)
 		return
 	}
 	if rep.Raw != "" {
