@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 func readJSONL(t *testing.T, path string) []map[string]any {
@@ -198,7 +199,8 @@ func TestScoreCLIRerankAPIAndErrors(t *testing.T) {
 }
 
 // TestScoreRefusalsAreUnscoredAndFailTheRun: a judge that refuses ("… cut off after 3 sentences") or answers
-// JSON without a score leaves those pairs null and counted, and score exits 1 unless --allow-failures.
+// JSON without a score leaves those pairs null and counted, and score exits 1 unless --allow-failures; the
+// failed run's table goes beside --out (scored.partial.jsonl), the accepted one to --out.
 func TestScoreRefusalsAreUnscoredAndFailTheRun(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
 	srv := llmtest.New(func(r llmtest.Request, n int) llmtest.Reply {
@@ -220,12 +222,18 @@ func TestScoreRefusalsAreUnscoredAndFailTheRun(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, "2 pairs not scored") || !strings.Contains(stderr, "2 of 3 pairs not scored") {
 		t.Errorf("score: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	rows := readJSONL(t, out)
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed run wrote --out: %v", err)
+	}
+	rows := readJSONL(t, workflow.PartialPath(out))
 	if len(rows) != 3 || rows[0]["score"] != 0.9 || rows[1]["score"] != nil || rows[2]["score"] != nil {
 		t.Errorf("rows %v", rows)
 	}
 	if code, stdout, stderr = runCLI(t, append(args, "--allow-failures")...); code != 0 {
 		t.Errorf("--allow-failures: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if rows := readJSONL(t, out); len(rows) != 3 || rows[1]["score"] != nil {
+		t.Errorf("accepted rows %v", rows)
 	}
 }
 
