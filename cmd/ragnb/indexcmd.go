@@ -11,16 +11,19 @@ import (
 	"github.com/ragnb/ragnb/retrieval/hnsw"
 	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/retrieval/search"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 func indexCmd() *command {
 	return &command{
 		name:    "index",
-		summary: "build, extend (add) or describe (info) a vector index over a corpus for a bi-encoder",
-		usage: "[flags] build|add|info\n\n" +
+		summary: "build, extend (add), describe (info) or push to Weaviate (push) a vector index over a corpus for a bi-encoder",
+		usage: "[flags] build|add|info|push\n\n" +
 			"  build  --model DIR --corpus FILE --out DIR [--hnsw]: embed the corpus and save the index\n" +
 			"  add    --index DIR --corpus FILE [--model DIR]: embed and add the documents the index lacks\n" +
-			"  info   --index DIR: the manifest (kind, size, dimension, model and its hash)\n\n" +
+			"  info   --index DIR: the manifest (kind, size, dimension, model and its hash)\n" +
+			"  push   --index DIR --weaviate URL [--collection NAME] [--dim D] [--api-key-env VAR] [--prune]: copy the\n" +
+			"         documents and vectors into a Weaviate collection (idempotent: run it again to resume or update)\n\n" +
 			"Flags may come before or after the subcommand. The index records the model's content hash: opening it\n" +
 			"with a changed or different model is a \"stale index\" error (or a rebuild with --rebuild-stale).",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
@@ -33,11 +36,13 @@ func indexCmd() *command {
 			m := fs.Int("m", 16, "build --hnsw: links per node (layer 0 keeps 2×)")
 			efc := fs.Int("ef-construction", 200, "build --hnsw: candidate list size while linking")
 			efs := fs.Int("ef-search", 128, "build --hnsw: default candidate list size of a search")
-			dim := fs.Int("dim", 0, "build: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
+			dim := fs.Int("dim", 0, "build, push: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
 			sim := fs.String("similarity", "cosine", "build: cosine or dot")
-			batch := fs.Int("batch-size", 256, "texts per embedding call")
+			batch := fs.Int("batch-size", workflow.DefaultPushIndexOptions().BatchSize, "texts per embedding call; push: objects per batch request")
 			rebuild := fs.Bool("rebuild-stale", false, "add: when the index was built with another model, re-embed every document with --model first")
 			asJSON := fs.Bool("json", false, "info: print the manifest as JSON")
+			var push pushFlags
+			push.register(fs)
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if len(args) == 0 {
 					return usagef("missing subcommand: build, add or info")
@@ -117,8 +122,13 @@ func indexCmd() *command {
 					fmt.Fprintf(std.out, "%s\nmodel hash %s\ncreated %s, updated %s\n", man, man.ModelHash,
 						man.Created.Format(time.RFC3339), man.Updated.Format(time.RFC3339))
 					return nil
+				case "push":
+					if *indexDir == "" {
+						return usagef("push needs --index and --weaviate")
+					}
+					return push.run(ctx, std, *indexDir, *dim, *batch)
 				}
-				return usagef("unknown subcommand %q (want build, add or info)", sub)
+				return usagef("unknown subcommand %q (want build, add, info or push)", sub)
 			}
 		},
 	}

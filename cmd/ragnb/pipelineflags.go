@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -100,6 +101,7 @@ type pipelineFlags struct {
 	topK, topN, efSearch, maxChars  int
 	template, system                string
 	llm                             llmFlags
+	weaviate                        retrieverFlags
 }
 
 func (f *pipelineFlags) register(fs *flag.FlagSet) {
@@ -107,6 +109,7 @@ func (f *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.modelDir, "model", "", "bi-encoder model `directory` (or Hub id); with --corpus and no --index, the corpus is embedded in memory at start")
 	fs.BoolVar(&f.useBM25, "bm25", false, "retrieve with BM25 over --corpus instead of a model")
 	f.corpusFlags.register(fs)
+	f.weaviate.register(fs)
 	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` (or Hub id) that reranks the top k (default: no reranking)")
 	fs.IntVar(&f.topK, "top-k", 20, "passages retrieved")
 	fs.IntVar(&f.topN, "top-n", 5, "passages kept after reranking and put into the prompt")
@@ -131,6 +134,16 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		cfg.Template = string(b)
 	}
 	switch {
+	case f.weaviate.url != "":
+		if f.indexDir != "" || f.corpus != "" || f.useBM25 {
+			return nil, nil, usagef("--weaviate retrieves from the collection: no --index, --corpus or --bm25")
+		}
+		r, wi, err := f.weaviate.retriever(ctx, f.modelDir, report)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Retriever = r
+		maps.Copy(info, wi)
 	case f.useBM25:
 		if f.indexDir != "" || f.modelDir != "" {
 			return nil, nil, usagef("--bm25 retrieves without --index or --model")
@@ -171,7 +184,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		cfg.Retriever = pipeline.Dense(ix)
 		info["retriever"], info["docs"], info["model"] = "exact", ix.Len(), f.modelDir
 	default:
-		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, or --bm25 --corpus FILE")
+		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, --weaviate URL --collection NAME --model DIR, or --bm25 --corpus FILE")
 	}
 	if f.rerankerDir != "" {
 		s, err := openCrossEncoder(ctx, f.rerankerDir, report)

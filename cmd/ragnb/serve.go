@@ -14,7 +14,8 @@ func serveCmd() *command {
 	return &command{
 		name:    "serve",
 		summary: "serve the answer pipeline over HTTP: POST /ask {question, top_k?, top_n?, no_llm?} → JSON answer, GET /healthz",
-		usage: "(--index DIR [--model DIR] | --model DIR --corpus FILE | --bm25 --corpus FILE) [--reranker DIR]\n" +
+		usage: "(--index DIR [--model DIR] | --model DIR --corpus FILE | --weaviate URL --collection NAME --model DIR [--hybrid[=ALPHA]]\n" +
+			"       | --bm25 --corpus FILE) [--reranker DIR]\n" +
 			"       [--llm-model NAME --base-url URL ...] [--addr 127.0.0.1:8080] [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			f := &pipelineFlags{}
@@ -58,7 +59,7 @@ func serveCmd() *command {
 				s := server.New(p, server.Options{MaxBodyBytes: *maxBody, Timeout: *reqTimeout, MaxConcurrent: *maxConc,
 					MaxQueue: *maxQueue, MaxTopK: *maxTopK, ShutdownGrace: *grace, DrainDelay: *drain, Logger: logger, Info: info})
 				attrs := []any{slog.String("addr", "http://"+*addr)}
-				for _, k := range []string{"retriever", "docs", "index", "model", "reranker", "llm", "top_k", "top_n"} {
+				for _, k := range []string{"retriever", "docs", "index", "collection", "model", "reranker", "llm", "top_k", "top_n"} {
 					if v, ok := info[k]; ok {
 						attrs = append(attrs, slog.Any(k, v))
 					}
