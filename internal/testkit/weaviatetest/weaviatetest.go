@@ -12,32 +12,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ragnb/ragnb/retrieval/weaviate"
 )
-
-// Version is the pinned server version.
-const Version = "v1.35.2"
-
-// EnvBinary overrides where the server binary is found.
-const EnvBinary = "RAGNB_WEAVIATE_SERVER"
-
-// Binary is where scripts/install-tools.sh puts the pinned server: $XDG_CACHE_HOME/ragnb/tools/weaviate-<version>/
-// (default ~/.cache), or $RAGNB_WEAVIATE_SERVER.
-func Binary() string {
-	if p := os.Getenv(EnvBinary); p != "" {
-		return p
-	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "ragnb", "tools", "weaviate-"+Version, "weaviate-server")
-}
 
 // Server is a running weaviate-server.
 type Server struct {
@@ -56,9 +37,9 @@ func (s *Server) Log() string { return s.log.String() }
 // Start starts a server for t and waits until it is ready; t.Cleanup kills it.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := Binary()
+	bin := weaviate.ServerBinary()
 	if _, err := os.Stat(bin); err != nil {
-		msg := fmt.Sprintf("weaviate-server %s not found at %s (install it with scripts/install-tools.sh)", Version, bin)
+		msg := fmt.Sprintf("weaviate-server %s not found at %s (install it with scripts/install-tools.sh)", weaviate.ServerVersion, bin)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
