@@ -102,6 +102,7 @@ type pipelineFlags struct {
 	template, system                string
 	llm                             llmFlags
 	weaviate                        retrieverFlags
+	served                          servedModels // what build opened, for serve's model API
 }
 
 func (f *pipelineFlags) register(fs *flag.FlagSet) {
@@ -138,11 +139,11 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		if f.indexDir != "" || f.corpus != "" || f.useBM25 {
 			return nil, nil, usagef("--weaviate retrieves from the collection: no --index, --corpus or --bm25")
 		}
-		r, wi, err := f.weaviate.retriever(ctx, f.modelDir, report)
+		r, wi, m, err := f.weaviate.retriever(ctx, f.modelDir, report)
 		if err != nil {
 			return nil, nil, err
 		}
-		cfg.Retriever = r
+		cfg.Retriever, f.served.embedder = r, &m
 		maps.Copy(info, wi)
 	case f.useBM25:
 		if f.indexDir != "" || f.modelDir != "" {
@@ -167,6 +168,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 			return nil, nil, err
 		}
 		cfg.Retriever = pipeline.Dense(ix)
+		f.served.embedder, f.served.embedderName = new(ix.Model()), dir
 		info["retriever"], info["docs"], info["index"], info["model"] = string(man.Kind), ix.Len(), f.indexDir, dir
 	case f.modelDir != "":
 		docs, err := f.load()
@@ -181,7 +183,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		if err != nil {
 			return nil, nil, err
 		}
-		cfg.Retriever = pipeline.Dense(ix)
+		cfg.Retriever, f.served.embedder = pipeline.Dense(ix), &m
 		info["retriever"], info["docs"], info["model"] = "exact", ix.Len(), f.modelDir
 	default:
 		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, --weaviate URL --collection NAME --model DIR, or --bm25 --corpus FILE")
@@ -191,7 +193,7 @@ func (f *pipelineFlags) build(ctx context.Context, report progress.Func) (*pipel
 		if err != nil {
 			return nil, nil, err
 		}
-		cfg.Reranker = s
+		cfg.Reranker, f.served.reranker = s, s
 		info["reranker"] = f.rerankerDir
 	}
 	if f.llm.model != "" && !f.noLLM {

@@ -13,7 +13,8 @@ import (
 func serveCmd() *command {
 	return &command{
 		name:    "serve",
-		summary: "serve the answer pipeline over HTTP: POST /ask {question, top_k?, top_n?, no_llm?} → JSON answer, GET /healthz",
+		summary: "serve the answer pipeline over HTTP: POST /ask {question, top_k?, top_n?, no_llm?} → JSON answer, GET /healthz; " +
+			"the models also answer OpenAI's POST /v1/embeddings and Cohere/TEI's POST /v1/rerank",
 		usage: "(--index DIR [--model DIR] | --model DIR --corpus FILE | --weaviate URL --collection NAME --model DIR [--hybrid[=ALPHA]]\n" +
 			"       | --bm25 --corpus FILE) [--reranker DIR]\n" +
 			"       [--llm-model NAME --base-url URL ...] [--addr 127.0.0.1:8080] [flags]",
@@ -57,7 +58,8 @@ func serveCmd() *command {
 					}
 				}
 				s := server.New(p, server.Options{MaxBodyBytes: *maxBody, Timeout: *reqTimeout, MaxConcurrent: *maxConc,
-					MaxQueue: *maxQueue, MaxTopK: *maxTopK, ShutdownGrace: *grace, DrainDelay: *drain, Logger: logger, Info: info})
+					MaxQueue: *maxQueue, MaxTopK: *maxTopK, ShutdownGrace: *grace, DrainDelay: *drain, Logger: logger, Info: info,
+					API: f.served.api(f.rerankerDir, *reqTimeout)})
 				attrs := []any{slog.String("addr", "http://"+*addr)}
 				for _, k := range []string{"retriever", "docs", "index", "collection", "model", "reranker", "llm", "top_k", "top_n"} {
 					if v, ok := info[k]; ok {

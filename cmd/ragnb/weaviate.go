@@ -5,10 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"net/http"
+	"path/filepath"
 	"strconv"
+	"time"
 
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/pipeline"
+	"github.com/ragnb/ragnb/pipeline/server"
 	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/workflow"
 )
 
@@ -136,25 +143,64 @@ func (f *retrieverFlags) options() (workflow.WeaviateOptions, error) {
 }
 
 // retriever opens the collection for the bi-encoder modelDir.
-func (f *retrieverFlags) retriever(ctx context.Context, modelDir string, report progress.Func) (pipeline.Retriever, map[string]any, error) {
+func (f *retrieverFlags) retriever(ctx context.Context, modelDir string, report progress.Func) (pipeline.Retriever, map[string]any, index.Model, error) {
+	var m index.Model
 	if modelDir == "" || f.collection == "" {
-		return nil, nil, usagef("--weaviate needs --collection and --model (the model the collection was pushed with)")
+		return nil, nil, m, usagef("--weaviate needs --collection and --model (the model the collection was pushed with)")
 	}
 	o, err := f.options()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, m, err
 	}
-	m, err := openBiEncoder(ctx, modelDir, report)
-	if err != nil {
-		return nil, nil, err
+	if m, err = openBiEncoder(ctx, modelDir, report); err != nil {
+		return nil, nil, m, err
 	}
 	r, s, err := workflow.WeaviateRetriever(ctx, m, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, m, err
 	}
 	kind := "weaviate"
 	if o.Hybrid {
 		kind = fmt.Sprintf("weaviate-hybrid(alpha=%g)", o.Alpha)
 	}
-	return r, map[string]any{"retriever": kind, "collection": s.Collection(), "model": modelDir, "dim": s.Record().Dim}, nil
+	return r, map[string]any{"retriever": kind, "collection": s.Collection(), "model": modelDir, "dim": s.Record().Dim}, m, nil
+}
+
+// servedModels are the models a pipeline opened, which `ragnb serve` also answers with directly.
+type servedModels struct {
+	embedder     *index.Model
+	embedderName string // the model's directory or Hub id when embedder.Name is not it
+	reranker     relevance.Scorer
+}
+
+// api is the OpenAI/Cohere/TEI model API over the served models (nil when there are none). A model is named
+// by its directory's base name or Hub id, as clients would spell it.
+func (s servedModels) api(rerankerRef string, timeout time.Duration) http.Handler {
+	if s.embedder == nil && s.reranker == nil {
+		return nil
+	}
+	o := server.APIOptions{Timeout: timeout}
+	if s.embedder != nil {
+		name := s.embedderName
+		if name == "" {
+			name = s.embedder.Name
+		}
+		em := &server.EmbeddingModel{Name: filepath.Base(name), Embedder: s.embedder.Embedder}
+		if tk, ok := s.embedder.Embedder.(interface {
+			Tokenize(texts []string, prompt string) []encoder.Sequence
+		}); ok {
+			em.CountTokens = func(texts []string) int {
+				n := 0
+				for _, seq := range tk.Tokenize(texts, "") {
+					n += len(seq.IDs)
+				}
+				return n
+			}
+		}
+		o.Embedding = em
+	}
+	if s.reranker != nil {
+		o.Rerank = &server.RerankModel{Name: filepath.Base(rerankerRef), Scorer: s.reranker}
+	}
+	return server.NewAPI(o)
 }

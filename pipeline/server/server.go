@@ -47,6 +47,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Info is added to the /healthz body (index size, model names...). It must hold no secrets.
 	Info map[string]any
+	// API answers every other path (NewAPI: the OpenAI, Cohere and TEI model routes); nil: 404.
+	API http.Handler
 }
 
 func (o Options) withDefaults() Options {
@@ -111,6 +113,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ask", s.ask)
 	mux.HandleFunc("/healthz", s.health)
+	if s.opts.API != nil {
+		mux.Handle("/", s.opts.API)
+	}
 	return s.logged(mux)
 }
 
