@@ -12,7 +12,7 @@ import (
 
 func serveCmd() *command {
 	return &command{
-		name:    "serve",
+		name: "serve",
 		summary: "serve the answer pipeline over HTTP: POST /ask {question, top_k?, top_n?, no_llm?} → JSON answer, GET /healthz; " +
 			"the models also answer OpenAI's POST /v1/embeddings and Cohere/TEI's POST /v1/rerank",
 		usage: "(--index DIR [--model DIR] | --model DIR --corpus FILE | --weaviate URL --collection NAME --model DIR [--hybrid[=ALPHA]]\n" +
