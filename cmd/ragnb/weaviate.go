@@ -22,12 +22,16 @@ import (
 // weaviateFlags name a Weaviate server and collection (index push, ask, serve).
 type weaviateFlags struct {
 	url, collection, apiKeyEnv string
+	keyFlag                    string
 }
 
-func (f *weaviateFlags) register(fs *flag.FlagSet, collectionHelp string) {
+// register adds --weaviate, --collection and keyFlag (the API key variable's flag: ask and serve have an
+// --api-key-env for the chat model already).
+func (f *weaviateFlags) register(fs *flag.FlagSet, collectionHelp, keyFlag string) {
 	fs.StringVar(&f.url, "weaviate", "", "Weaviate server `URL` (e.g. http://127.0.0.1:8080)")
 	fs.StringVar(&f.collection, "collection", "", collectionHelp)
-	fs.StringVar(&f.apiKeyEnv, "api-key-env", "", "environment `variable` holding the Weaviate API key (sent as a bearer token; default: anonymous)")
+	fs.StringVar(&f.apiKeyEnv, keyFlag, "", "environment `variable` holding the Weaviate API key (sent as a bearer token; default: anonymous)")
+	f.keyFlag = keyFlag
 }
 
 // apiKey reads the key from the named variable; naming an unset or empty one is an error, not anonymous access.
@@ -37,7 +41,7 @@ func (f *weaviateFlags) apiKey() (string, error) {
 	}
 	k := os.Getenv(f.apiKeyEnv)
 	if k == "" {
-		return "", usagef("--api-key-env %s: the variable is unset or empty", f.apiKeyEnv)
+		return "", usagef("--%s %s: the variable is unset or empty", f.keyFlag, f.apiKeyEnv)
 	}
 	return k, nil
 }
@@ -49,7 +53,7 @@ type pushFlags struct {
 }
 
 func (f *pushFlags) register(fs *flag.FlagSet) {
-	f.weaviateFlags.register(fs, "push: Weaviate collection `name` (default: from the index directory's name)")
+	f.weaviateFlags.register(fs, "push: Weaviate collection `name` (default: from the index directory's name)", "api-key-env")
 	fs.BoolVar(&f.prune, "prune", workflow.DefaultPushIndexOptions().Prune, "push: delete the collection's documents the index no longer holds")
 }
 
@@ -126,7 +130,7 @@ type retrieverFlags struct {
 }
 
 func (f *retrieverFlags) register(fs *flag.FlagSet) {
-	f.weaviateFlags.register(fs, "with --weaviate: the collection `name` (written by `ragnb index push` with --model's model)")
+	f.weaviateFlags.register(fs, "with --weaviate: the collection `name` (written by `ragnb index push` with --model's model)", "weaviate-api-key-env")
 	fs.Var(&f.hybrid, "hybrid", fmt.Sprintf("with --weaviate: Weaviate's hybrid search, BM25 fused with the vector; --hybrid=ALPHA weighs the vector side (default %g)",
 		workflow.DefaultWeaviateOptions().Alpha))
 }
