@@ -36,6 +36,9 @@ type PipelineOptions struct {
 	Dim int
 	// Name labels the pipeline (default: the retriever's name).
 	Name string
+	// Weaviate, when set, retrieves from that collection (pushed with Model.PushIndex by the same retriever
+	// model) instead of an index built here; Corpus, HNSW and Dim are then unused.
+	Weaviate *Weaviate
 }
 
 // Pipeline answers questions: retrieve → rerank → prompt → LLM, with the sources and per-stage timings.
@@ -62,31 +65,21 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 	chain := fmt.Sprintf("BuildPipeline(%s)", rname)
 	p := &Pipeline{name: name, chain: chain}
 	fail := func(err error) *Pipeline { p.err = err; return p }
+	if opts.Weaviate != nil {
+		return buildFromWeaviate(p, retriever, opts)
+	}
 	if opts.Corpus == nil {
 		return fail(fmt.Errorf("no corpus (PipelineOptions.Corpus)"))
 	}
-	if opts.Column == "" {
-		opts.Column = "positive"
-	}
-	if opts.Corpus.Err() != nil {
-		return fail(opts.Corpus.Err())
-	}
-	texts, err := opts.Corpus.Strings(opts.Column)
+	docs, err := corpusDocs(opts.Corpus, &opts.Column)
 	if err != nil {
 		return fail(err)
 	}
-	docs := uniqueDocs(texts)
 	p.ids = make(map[string]string, len(docs))
 	for _, d := range docs {
 		p.ids[d.Text] = d.ID
 	}
-	cfg := pipeline.Config{Name: name, TopK: opts.TopK, TopN: opts.TopN, Template: opts.Template, System: opts.System}
-	if cfg.TopK == 0 {
-		cfg.TopK = 20
-	}
-	if cfg.TopN == 0 {
-		cfg.TopN = 5
-	}
+	cfg := p.config(opts)
 	if retriever == nil {
 		if cfg.Retriever, err = pipeline.Lexical(docs, bm25.DefaultParams()); err != nil {
 			return fail(err)
@@ -98,6 +91,25 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 		}
 		cfg.Retriever = pipeline.Dense(ix)
 	}
+	return p.finish(cfg, opts)
+}
+
+// config is the pipeline configuration the options give, before a retriever is chosen.
+func (p *Pipeline) config(opts PipelineOptions) pipeline.Config {
+	cfg := pipeline.Config{Name: p.name, TopK: opts.TopK, TopN: opts.TopN, Template: opts.Template, System: opts.System}
+	if cfg.TopK == 0 {
+		cfg.TopK = 20
+	}
+	if cfg.TopN == 0 {
+		cfg.TopN = 5
+	}
+	return cfg
+}
+
+// finish adds the reranker and the LLM to cfg and builds the pipeline.
+func (p *Pipeline) finish(cfg pipeline.Config, opts PipelineOptions) *Pipeline {
+	fail := func(err error) *Pipeline { p.err = err; return p }
+	var err error
 	if opts.Reranker != nil {
 		if cfg.Reranker, err = opts.Reranker.CrossEncoder(); err != nil {
 			return fail(fmt.Errorf("reranker: %w", err))
@@ -118,6 +130,21 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 	return p
 }
 
+// corpusDocs reads the passages of column (default "positive", which it sets) as documents.
+func corpusDocs(corpus *Dataset, column *string) ([]ir.Document, error) {
+	if *column == "" {
+		*column = "positive"
+	}
+	if corpus.Err() != nil {
+		return nil, corpus.Err()
+	}
+	texts, err := corpus.Strings(*column)
+	if err != nil {
+		return nil, err
+	}
+	return uniqueDocs(texts), nil
+}
+
 // uniqueDocs turns passages into documents, identical texts once, ids in first-seen order.
 func uniqueDocs(texts []string) []ir.Document {
 	seen := map[string]bool{}
@@ -132,14 +159,14 @@ func uniqueDocs(texts []string) []ir.Document {
 	return docs
 }
 
-// openIndex builds the retriever's index of docs once (step "index") and opens it afterwards.
-func openIndex(m *Model, opts PipelineOptions, docs []ir.Document) (*index.Index, error) {
+// indexDir builds the model's index of docs once (step "index") and returns its directory in the cache.
+func indexDir(m *Model, opts PipelineOptions, docs []ir.Document) (string, index.Model, error) {
 	if m.Err() != nil {
-		return nil, m.Err()
+		return "", index.Model{}, m.Err()
 	}
 	bi, err := m.BiEncoder()
 	if err != nil {
-		return nil, err
+		return "", index.Model{}, err
 	}
 	model := index.Model{Embedder: bi, Hash: m.ID(), Name: m.Name()}
 	kind := index.Exact
@@ -155,6 +182,12 @@ func openIndex(m *Model, opts PipelineOptions, docs []ir.Document) (*index.Index
 		}
 		return ix.Save(dir)
 	})
+	return dir, model, err
+}
+
+// openIndex builds the retriever's index of docs once (step "index") and opens it afterwards.
+func openIndex(m *Model, opts PipelineOptions, docs []ir.Document) (*index.Index, error) {
+	dir, model, err := indexDir(m, opts, docs)
 	if err != nil {
 		return nil, err
 	}
