@@ -72,11 +72,14 @@ func init() {
 		"Model":           reflect.ValueOf((*prelude.Model)(nil)),
 		"Pipeline":        reflect.ValueOf((*prelude.Pipeline)(nil)),
 		"PipelineOptions": reflect.ValueOf((*prelude.PipelineOptions)(nil)),
+		"PushOptions":     reflect.ValueOf((*prelude.PushOptions)(nil)),
+		"Pushed":          reflect.ValueOf((*prelude.Pushed)(nil)),
 		"QAOptions":       reflect.ValueOf((*prelude.QAOptions)(nil)),
 		"RerankOptions":   reflect.ValueOf((*prelude.RerankOptions)(nil)),
 		"ScoreOptions":    reflect.ValueOf((*prelude.ScoreOptions)(nil)),
 		"StaticOptions":   reflect.ValueOf((*prelude.StaticOptions)(nil)),
 		"Teacher":         reflect.ValueOf((*prelude.Teacher)(nil)),
 		"TrainOptions":    reflect.ValueOf((*prelude.TrainOptions)(nil)),
+		"Weaviate":        reflect.ValueOf((*prelude.Weaviate)(nil)),
 	}
 }
