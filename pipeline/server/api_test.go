@@ -200,9 +200,9 @@ func TestRerankOrdersBySigmoidOfTheCrossEncoder(t *testing.T) {
 	}
 }
 
-// TestOfficialSDKsTalkToTheAPI runs the official npm openai and cohere-ai SDKs (tools/apiclients) against the
+// TestEmbeddingsAndRerankThroughTheOfficialSDKs runs the official npm openai and cohere-ai SDKs (tools/apiclients) against the
 // API on a loopback listener and compares what they decode with the models' own outputs.
-func TestOfficialSDKsTalkToTheAPI(t *testing.T) {
+func TestEmbeddingsAndRerankThroughTheOfficialSDKs(t *testing.T) {
 	dir, _ := filepath.Abs("../../tools/apiclients")
 	node, errNode := exec.LookPath("node")
 	npm, errNpm := exec.LookPath("npm")
