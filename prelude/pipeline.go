@@ -35,6 +35,9 @@ type PipelineOptions struct {
 	Dim int
 	// Name labels the pipeline (default: the retriever's name).
 	Name string
+	// Weaviate, when set, retrieves from that collection (pushed with Model.PushIndex by the same retriever
+	// model) instead of an index built here; Corpus, HNSW and Dim are then unused.
+	Weaviate *Weaviate
 }
 
 // Pipeline answers questions: retrieve → rerank → prompt → LLM, with the sources and per-stage timings.
@@ -61,30 +64,31 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 	chain := fmt.Sprintf("BuildPipeline(%s)", rname)
 	p := &Pipeline{name: name, chain: chain}
 	fail := func(err error) *Pipeline { p.err = err; return p }
-	if opts.Corpus == nil {
-		return fail(fmt.Errorf("no corpus (PipelineOptions.Corpus)"))
-	}
-	if opts.Column == "" {
-		opts.Column = "positive"
-	}
-	if opts.Corpus.Err() != nil {
-		return fail(opts.Corpus.Err())
-	}
-	texts, err := opts.Corpus.Strings(opts.Column)
-	if err != nil {
-		return fail(err)
-	}
-	docs := uniqueDocs(texts)
-	p.ids = make(map[string]string, len(docs))
-	for _, d := range docs {
-		p.ids[d.Text] = d.ID
-	}
 	wo, err := opts.workflow(name)
 	if err != nil {
 		return fail(err)
 	}
-	in := workflow.PipelineInput{Docs: docs, DocsID: opts.Corpus.Hash(), Column: opts.Column}
-	if retriever != nil {
+	var in workflow.PipelineInput
+	if opts.Weaviate != nil {
+		if in, err = weaviateInput(retriever, *opts.Weaviate); err != nil {
+			return fail(err)
+		}
+		p.notes = append(p.notes, fmt.Sprintf("weaviate %s collection %v (dim %v)", opts.Weaviate.URL, in.RetrieverInfo["collection"], in.RetrieverInfo["dim"]))
+	} else {
+		if opts.Corpus == nil {
+			return fail(fmt.Errorf("no corpus (PipelineOptions.Corpus)"))
+		}
+		docs, err := corpusDocs(opts.Corpus, &opts.Column)
+		if err != nil {
+			return fail(err)
+		}
+		p.ids = make(map[string]string, len(docs))
+		for _, d := range docs {
+			p.ids[d.Text] = d.ID
+		}
+		in = workflow.PipelineInput{Docs: docs, DocsID: opts.Corpus.Hash(), Column: opts.Column}
+	}
+	if retriever != nil && in.Retriever == nil {
 		if retriever.Err() != nil {
 			return fail(retriever.Err())
 		}
@@ -136,6 +140,21 @@ func (o PipelineOptions) workflow(name string) (workflow.PipelineOptions, error)
 	var err error
 	w.LLM, err = o.LLM.options(w.LLM)
 	return w, err
+}
+
+// corpusDocs reads the passages of column (default "positive", which it sets) as documents.
+func corpusDocs(corpus *Dataset, column *string) ([]ir.Document, error) {
+	if *column == "" {
+		*column = "positive"
+	}
+	if corpus.Err() != nil {
+		return nil, corpus.Err()
+	}
+	texts, err := corpus.Strings(*column)
+	if err != nil {
+		return nil, err
+	}
+	return uniqueDocs(texts), nil
 }
 
 // uniqueDocs turns passages into documents, identical texts once, ids in first-seen order.

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -52,13 +53,16 @@ type IndexInput struct {
 // Indexed is BuildIndex's outcome.
 type Indexed struct {
 	Index *index.Index
-	// Cached says the index was opened from the step cache.
+	// Cached says the index was opened from the step cache; Dir is its directory there ("" when it was built
+	// in memory, without a cache or a DocsID).
 	Cached bool
+	Dir    string
 }
 
-// indexModel is the model as package index takes it: its content hash, and a name that finds it again from
-// any working directory (the absolute directory, or the reference given when it is not a local directory).
-func indexModel(m *Model, name string) (index.Model, error) {
+// IndexModel is the model as package index (and a Weaviate collection's record) takes it: its content hash,
+// and a name that finds it again from any working directory (the absolute directory, or the reference given
+// when it is not a local directory).
+func IndexModel(m *Model, name string) (index.Model, error) {
 	bi, err := m.BiEncoder()
 	if err != nil {
 		return index.Model{}, err
@@ -80,7 +84,7 @@ func BuildIndex(ctx context.Context, env Env, in IndexInput, o IndexOptions) (*I
 	if in.Model == nil {
 		return nil, fmt.Errorf("index: no model")
 	}
-	model, err := indexModel(in.Model, in.Name)
+	model, err := IndexModel(in.Model, in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +111,7 @@ func BuildIndex(ctx context.Context, env Env, in IndexInput, o IndexOptions) (*I
 	if err != nil {
 		return nil, fmt.Errorf("cached step index in %s: %w", dir, err)
 	}
-	return &Indexed{Index: ix, Cached: hit}, nil
+	return &Indexed{Index: ix, Cached: hit, Dir: dir}, nil
 }
 
 // keyParams are the options as the prelude's keys held them (column, kind, dim), plus what differs from the
@@ -139,7 +143,7 @@ func OpenIndex(ctx context.Context, env Env, dir, modelRef string, o index.OpenO
 	if err != nil {
 		return nil, man, modelRef, err
 	}
-	model, err := indexModel(m, modelRef)
+	model, err := IndexModel(m, modelRef)
 	if err != nil {
 		return nil, man, modelRef, fmt.Errorf("model %s: %w", modelRef, err)
 	}
@@ -187,6 +191,10 @@ type PipelineInput struct {
 	ModelName string
 	// Reranker (optional) rescores the TopK retrieved passages.
 	Reranker *Model
+	// Retriever, when set, is used as it is (a Weaviate collection: WeaviateRetriever), described by
+	// RetrieverInfo; Index, Docs and Model are then not read.
+	Retriever     pipeline.Retriever
+	RetrieverInfo map[string]any
 }
 
 // Built is BuildPipeline's outcome.
@@ -205,6 +213,9 @@ func BuildPipeline(ctx context.Context, env Env, in PipelineInput, o PipelineOpt
 	cfg := pipeline.Config{Name: o.Name, TopK: o.TopK, TopN: o.TopN, Template: o.Template, System: o.System,
 		MaxPassageChars: o.MaxPassageChars}
 	switch {
+	case in.Retriever != nil:
+		cfg.Retriever = in.Retriever
+		maps.Copy(info, in.RetrieverInfo)
 	case in.Index != nil:
 		cfg.Retriever = pipeline.Dense(in.Index)
 		info["retriever"], info["docs"] = string(in.Index.Manifest().Kind), in.Index.Len()

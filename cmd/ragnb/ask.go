@@ -18,7 +18,8 @@ func askCmd() *command {
 	return &command{
 		name:    "ask",
 		summary: "answer questions over a corpus: retrieve → rerank → prompt → chat model, with sources and timings",
-		usage: "(--index DIR [--model DIR] | --model DIR --corpus FILE | --bm25 --corpus FILE) [--reranker DIR]\n" +
+		usage: "(--index DIR [--model DIR] | --model DIR --corpus FILE | --weaviate URL --collection NAME --model DIR [--hybrid[=ALPHA]]\n" +
+			"       | --bm25 --corpus FILE) [--reranker DIR]\n" +
 			"       [--llm-model NAME --base-url URL ...] [flags] QUESTION... | --questions FILE",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			f := &pipelineFlags{}

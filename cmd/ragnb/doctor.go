@@ -14,6 +14,7 @@ import (
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/kernel"
+	"github.com/ragnb/ragnb/retrieval/weaviate"
 )
 
 func doctorCmd() *command {
@@ -94,6 +95,7 @@ func doctor(std *stdio, matmulN int) error {
 	if missing {
 		fmt.Fprintf(w, "          install the notebook tools with: %s\n", kernel.InstallHint)
 	}
+	fmt.Fprintf(w, "weaviate  %s\n", weaviateServerState())
 	fmt.Fprintf(w, "cache     %s\n", cache.DefaultDir())
 	if dir := cache.ProgramsDir(); dir == "" {
 		fmt.Fprintf(w, "programs  off (%s=off): every cell is linked anew\n", cache.EnvPrograms)
@@ -110,4 +112,18 @@ func doctor(std *stdio, matmulN int) error {
 		return errors.New("failed: " + strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// weaviateServerState says whether the pinned weaviate-server (optional: index push tests, local serving) is
+// installed.
+func weaviateServerState() string {
+	bin := weaviate.ServerBinary()
+	v, err := weaviate.BinaryVersion(bin)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("missing (%s, optional; scripts/install-tools.sh builds it) %s", weaviate.ServerVersion, bin)
+	case v != weaviate.ServerVersion:
+		return fmt.Sprintf("version %s, want %s (scripts/install-tools.sh) %s", v, weaviate.ServerVersion, bin)
+	}
+	return fmt.Sprintf("ok (%s) %s", v, bin)
 }

@@ -28,9 +28,9 @@ func (f *indexBuildFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.o.HNSW.M, "m", def.HNSW.M, "build --hnsw: links per node (layer 0 keeps 2×)")
 	fs.IntVar(&f.o.HNSW.EfConstruction, "ef-construction", def.HNSW.EfConstruction, "build --hnsw: candidate list size while linking")
 	fs.IntVar(&f.o.HNSW.EfSearch, "ef-search", def.HNSW.EfSearch, "build --hnsw: default candidate list size of a search")
-	fs.IntVar(&f.o.Dim, "dim", def.Dim, "build: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
+	fs.IntVar(&f.o.Dim, "dim", def.Dim, "build, push: keep the first `D` embedding dimensions, renormalised (Matryoshka); 0 keeps all")
 	fs.StringVar(&f.sim, "similarity", string(def.Similarity), "build: cosine or dot")
-	fs.IntVar(&f.o.BatchSize, "batch-size", def.BatchSize, "texts per embedding call")
+	fs.IntVar(&f.o.BatchSize, "batch-size", def.BatchSize, "texts per embedding call; push: objects per batch request")
 }
 
 func (f *indexBuildFlags) options() workflow.IndexOptions {
@@ -45,11 +45,13 @@ func (f *indexBuildFlags) options() workflow.IndexOptions {
 func indexCmd() *command {
 	return &command{
 		name:    "index",
-		summary: "build, extend (add) or describe (info) a vector index over a corpus for a bi-encoder",
-		usage: "[flags] build|add|info\n\n" +
+		summary: "build, extend (add), describe (info) or push to Weaviate (push) a vector index over a corpus for a bi-encoder",
+		usage: "[flags] build|add|info|push\n\n" +
 			"  build  --model DIR --corpus FILE --out DIR [--hnsw]: embed the corpus and save the index\n" +
 			"  add    --index DIR --corpus FILE [--model DIR]: embed and add the documents the index lacks\n" +
-			"  info   --index DIR: the manifest (kind, size, dimension, model and its hash)\n\n" +
+			"  info   --index DIR: the manifest (kind, size, dimension, model and its hash)\n" +
+			"  push   --index DIR --weaviate URL [--collection NAME] [--dim D] [--api-key-env VAR] [--prune]: copy the\n" +
+			"         documents and vectors into a Weaviate collection (idempotent: run it again to resume or update)\n\n" +
 			"Flags may come before or after the subcommand. The index records the model's content hash: opening it\n" +
 			"with a changed or different model is a \"stale index\" error (or a rebuild with --rebuild-stale).",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
@@ -62,9 +64,11 @@ func indexCmd() *command {
 			bf.register(fs)
 			rebuild := fs.Bool("rebuild-stale", false, "add: when the index was built with another model, re-embed every document with --model first")
 			asJSON := fs.Bool("json", false, "info: print the manifest as JSON")
+			var push indexPushFlags
+			push.register(fs)
 			return func(ctx context.Context, std *stdio, args []string) error {
 				if len(args) == 0 {
-					return usagef("missing subcommand: build, add or info")
+					return usagef("missing subcommand: build, add, info or push")
 				}
 				sub := args[0]
 				if err := fs.Parse(args[1:]); err != nil {
@@ -128,6 +132,11 @@ func indexCmd() *command {
 					}
 					fmt.Fprintf(std.out, "added %d of %d documents (%d already indexed): %s\n", n, len(docs), len(docs)-n, ix.Manifest())
 					return addErr
+				case "push":
+					if *indexDir == "" {
+						return usagef("push needs --index and --weaviate")
+					}
+					return push.run(ctx, std, *indexDir, bf.o.Dim, bf.o.BatchSize)
 				case "info":
 					if *indexDir == "" {
 						return usagef("info needs --index")
@@ -153,7 +162,7 @@ func indexCmd() *command {
 						man.Created.Format(time.RFC3339), man.Updated.Format(time.RFC3339), files)
 					return nil
 				}
-				return usagef("unknown subcommand %q (want build, add or info)", sub)
+				return usagef("unknown subcommand %q (want build, add, info or push)", sub)
 			}
 		},
 	}

@@ -43,6 +43,8 @@ type pipelineFlags struct {
 	template                        string
 	o                               workflow.PipelineOptions
 	llm                             llmFlags
+	weaviate                        retrieverFlags
+	served                          servedModels // what build opened, for serve's model API
 }
 
 func (f *pipelineFlags) register(fs *flag.FlagSet) {
@@ -52,6 +54,7 @@ func (f *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.modelDir, "model", "", "bi-encoder model `directory` (or Hub id); with --corpus and no --index, the corpus is embedded in memory at start")
 	fs.BoolVar(&f.useBM25, "bm25", false, "retrieve with BM25 over --corpus instead of a model")
 	f.corpusFlags.register(fs)
+	f.weaviate.register(fs)
 	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` (or Hub id) that reranks the top k (default: no reranking)")
 	fs.IntVar(&f.o.TopK, "top-k", def.TopK, "passages retrieved")
 	fs.IntVar(&f.o.TopN, "top-n", def.TopN, "passages kept after reranking and put into the prompt")
@@ -101,6 +104,15 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 	var in workflow.PipelineInput
 	extra := map[string]any{}
 	switch {
+	case f.weaviate.url != "":
+		if f.indexDir != "" || f.corpus != "" || f.useBM25 {
+			return nil, nil, usagef("--weaviate retrieves from the collection: no --index, --corpus or --bm25")
+		}
+		r, wi, m, err := f.weaviate.retriever(ctx, env, f.modelDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		in.Retriever, in.RetrieverInfo, f.served.embedder = r, wi, &m
 	case f.useBM25:
 		if f.indexDir != "" || f.modelDir != "" {
 			return nil, nil, usagef("--bm25 retrieves without --index or --model")
@@ -117,28 +129,33 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 			return nil, nil, err
 		}
 		in.Index = ix
+		f.served.embedder, f.served.embedderName = new(ix.Model()), dir
 		extra["index"], extra["model"] = f.indexDir, dir
 	case f.modelDir != "":
 		if in.Docs, err = f.load(); err != nil {
 			return nil, nil, err
 		}
+		var bi *encoder.BiEncoder
 		if in.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{}); err == nil {
-			_, err = in.Model.BiEncoder() // loaded now, so that an error names the flag
+			bi, err = in.Model.BiEncoder() // loaded now, so that an error names the flag
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("--model %s: %w", f.modelDir, err)
 		}
+		f.served.embedder, f.served.embedderName = &index.Model{Embedder: bi, Hash: in.Model.ID, Name: f.modelDir}, f.modelDir
 		in.ModelName, extra["model"] = f.modelDir, f.modelDir
 	default:
-		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, or --bm25 --corpus FILE")
+		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, --weaviate URL --collection NAME --model DIR, or --bm25 --corpus FILE")
 	}
 	if f.rerankerDir != "" {
+		var ce *encoder.CrossEncoder
 		if in.Reranker, err = workflow.OpenModel(ctx, env, f.rerankerDir, encoder.Options{}); err == nil {
-			_, err = in.Reranker.CrossEncoder()
+			ce, err = in.Reranker.CrossEncoder()
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("--reranker %s: %w", f.rerankerDir, err)
 		}
+		f.served.reranker = ce
 		extra["reranker"] = f.rerankerDir
 	}
 	b, err := workflow.BuildPipeline(ctx, env, in, o)

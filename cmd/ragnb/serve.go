@@ -64,7 +64,8 @@ func serveCmd() *command {
 					}
 				}
 				s := server.New(p, server.Options{MaxBodyBytes: *maxBody, Timeout: *reqTimeout, MaxConcurrent: *maxConc,
-					MaxQueue: *maxQueue, MaxTopK: *maxTopK, ShutdownGrace: *grace, DrainDelay: *drain, Logger: logger, Info: info, AuthToken: token})
+					MaxQueue: *maxQueue, MaxTopK: *maxTopK, ShutdownGrace: *grace, DrainDelay: *drain, Logger: logger, Info: info, AuthToken: token,
+					API: f.served.api(f.rerankerDir, *reqTimeout)})
 				attrs := []any{slog.String("addr", "http://"+*addr)}
 				for _, k := range []string{"retriever", "docs", "index", "model", "reranker", "llm", "top_k", "top_n"} {
 					if v, ok := info[k]; ok {

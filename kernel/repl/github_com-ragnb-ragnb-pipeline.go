@@ -23,6 +23,7 @@ func init() {
 		"Dense":           reflect.ValueOf(pipeline.Dense),
 		"GoldRank":        reflect.ValueOf(pipeline.GoldRank),
 		"Lexical":         reflect.ValueOf(pipeline.Lexical),
+		"Remote":          reflect.ValueOf(pipeline.Remote),
 		"SourcesText":     reflect.ValueOf(pipeline.SourcesText),
 		"TimingsText":     reflect.ValueOf(pipeline.TimingsText),
 

@@ -80,5 +80,6 @@ func init() {
 		"StaticOptions":   reflect.ValueOf((*prelude.StaticOptions)(nil)),
 		"Teacher":         reflect.ValueOf((*prelude.Teacher)(nil)),
 		"TrainOptions":    reflect.ValueOf((*prelude.TrainOptions)(nil)),
+		"Weaviate":        reflect.ValueOf((*prelude.Weaviate)(nil)),
 	}
 }

@@ -59,6 +59,8 @@ type Options struct {
 	// AuthToken, when set, is the bearer token every /ask must carry ("Authorization: Bearer TOKEN"); a
 	// request without it gets 401. /healthz stays open for load balancers and says nothing private.
 	AuthToken string `json:"-"`
+	// API answers every other path (NewAPI: the OpenAI, Cohere and TEI model routes); nil: 404.
+	API http.Handler
 }
 
 func (o Options) withDefaults() Options {
@@ -123,6 +125,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ask", s.ask)
 	mux.HandleFunc("/healthz", s.health)
+	if s.opts.API != nil {
+		mux.Handle("/", s.opts.API)
+	}
 	return s.logged(mux)
 }
 
