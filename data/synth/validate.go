@@ -56,8 +56,9 @@ func Overlap(question, passage string) float64 {
 	return float64(n) / float64(len(q))
 }
 
-// dedupeKey normalises a question for duplicate detection: lower case, letters and digits only, single spaces.
-func dedupeKey(q string) string {
+// NormalizeQuestion is a question's duplicate key: lower case, letters and digits only, single spaces; two
+// questions are duplicates when their keys are equal (generation's dedupe and package review use it).
+func NormalizeQuestion(q string) string {
 	return strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}), " ")
