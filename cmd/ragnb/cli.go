@@ -52,6 +52,7 @@ func commands() []*command {
 		askCmd(),
 		serveCmd(),
 		benchCmd(),
+		importTracesCmd(), reviewCmd(),
 	}
 }
 

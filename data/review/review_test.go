@@ -26,9 +26,9 @@ func load(t *testing.T, name string) dataframe.DataFrame {
 	return df
 }
 
-// TestFlagFindsDuplicatesUnanswerableAndLowScores on a generated table (data/synth's columns plus a teacher's
+// TestReviewFlagsDuplicatesUnanswerableAndLowScores on a generated table (data/synth's columns plus a teacher's
 // score): each row's reasons, the duplicate's pointer to its first copy, and stable ids.
-func TestFlagFindsDuplicatesUnanswerableAndLowScores(t *testing.T) {
+func TestReviewFlagsDuplicatesUnanswerableAndLowScores(t *testing.T) {
 	df := load(t, "review/synthetic-pairs.jsonl")
 	out, st, err := Flag(df, opts())
 	if err != nil {
@@ -109,9 +109,9 @@ func spreadsheet(t *testing.T, table dataframe.DataFrame, edit func(header []str
 	return out.Bytes()
 }
 
-// TestCSVRoundTripDropsKeepsAndEdits: flagged rows are dropped unless the reviewer keeps them, edits replace
+// TestReviewCSVRoundTripDropsKeepsAndEdits: flagged rows are dropped unless the reviewer keeps them, edits replace
 // the question and the passage, rows left out of the CSV stay, and the review columns are gone.
-func TestCSVRoundTripDropsKeepsAndEdits(t *testing.T) {
+func TestReviewCSVRoundTripDropsKeepsAndEdits(t *testing.T) {
 	df := load(t, "review/synthetic-pairs.jsonl")
 	table, _, err := Flag(df, opts())
 	if err != nil {
@@ -173,8 +173,8 @@ func TestCSVRoundTripDropsKeepsAndEdits(t *testing.T) {
 	}
 }
 
-// TestApplyErrorsNameTheRowAndColumn: unknown ids are refused, and every bad cell is named.
-func TestApplyErrorsNameTheRowAndColumn(t *testing.T) {
+// TestReviewApplyErrorsNameTheRowAndColumn: unknown ids are refused, and every bad cell is named.
+func TestReviewApplyErrorsNameTheRowAndColumn(t *testing.T) {
 	df := load(t, "review/synthetic-pairs.jsonl")
 	table, _, _ := Flag(df, opts())
 	id := table.Col(ColID).Records()

@@ -18,10 +18,10 @@ func read(t *testing.T, name string, f Format) []Trace {
 	return tr
 }
 
-// TestReadTracesFromEachExportShape reads a trace's Download JSON, a JSONL table export with embedded and
+// TestTracesReadFromEachExportShape reads a trace's Download JSON, a JSONL table export with embedded and
 // separate observations, a JSON array of observations and scores, LangSmith runs flat and nested: each
 // trace's question, passages in rank order, answer and feedback.
-func TestReadTracesFromEachExportShape(t *testing.T) {
+func TestTracesReadFromEachExportShape(t *testing.T) {
 	type want struct {
 		id, question, firstDoc, answer string
 		docs                           int
@@ -84,9 +84,9 @@ func TestReadTracesFromEachExportShape(t *testing.T) {
 	}
 }
 
-// TestMalformedExportsNameFileLineAndField: a broken line, a field of the wrong type, a record of neither
+// TestTracesMalformedExportsNameFileLineAndField: a broken line, a field of the wrong type, a record of neither
 // tool and a record of the other tool each fail with the file, the line and the field.
-func TestMalformedExportsNameFileLineAndField(t *testing.T) {
+func TestTracesMalformedExportsNameFileLineAndField(t *testing.T) {
 	for _, tc := range []struct {
 		name, data string
 		format     Format
@@ -117,10 +117,10 @@ func TestMalformedExportsNameFileLineAndField(t *testing.T) {
 	}
 }
 
-// TestPairsChooseThePositiveByPolicy: by default the top passage is the positive only for positive
+// TestTracePairsChooseThePositiveByPolicy: by default the top passage is the positive only for positive
 // feedback and everything else is flagged with its reason; top1 trusts the retriever; none leaves the
 // positive to the reviewer; negatives are the other passages, one row each.
-func TestPairsChooseThePositiveByPolicy(t *testing.T) {
+func TestTracePairsChooseThePositiveByPolicy(t *testing.T) {
 	tr := append(read(t, "langfuse-traces.jsonl", Auto), read(t, "langsmith-runs.jsonl", Auto)...)
 	flags := func(ps []Pair) map[string]string {
 		m := map[string]string{}
@@ -200,8 +200,8 @@ func equal(a, b map[string]string) bool {
 	return true
 }
 
-// TestFrameHasTheReviewColumns: the table has the pairs' columns and flagged / reason last.
-func TestFrameHasTheReviewColumns(t *testing.T) {
+// TestTraceFrameHasTheReviewColumns: the table has the pairs' columns and flagged / reason last.
+func TestTraceFrameHasTheReviewColumns(t *testing.T) {
 	ps, err := Pairs(read(t, "langfuse-trace.json", Auto), Options{Positive: PositiveFeedback, MinFeedback: 0.5, Negatives: true})
 	if err != nil {
 		t.Fatal(err)
