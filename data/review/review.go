@@ -6,8 +6,8 @@
 // stable row id. It owns the checks and the CSV's columns; it does not generate, score or train.
 //
 // The answerability check is lexical and cheap: the share of the question's (answer's) content words —
-// synth.ContentWords: lower-cased words minus English function words, plurals folded — that occur in the
-// passage. It misses paraphrases and is blind to meaning; a judge score (data/teacher) is the semantic check,
+// synth.ContentWords: lower-cased words minus English function words, plurals folded; character bigrams for
+// scripts written without spaces — that occur in the passage. It misses paraphrases and is blind to meaning; a judge score (data/teacher) is the semantic check,
 // and this one catches the pairs whose passage plainly is about something else.
 package review
 
@@ -164,7 +164,7 @@ func Flag(df dataframe.DataFrame, o Options) (dataframe.DataFrame, Stats, error)
 	}
 	st := Stats{Rows: n}
 	dupOf := make([]string, n)
-	overlap := make([]float64, n)
+	overlaps := make([]float64, n)
 	first := map[string]int{}
 	near := newJaccardIndex()
 	for i := 0; i < n; i++ {
@@ -183,7 +183,7 @@ func Flag(df dataframe.DataFrame, o Options) (dataframe.DataFrame, Stats, error)
 			if key != "" {
 				first[key] = i
 			}
-			words := synth.ContentWords(q[i])
+			words := terms(q[i])
 			if o.NearDuplicate > 0 {
 				if j, sim := near.best(words); j >= 0 && sim >= o.NearDuplicate {
 					dupOf[i] = ids[j]
@@ -193,14 +193,14 @@ func Flag(df dataframe.DataFrame, o Options) (dataframe.DataFrame, Stats, error)
 			}
 			near.add(i, words)
 		}
-		overlap[i] = synth.Overlap(q[i], p[i])
+		overlaps[i] = overlap(q[i], p[i])
 		lexical := false
-		if o.MinQuestionOverlap > 0 && p[i] != "" && overlap[i] < o.MinQuestionOverlap {
-			reasons[i] = append(reasons[i], fmt.Sprintf("question terms not in passage (overlap %.2f)", overlap[i]))
+		if o.MinQuestionOverlap > 0 && p[i] != "" && overlaps[i] < o.MinQuestionOverlap {
+			reasons[i] = append(reasons[i], fmt.Sprintf("question terms not in passage (overlap %.2f)", overlaps[i]))
 			lexical = true
 		}
-		if answers != nil && o.MinAnswerOverlap > 0 && p[i] != "" && len(synth.ContentWords(answers[i])) > 0 {
-			if a := synth.Overlap(answers[i], p[i]); a < o.MinAnswerOverlap {
+		if answers != nil && o.MinAnswerOverlap > 0 && p[i] != "" && len(terms(answers[i])) > 0 {
+			if a := overlap(answers[i], p[i]); a < o.MinAnswerOverlap {
 				reasons[i] = append(reasons[i], fmt.Sprintf("answer terms not in passage (overlap %.2f)", a))
 				lexical = true
 			}
@@ -238,7 +238,7 @@ func Flag(df dataframe.DataFrame, o Options) (dataframe.DataFrame, Stats, error)
 		series.New(flagged, series.Bool, ColFlagged),
 		series.New(reason, series.String, ColReason),
 		series.New(dupOf, series.String, ColDuplicateOf),
-		series.New(overlap, series.Float, ColOverlap),
+		series.New(overlaps, series.Float, ColOverlap),
 	}
 	for _, name := range df.Names() {
 		if !isReviewColumn(name) {

@@ -197,3 +197,19 @@ func TestReviewApplyErrorsNameTheRowAndColumn(t *testing.T) {
 		t.Errorf("missing question column: %v", err)
 	}
 }
+
+// TestReviewComparesUnspacedScriptsByBigrams: a Japanese question is answerable from its passage and not from
+// an unrelated one, though neither has spaces between words.
+func TestReviewComparesUnspacedScriptsByBigrams(t *testing.T) {
+	df := dataframe.LoadRecords([][]string{{"anchor", "positive"},
+		{"アクメの本社はどこにありますか？", "当社の本社はテキサス州オースティンにあります。"},
+		{"アクメの本社はどこにありますか", "営業費用は31億ドルに増加しました。"}})
+	out, _, err := Flag(df, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Col(ColReason).Records()
+	if r[0] != "" || !strings.HasPrefix(r[1], "duplicate of ") || !strings.Contains(r[1], "question terms not in passage") {
+		t.Errorf("reasons %q", r)
+	}
+}
