@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -33,7 +34,13 @@ func expandLangfuse(out []item, it item) ([]item, error) {
 		if _, ok := base.v[field]; !ok {
 			src = r
 		}
-		subs, err := src.objects(field)
+		var subs []record
+		var err error
+		if m, ok := src.v[field].(map[string]any); ok && field == "scores" {
+			subs, err = scoreMap(src, m)
+		} else {
+			subs, err = src.objects(field)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -46,6 +53,40 @@ func expandLangfuse(out []item, it item) ([]item, error) {
 				s.v["traceId"] = id
 			}
 			out = append(out, item{rec: s, kind: k})
+		}
+	}
+	return out, nil
+}
+
+// scoreMap reads the scores of a traces-table batch export, {name: [values]}: numbers by value, strings as
+// categories, each value one score.
+func scoreMap(r record, m map[string]any) ([]record, error) {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []record
+	for _, name := range names {
+		vals, ok := m[name].([]any)
+		if !ok {
+			vals = []any{m[name]}
+		}
+		for i, v := range vals {
+			field := fmt.Sprintf("scores.%s[%d]", name, i)
+			sc := map[string]any{"name": name}
+			switch x := v.(type) {
+			case string:
+				sc["stringValue"], sc["dataType"] = x, "CATEGORICAL"
+			case nil:
+				continue
+			default:
+				if _, ok := number(x); !ok {
+					return nil, r.errorf(field, "want a number or a category, got %s", kindOf(v))
+				}
+				sc["value"] = x
+			}
+			out = append(out, r.sub(field, sc))
 		}
 	}
 	return out, nil

@@ -98,8 +98,18 @@ func Parse(r io.Reader, name string, format Format) ([]Trace, error) {
 		return nil, err
 	}
 	var lf, ls []item
-	for _, rec := range recs {
+	for k := 0; k < len(recs); k++ {
+		rec := recs[k]
 		kind := classify(rec.v)
+		if _, ok := rec.v["traces"].([]any); ok && kind == unknown {
+			// A Langfuse session's "Download JSON": {id, traces: [...]}.
+			subs, err := rec.objects("traces")
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs[:k+1], append(subs, recs[k+1:]...)...)
+			continue
+		}
 		switch {
 		case format == LangSmith && kind != run:
 			if kind != unknown {

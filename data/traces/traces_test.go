@@ -43,6 +43,14 @@ func TestTracesReadFromEachExportShape(t *testing.T) {
 			{"lf-c", "Wie hoch war die Dividende je Aktie?", "Die Dividende betrug", "0,92 US-Dollar je Aktie.", 2, 0.91, 1}}},
 		{"langfuse-observations.json", Langfuse, []want{{"lf-x", "How many employees does Acme have?",
 			"As of December 31, 2023", "About 12,400 full-time employees.", 2, 12.5, 0.7}}},
+		// The traces table's batch export gives scores as {name: [values]} and no observations; those come from
+		// the observations table's export, appended here.
+		{"langfuse-traces-table.jsonl", Langfuse, []want{
+			{"lf-t1", "What is Acme's fiscal year end?", "Our fiscal year ends", "The last Saturday of September.", 1, nan, 1},
+			{"lf-t2", "Does Acme pay a dividend?", "", "Yes, $0.92 per share.", 0, nan, 1.0 / 3}}},
+		{"langfuse-session.json", Langfuse, []want{
+			{"st-1", "Who is Acme's auditor?", "Ernst & Young LLP has served", "Ernst & Young LLP.", 1, 0.9, 1},
+			{"st-2", "And since when?", "", "Since 2002.", 0, nan, nan}}},
 		{"langsmith-runs.jsonl", LangSmith, []want{
 			{"ls-root-1", "What risks does Acme list first?", "Risk factors: our supply chain",
 				"Supply chain concentration is listed first.", 3, 0.88, 1},
@@ -102,6 +110,8 @@ func TestTracesMalformedExportsNameFileLineAndField(t *testing.T) {
 		{"odd.jsonl", "{\"foo\":1}", Auto, "odd.jsonl line 1: neither a Langfuse trace"},
 		{"mixed.jsonl", "{\"id\":\"t\",\"input\":\"q\",\"observations\":[]}", LangSmith, "mixed.jsonl line 1: a Langfuse trace in a LangSmith export"},
 		{"pretty.json", "{\n  \"id\": \"t\",\n  \"input\": \"q\",\n  \"observations\": [,]\n}", Auto, "pretty.json line 4: not JSON"},
+		{"table.jsonl", "{\"id\":\"t\",\"input\":\"q\",\"scores\":{\"user-feedback\":[1,{\"x\":1}]}}", Auto,
+			"table.jsonl line 1: field scores.user-feedback[1]: want a number or a category, got an object"},
 		{"child.json", "{\"id\":\"r\",\"run_type\":\"chain\",\"child_runs\":[{\"id\":5,\"run_type\":[]}]}", Auto,
 			"child.json line 1: field child_runs[0].run_type: want a string, got an array"},
 	} {
