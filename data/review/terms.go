@@ -38,23 +38,4 @@ func hasUnspaced(r []rune) bool {
 }
 
 // overlap is the share of a's distinct terms found among b's (0 when a has none).
-func overlap(a, b string) float64 {
-	q := map[string]bool{}
-	for _, w := range terms(a) {
-		q[w] = true
-	}
-	if len(q) == 0 {
-		return 0
-	}
-	p := map[string]bool{}
-	for _, w := range terms(b) {
-		p[w] = true
-	}
-	n := 0
-	for w := range q {
-		if p[w] {
-			n++
-		}
-	}
-	return float64(n) / float64(len(q))
-}
+func overlap(a, b string) float64 { return synth.OverlapOf(terms(a), terms(b)) }

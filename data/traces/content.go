@@ -10,6 +10,35 @@ var (
 	answerKeys   = []string{"answer", "output", "result", "response", "text", "content", "completion", "generation", "message"}
 )
 
+// fill sets the question, the passages and the answer from a trace's steps: the question from the first of
+// roots (the trace, its root span or run) whose input field has one, else from the retriever's query; the
+// passages from the retriever's output; the answer from the first root's output that has one, else from the
+// last generation's.
+func (t *Trace) fill(roots []*record, retriever, lastGen *record, in, out string) error {
+	for _, r := range roots {
+		if t.Question == "" {
+			t.Question = questionOf(r.v[in])
+		}
+		if t.Answer == "" {
+			t.Answer = answerOf(r.v[out])
+		}
+	}
+	if retriever != nil {
+		if t.Question == "" {
+			t.Question = questionOf(retriever.v[in])
+		}
+		docs, err := documentsOf(*retriever, out)
+		if err != nil {
+			return err
+		}
+		t.Documents = docs
+	}
+	if t.Answer == "" && lastGen != nil {
+		t.Answer = answerOf(lastGen.v[out])
+	}
+	return nil
+}
+
 // questionOf is the user's question in an input: the last user message of a chat.
 func questionOf(v any) string { return textOf(v, questionKeys, "user", 0) }
 

@@ -183,28 +183,15 @@ func (g *lfGroup) build() (Trace, error) {
 	if retriever == nil {
 		retriever = named
 	}
+	var roots []*record
 	if g.trace != nil {
-		t.Question = questionOf(g.trace.v["input"])
-		t.Answer = answerOf(g.trace.v["output"])
+		roots = append(roots, g.trace)
 	}
-	if t.Question == "" && root != nil {
-		t.Question = questionOf(root.v["input"])
+	if root != nil {
+		roots = append(roots, root)
 	}
-	if t.Answer == "" && root != nil {
-		t.Answer = answerOf(root.v["output"])
-	}
-	if retriever != nil {
-		if t.Question == "" {
-			t.Question = questionOf(retriever.v["input"])
-		}
-		docs, err := documentsOf(*retriever, "output")
-		if err != nil {
-			return t, err
-		}
-		t.Documents = docs
-	}
-	if t.Answer == "" && lastGen != nil {
-		t.Answer = answerOf(lastGen.v["output"])
+	if err := t.fill(roots, retriever, lastGen, "input", "output"); err != nil {
+		return t, err
 	}
 	for _, s := range g.scores {
 		f, ok, err := langfuseScore(s)

@@ -121,20 +121,8 @@ func buildRun(tid string, runs []record) (Trace, error) {
 	if root == nil {
 		root = &sorted[0]
 	}
-	t.Question = questionOf(root.v["inputs"])
-	t.Answer = answerOf(root.v["outputs"])
-	if retriever != nil {
-		if t.Question == "" {
-			t.Question = questionOf(retriever.v["inputs"])
-		}
-		docs, err := documentsOf(*retriever, "outputs")
-		if err != nil {
-			return t, err
-		}
-		t.Documents = docs
-	}
-	if t.Answer == "" && lastLLM != nil {
-		t.Answer = answerOf(lastLLM.v["outputs"])
+	if err := t.fill([]*record{root}, retriever, lastLLM, "inputs", "outputs"); err != nil {
+		return t, err
 	}
 	for _, r := range sorted {
 		fb, err := feedbackStats(r)
