@@ -61,11 +61,7 @@ func expandLangfuse(out []item, it item) ([]item, error) {
 // scoreMap reads the scores of a traces-table batch export, {name: [values]}: numbers by value, strings as
 // categories, each value one score.
 func scoreMap(r record, m map[string]any) ([]record, error) {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := sortedKeys(m)
 	var out []record
 	for _, name := range names {
 		vals, ok := m[name].([]any)

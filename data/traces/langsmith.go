@@ -145,11 +145,7 @@ func feedbackStats(r record) ([]Feedback, error) {
 	if !ok {
 		return nil, r.errorf("feedback_stats", "want an object {key: {n, avg}}, got %s", kindOf(v))
 	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := sortedKeys(m)
 	var out []Feedback
 	for _, k := range names {
 		field := "feedback_stats." + k

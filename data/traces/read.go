@@ -291,12 +291,18 @@ func kindOf(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func keys(m map[string]any) string {
+// sortedKeys are m's keys in order, so that errors and feedback come out the same on every run.
+func sortedKeys(m map[string]any) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
 	sort.Strings(ks)
+	return ks
+}
+
+func keys(m map[string]any) string {
+	ks := sortedKeys(m)
 	if len(ks) > 8 {
 		ks = append(ks[:8], "…")
 	}
