@@ -61,6 +61,10 @@ func TestImportTracesWritesPairsAndNamesBadLines(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "3 traces → 4 rows, 2 flagged for review") {
 		t.Fatalf("code %d\n%s\n%s", code, stdout, stderr)
 	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(strings.SplitN(string(b), "\n", 2)[0], `"flagged":false,"reason":""}`) {
+		t.Errorf("first line %q (%v)", strings.SplitN(string(b), "\n", 2)[0], err)
+	}
 	df, err := datasets.Load(out)
 	if err != nil {
 		t.Fatal(err)

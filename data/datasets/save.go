@@ -26,7 +26,7 @@ func Save(df dataframe.DataFrame, path string) error {
 }
 
 // Write writes df to w as CSV, TSV or JSONL. Float columns are written as numbers (NaN as an empty CSV
-// cell or a JSON null), string columns as text.
+// cell or a JSON null), bool columns as true / false (JSON booleans in JSONL), string columns as text.
 func Write(w io.Writer, df dataframe.DataFrame, format Format) error {
 	if df.Err != nil {
 		return df.Err
@@ -68,7 +68,9 @@ func Write(w io.Writer, df dataframe.DataFrame, format Format) error {
 				bw.Write(k)
 				bw.WriteByte(':')
 				var v []byte
-				if c.Type() == series.Float {
+				if c.Type() == series.Bool {
+					v = []byte(c.Elem(i).String()) // true / false, so `jq 'select(.flagged)'` works
+				} else if c.Type() == series.Float {
 					f := c.Elem(i).Float()
 					if math.IsNaN(f) || math.IsInf(f, 0) {
 						v = []byte("null")

@@ -112,6 +112,7 @@ func Pairs(traces []Trace, o Options) ([]Pair, error) {
 			reasons = append(reasons, "no retrieved documents")
 		case o.Positive == PositiveNone:
 			reasons = append(reasons, "positive to choose (positive: none)")
+			rest = nil // which passages are negatives depends on the positive the reviewer picks
 		default:
 			p.Positive, p.PositiveScore, rest = t.Documents[0].Text, scoreOf(t.Documents[0]), t.Documents[1:]
 			if o.Positive == PositiveFeedback {
@@ -127,7 +128,7 @@ func Pairs(traces []Trace, o Options) ([]Pair, error) {
 		if p.Flagged && o.DropFlagged {
 			continue
 		}
-		if !o.Negatives {
+		if !o.Negatives || o.Positive == PositiveNone {
 			out = append(out, p)
 			continue
 		}
@@ -141,7 +142,7 @@ func Pairs(traces []Trace, o Options) ([]Pair, error) {
 			out = append(out, q)
 			n++
 		}
-		if n == 0 && !o.DropFlagged {
+		if n == 0 && !o.DropFlagged && o.Positive != PositiveNone {
 			p.Flagged = true
 			p.Reason = strings.TrimPrefix(p.Reason+"; no negatives", "; ")
 			out = append(out, p)
