@@ -177,7 +177,7 @@ func Flag(df dataframe.DataFrame, o Options) (dataframe.DataFrame, Stats, error)
 		key := synth.NormalizeQuestion(q[i])
 		if j, ok := first[key]; ok && key != "" {
 			dupOf[i] = ids[j]
-			reasons[i] = append(reasons[i], "duplicate of "+ids[j])
+			reasons[i] = append(reasons[i], fmt.Sprintf("duplicate of %s (%s)", ids[j], samePassage(p[i], p[j])))
 			st.Duplicates++
 		} else {
 			if key != "" {
@@ -187,7 +187,7 @@ func Flag(df dataframe.DataFrame, o Options) (dataframe.DataFrame, Stats, error)
 			if o.NearDuplicate > 0 {
 				if j, sim := near.best(words); j >= 0 && sim >= o.NearDuplicate {
 					dupOf[i] = ids[j]
-					reasons[i] = append(reasons[i], fmt.Sprintf("near-duplicate of %s (jaccard %.2f)", ids[j], sim))
+					reasons[i] = append(reasons[i], fmt.Sprintf("near-duplicate of %s (jaccard %.2f, %s)", ids[j], sim, samePassage(p[i], p[j])))
 					st.NearDuplicates++
 				}
 			}
@@ -247,6 +247,15 @@ func Flag(df dataframe.DataFrame, o Options) (dataframe.DataFrame, Stats, error)
 	}
 	out := dataframe.New(cols...)
 	return out, st, out.Err
+}
+
+// samePassage tells a redundant copy (the same passage) from an ambiguous question (the same question asked
+// of another passage, which no retriever can answer from the question alone).
+func samePassage(a, b string) string {
+	if a == b {
+		return "same passage"
+	}
+	return "another passage: ambiguous"
 }
 
 func isReviewColumn(name string) bool {

@@ -37,8 +37,8 @@ func TestReviewFlagsDuplicatesUnanswerableAndLowScores(t *testing.T) {
 	ids := out.Col(ColID).Records()
 	want := []string{
 		"",
-		"duplicate of " + ids[0],
-		"near-duplicate of " + ids[0] + " (jaccard 0.80)",
+		"duplicate of " + ids[0] + " (same passage)",
+		"near-duplicate of " + ids[0] + " (jaccard 0.80, same passage)",
 		"question terms not in passage (overlap 0.00); answer terms not in passage (overlap 0.00); low judge score (0.12 < 0.5)",
 		"answer terms not in passage (overlap 0.00)",
 		"not scored",
@@ -209,7 +209,7 @@ func TestReviewComparesUnspacedScriptsByBigrams(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := out.Col(ColReason).Records()
-	if r[0] != "" || !strings.HasPrefix(r[1], "duplicate of ") || !strings.Contains(r[1], "question terms not in passage") {
+	if r[0] != "" || !strings.HasPrefix(r[1], "duplicate of "+out.Col(ColID).Records()[0]+" (another passage: ambiguous)") || !strings.Contains(r[1], "question terms not in passage") {
 		t.Errorf("reasons %q", r)
 	}
 }
