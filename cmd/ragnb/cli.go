@@ -54,6 +54,8 @@ func commands() []*command {
 		benchCmd(),
 		trainAdapterCmd(),
 		pushCmd(),
+		importTracesCmd(),
+		reviewCmd(),
 	}
 }
 

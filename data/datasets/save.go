@@ -27,8 +27,9 @@ func Save(df dataframe.DataFrame, path string) error {
 }
 
 // Write writes df to w as CSV, TSV, JSONL or parquet. Float columns are written as numbers (NaN as an empty
-// CSV cell, a JSON null or a parquet null), string columns as text. Parquet columns are optional DOUBLE or
-// STRING, in name order (a parquet group's fields are sorted), which is what Hugging Face datasets reads.
+// CSV cell, a JSON null or a parquet null), bool columns as true / false (JSON booleans in JSONL), string
+// columns as text. Parquet columns are optional DOUBLE or STRING, in name order (a parquet group's fields are
+// sorted), which is what Hugging Face datasets reads.
 func Write(w io.Writer, df dataframe.DataFrame, format Format) error {
 	if df.Err != nil {
 		return df.Err
@@ -70,7 +71,9 @@ func Write(w io.Writer, df dataframe.DataFrame, format Format) error {
 				bw.Write(k)
 				bw.WriteByte(':')
 				var v []byte
-				if c.Type() == series.Float {
+				if c.Type() == series.Bool {
+					v = []byte(c.Elem(i).String()) // true / false, so `jq 'select(.flagged)'` works
+				} else if c.Type() == series.Float {
 					f := c.Elem(i).Float()
 					if math.IsNaN(f) || math.IsInf(f, 0) {
 						v = []byte("null")

@@ -432,7 +432,7 @@ func assemble(ctx context.Context, chunks []documents.Chunk, results []chunkResu
 		if !keep[i] {
 			continue
 		}
-		k := dedupeKey(c.row.Question)
+		k := NormalizeQuestion(c.row.Question)
 		if seen[k] {
 			sum.Filtered[FilterDuplicate]++
 			continue

@@ -60,7 +60,7 @@ func TestContentWordsAndOverlap(t *testing.T) {
 	if Overlap("What is it?", "It is a thing.") != 0 {
 		t.Error("a question without content words must have overlap 0")
 	}
-	if dedupeKey("  What's the  REVENUE? ") != dedupeKey("what s the revenue") {
+	if NormalizeQuestion("  What's the  REVENUE? ") != NormalizeQuestion("what s the revenue") {
 		t.Error("dedupe key must ignore case, punctuation and spacing")
 	}
 }

@@ -36,28 +36,35 @@ func ContentWords(s string) []string {
 // Overlap is the fraction of the question's distinct content words that occur among the passage's: the
 // default answerability check. A question without content words ("What is it?") has overlap 0.
 func Overlap(question, passage string) float64 {
-	q := map[string]bool{}
-	for _, w := range ContentWords(question) {
-		q[w] = true
+	return OverlapOf(ContentWords(question), ContentWords(passage))
+}
+
+// OverlapOf is the fraction of the distinct terms of q that occur among those of p (0 when q has none), for
+// callers that split text their own way.
+func OverlapOf(q, p []string) float64 {
+	qs := map[string]bool{}
+	for _, w := range q {
+		qs[w] = true
 	}
-	if len(q) == 0 {
+	if len(qs) == 0 {
 		return 0
 	}
-	p := map[string]bool{}
-	for _, w := range ContentWords(passage) {
-		p[w] = true
+	ps := map[string]bool{}
+	for _, w := range p {
+		ps[w] = true
 	}
 	n := 0
-	for w := range q {
-		if p[w] {
+	for w := range qs {
+		if ps[w] {
 			n++
 		}
 	}
-	return float64(n) / float64(len(q))
+	return float64(n) / float64(len(qs))
 }
 
-// dedupeKey normalises a question for duplicate detection: lower case, letters and digits only, single spaces.
-func dedupeKey(q string) string {
+// NormalizeQuestion is a question's duplicate key: lower case, letters and digits only, single spaces; two
+// questions are duplicates when their keys are equal (generation's dedupe and package review use it).
+func NormalizeQuestion(q string) string {
 	return strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}), " ")
