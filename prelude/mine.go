@@ -222,7 +222,7 @@ func (m *Mined) HTML() string {
 	if m.err != nil {
 		return tableError(m.chain, m.err)
 	}
-	return "<div><b>" + html.EscapeString(m.chain) + "</b><pre>" + html.EscapeString(m.r.Stats.String()) + "</pre></div>"
+	return "<div>" + titleHTML("Mined negatives", m.chain) + "<pre>" + html.EscapeString(m.r.Stats.String()) + "</pre></div>"
 }
 
 // Display shows the statistics and the distance histogram.
