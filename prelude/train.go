@@ -150,6 +150,26 @@ func (m *Model) MatryoshkaDims() []int {
 	return defaultDims(bi.Dim())
 }
 
+// matryoshkaColumns fills TrainMatryoshka's default column names.
+func (o TrainOptions) matryoshkaColumns() TrainOptions {
+	if o.Anchor == "" {
+		o.Anchor = "anchor"
+	}
+	if o.Positive == "" {
+		o.Positive = "positive"
+	}
+	return o
+}
+
+// matryoshkaKey is TrainMatryoshka's step-cache key, which ChooseBatchSize looks up too.
+func matryoshkaKey(base *Model, data *Dataset, opts TrainOptions) (cache.Key, error) {
+	inputs, err := trainInputs(base, data, opts)
+	if err != nil {
+		return cache.Key{}, err
+	}
+	return cache.Key{Step: "train-matryoshka", Version: 1, Inputs: inputs, Params: opts.matryoshkaColumns()}, nil
+}
+
 // TrainMatryoshka fine-tunes a bi-encoder (BERT family or static) on (anchor, positive[, negatives…]) rows
 // with MultipleNegativesRankingLoss inside MatryoshkaLoss (sentence-transformers' recipe; see TrainOptions
 // for the rest), and returns the trained model. It is memoised: the same base model, data and options give
@@ -157,17 +177,11 @@ func (m *Model) MatryoshkaDims() []int {
 // training_history.jsonl (see TrainingHistory).
 func TrainMatryoshka(base *Model, data *Dataset, opts TrainOptions) *Model {
 	chain := fmt.Sprintf("TrainMatryoshka(%s, %s)", base.Chain(), data.Chain())
-	inputs, err := trainInputs(base, data, opts)
+	opts = opts.matryoshkaColumns()
+	key, err := matryoshkaKey(base, data, opts)
 	if err != nil {
 		return failedModel(chain, err)
 	}
-	if opts.Anchor == "" {
-		opts.Anchor = "anchor"
-	}
-	if opts.Positive == "" {
-		opts.Positive = "positive"
-	}
-	key := cache.Key{Step: "train-matryoshka", Version: 1, Inputs: inputs, Params: opts}
 	return trainStep("fine-tuned", chain, key, func(ctx context.Context, dir string, cfg train.Config) error {
 		// A fresh copy: training updates weights in place, and the base Model must keep embedding as the base
 		// for the rest of this process (an exported program runs every cell in one process).
