@@ -29,6 +29,9 @@ const (
 	Chromedriver = "/usr/bin/chromedriver"
 )
 
+// EnvShots names a directory that keeps the screenshots after the test (default: the test's temporary one).
+const EnvShots = "RAGNB_BROWSER_SHOTS"
+
 // Require skips the test when Chromium or chromedriver is missing, and fails it instead under CI=true, where
 // the browser test must run.
 func Require(t testing.TB) {
@@ -49,7 +52,8 @@ type Browser struct {
 	t       testing.TB
 	base    string // chromedriver's URL
 	session string
-	// Shots is where Screenshot writes (the test's temporary directory); Taken lists what it wrote.
+	// Shots is where Screenshot writes: the test's temporary directory, or $RAGNB_BROWSER_SHOTS when set (to
+	// keep them after the test); Taken lists what it wrote.
 	Shots string
 	Taken []string
 }
@@ -67,7 +71,12 @@ func Start(t testing.TB, width, height int) *Browser {
 		t.Fatalf("start chromedriver: %v", err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	b := &Browser{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), Shots: t.TempDir()}
+	b := &Browser{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), Shots: os.Getenv(EnvShots)}
+	if b.Shots == "" {
+		b.Shots = t.TempDir()
+	} else if err := os.MkdirAll(b.Shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := WaitHTTP(b.base+"/status", 30*time.Second); err != nil {
 		t.Fatalf("chromedriver did not answer: %v\n%s", err, log.String())
 	}
@@ -268,8 +277,12 @@ func StartJupyter(t testing.TB, dir, dataDir string, env ...string) *Jupyter {
 	port := FreePort(t)
 	j.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "/usr/bin/jupyter", "notebook", "--no-browser", "--ip=127.0.0.1",
-		fmt.Sprintf("--port=%d", port), "--port-retries=0", "--notebook-dir="+dir, "--NotebookApp.token="+j.Token)
+	args := []string{"notebook", "--no-browser", "--ip=127.0.0.1", fmt.Sprintf("--port=%d", port), "--port-retries=0",
+		"--notebook-dir=" + dir, "--NotebookApp.token=" + j.Token}
+	if os.Geteuid() == 0 {
+		args = append(args, "--allow-root") // CI containers run as root; the server refuses to otherwise
+	}
+	cmd := exec.CommandContext(ctx, "/usr/bin/jupyter", args...)
 	cmd.Env = append(append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir, "PYDEVD_DISABLE_FILE_VALIDATION=1"), env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
