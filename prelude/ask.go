@@ -46,17 +46,17 @@ func askTo(ctx context.Context, p *pipeline.Pipeline, question string, nb displa
 	var mu sync.Mutex
 	var text strings.Builder
 	var last time.Time
-	nb.UpdateHTML(id, fmt.Sprintf(`<div style="color:#666">retrieving passages for %q…</div>`, question))
+	nb.UpdateHTML(id, display.IgnoreMath(fmt.Sprintf(`<div style="color:#666">retrieving passages for %q…</div>`, question)))
 	a, _ := p.AskStream(ctx, question, func(d string) {
 		mu.Lock()
 		defer mu.Unlock()
 		text.WriteString(d)
 		if time.Since(last) >= 100*time.Millisecond { // at most 10 redraws a second
 			last = time.Now()
-			nb.UpdateHTML(id, `<div style="white-space:pre-wrap">`+pipeline.AnswerHTML(text.String(), 1<<30)+`▌</div>`)
+			nb.UpdateHTML(id, display.IgnoreMath(`<div style="white-space:pre-wrap">`+pipeline.AnswerHTML(text.String(), 1<<30)+`▌</div>`))
 		}
 	})
-	nb.UpdateHTML(id, a.HTML())
+	nb.UpdateHTML(id, display.IgnoreMath(a.HTML())) // answers quote filings' dollar amounts
 	nb.Sync()
 	return a
 }

@@ -18,12 +18,13 @@ type recordingNotebook struct {
 	synced  int
 }
 
-func (r *recordingNotebook) DisplayHTML(h string)    { r.updates = append(r.updates, h) }
-func (r *recordingNotebook) UpdateHTML(id, h string) { r.updates = append(r.updates, id+"|"+h) }
-func (r *recordingNotebook) DisplaySVG(string)       {}
-func (r *recordingNotebook) DisplayPNG([]byte)       {}
-func (r *recordingNotebook) Sync()                   { r.synced++ }
-func (r *recordingNotebook) UniqueID() string        { return "blk" }
+func (r *recordingNotebook) DisplayHTML(h string)        { r.updates = append(r.updates, h) }
+func (r *recordingNotebook) UpdateHTML(id, h string)     { r.updates = append(r.updates, id+"|"+h) }
+func (r *recordingNotebook) DisplaySVG(string)           {}
+func (r *recordingNotebook) DisplayPNG([]byte)           {}
+func (r *recordingNotebook) DisplayImage(string, []byte) {}
+func (r *recordingNotebook) Sync()                       { r.synced++ }
+func (r *recordingNotebook) UniqueID() string            { return "blk" }
 
 func askPipeline(t *testing.T) *pipeline.Pipeline {
 	srv := llmtest.New(func(llmtest.Request, int) llmtest.Reply {

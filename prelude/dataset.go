@@ -459,7 +459,7 @@ func (d *Dataset) HTML() string {
 	if d.err != nil {
 		return tables.ErrorHTML(d.failure(), d.err.Error())
 	}
-	h := tables.HTML(d.df, tables.Options{Caption: d.caption()})
+	h := tables.HTML(d.df, tables.Options{Caption: d.caption()}) + lineageHTML(d.name, d.chain)
 	if len(d.notes) > 0 {
 		h += `<div class="ragnb-shape">` + html.EscapeString(strings.Join(d.notes, " · ")) + `</div>`
 	}

@@ -98,6 +98,9 @@ type Mined struct {
 	data  *Dataset
 	r     *mining.Result
 	err   error
+	// in and o are what mined it, kept for ExploreWindow's re-selection on the cached top-k.
+	in workflow.MineInput
+	o  workflow.MineOptions
 }
 
 // MineNegatives mines hard negatives for the (anchor, positive) rows with the bi-encoder m: each anchor's
@@ -167,7 +170,7 @@ func (d *Dataset) MineNegatives(m *Model, opts MineOptions) *Mined {
 		return fail(err)
 	}
 	r, hit := res.Result, res.Cached
-	out.r = r
+	out.r, out.in, out.o = r, in, wo
 	n.df = r.Frame()
 	if n.df.Err != nil {
 		return fail(n.df.Err)
@@ -222,7 +225,7 @@ func (m *Mined) HTML() string {
 	if m.err != nil {
 		return tableError(m.chain, m.err)
 	}
-	return "<div><b>" + html.EscapeString(m.chain) + "</b><pre>" + html.EscapeString(m.r.Stats.String()) + "</pre></div>"
+	return "<div>" + titleHTML("Mined negatives", m.chain) + "<pre>" + html.EscapeString(m.r.Stats.String()) + "</pre></div>"
 }
 
 // Display shows the statistics and the distance histogram.

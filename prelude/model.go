@@ -281,7 +281,8 @@ func (m *Model) HTML() string {
 		return tableError(m.chain, m.err)
 	}
 	var b strings.Builder
-	b.WriteString(`<table class="ragnb-model"><caption>` + html.EscapeString(m.chain) + `</caption>`)
+	b.WriteString(titleHTML(m.name, m.chain))
+	b.WriteString(`<table class="ragnb-model">`)
 	for _, r := range m.describe() {
 		fmt.Fprintf(&b, "<tr><th style=\"text-align:left\">%s</th><td style=\"text-align:left\">%s</td></tr>",
 			html.EscapeString(r[0]), html.EscapeString(r[1]))

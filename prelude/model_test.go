@@ -2,6 +2,7 @@ package prelude
 
 import (
 	"context"
+	"html"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,6 +45,12 @@ func TestStaticModelAndEvaluate(t *testing.T) {
 	l, err := modeldir.Read(base.Dir())
 	if err != nil || l.Kind != modeldir.Static {
 		t.Fatalf("the default base model should be a static model dir: %v %v", l, err)
+	}
+	// The display's title is the short name; the chain that made the model is folded into a details element.
+	h := base.HTML()
+	title := `<div class="ragnb-caption">base</div><details class="ragnb-lineage"><summary>lineage</summary><code>`
+	if !strings.HasPrefix(h, title) || !strings.Contains(h, html.EscapeString(base.Chain())+"</code></details>") {
+		t.Errorf("model display title: %.300s", h)
 	}
 	again := StaticModel(pairs, "positive", StaticOptions{})
 	if again.ID() != base.ID() || again.Dir() != base.Dir() || !strings.Contains(again.String(), "from cache") {

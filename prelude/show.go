@@ -2,6 +2,7 @@ package prelude
 
 import (
 	"fmt"
+	"html"
 	"os"
 
 	"github.com/ragnb/ragnb/ui/display"
@@ -23,4 +24,21 @@ func showImage(svg, png []byte, text string) {
 	if err := display.Image(svg, png, text); err != nil {
 		fmt.Fprintln(os.Stderr, "display:", err)
 	}
+}
+
+// titleHTML is a display's heading: the short name, with the chain that made it (which grows to a paragraph:
+// TrainMatryoshka(StaticModel(Load(…).Rename(…)…), …)) folded into a details element beneath.
+func titleHTML(name, chain string) string {
+	if name == "" || name == chain {
+		return `<div class="ragnb-caption">` + html.EscapeString(chain) + `</div>`
+	}
+	return `<div class="ragnb-caption">` + html.EscapeString(name) + `</div>` + lineageHTML(name, chain)
+}
+
+// lineageHTML is the chain folded into a details element, or nothing when the name already says it all.
+func lineageHTML(name, chain string) string {
+	if chain == "" || chain == name {
+		return ""
+	}
+	return `<details class="ragnb-lineage"><summary>lineage</summary><code>` + html.EscapeString(chain) + `</code></details>`
 }

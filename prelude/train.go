@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 
+	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/plots"
 	"github.com/ragnb/ragnb/train"
 	"github.com/ragnb/ragnb/workflow"
@@ -72,6 +73,33 @@ func (o TrainOptions) workflow() workflow.TrainOptions {
 	return w
 }
 
+// trainInput is the workflow's training input for base, data and opts' held-out set.
+func trainInput(base *Model, data *Dataset, opts TrainOptions, o workflow.TrainOptions) (workflow.TrainInput, error) {
+	in := workflow.TrainInput{Model: base.handle(), Data: data.Frame(), DataID: data.Hash()}
+	if opts.Eval != nil {
+		set, err := evalSet(opts.Eval, EvalOptions{Anchor: o.Anchor, Positive: o.Positive, Corpus: opts.EvalCorpus})
+		if err != nil {
+			return in, fmt.Errorf("eval: %w", err)
+		}
+		set.Name = fmt.Sprintf("%s: %d queries, %d passages", opts.Eval.Chain(), len(set.Queries), len(set.Corpus))
+		in.Eval = set
+	}
+	return in, nil
+}
+
+// matryoshkaKey is TrainMatryoshka's step-cache key, which ChooseBatchSize looks up too.
+func matryoshkaKey(base *Model, data *Dataset, opts TrainOptions) (cache.Key, error) {
+	if base.Err() != nil {
+		return cache.Key{}, base.Err()
+	}
+	o := opts.workflow()
+	in, err := trainInput(base, data, opts, o)
+	if err != nil {
+		return cache.Key{}, err
+	}
+	return workflow.TrainKey(in, o), nil
+}
+
 // trainModel runs a workflow training step on data in the notebook's Env: the trained model directory is a
 // cache entry, and the run's checkpoints live in <cache>/.train/<key> until it completes, so an interrupted
 // cell resumes where it stopped when run again.
@@ -86,14 +114,9 @@ func trainModel(name, chain string, base *Model, data *Dataset, opts TrainOption
 		return failedModel(chain, base.Err())
 	}
 	o := opts.workflow()
-	in := workflow.TrainInput{Model: base.handle(), Data: data.Frame(), DataID: data.Hash()}
-	if opts.Eval != nil {
-		set, err := evalSet(opts.Eval, EvalOptions{Anchor: o.Anchor, Positive: o.Positive, Corpus: opts.EvalCorpus})
-		if err != nil {
-			return failedModel(chain, fmt.Errorf("eval: %w", err))
-		}
-		set.Name = fmt.Sprintf("%s: %d queries, %d passages", opts.Eval.Chain(), len(set.Queries), len(set.Corpus))
-		in.Eval = set
+	in, err := trainInput(base, data, opts, o)
+	if err != nil {
+		return failedModel(chain, err)
 	}
 	env, err := stepEnv()
 	if err != nil {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the notebook environment: Jupyter from Debian (when missing), GoNB, goimports and gopls at the
+# Installs the notebook environment: Jupyter and, for the browser tests, headless Chromium with chromedriver
+# from Debian (each when missing), GoNB, goimports and gopls at the
 # versions verified together (kernel.Tools, see shared/ENV.md), and the "Go (ragnb)" kernelspec for this
 # checkout. It builds ragnb and runs `ragnb kernel install`, which holds the versions; idempotent. It also builds
 # the pinned weaviate-server (for `ragnb index push` and the Weaviate tests; ~9 min cold) into the ragnb tools
@@ -32,6 +33,12 @@ if [ "$weaviate" = yes ]; then
     mkdir -p "$weaviate_dir"
     GOBIN="$weaviate_dir" GOEXPERIMENT= go install "github.com/weaviate/weaviate/cmd/weaviate-server@${WEAVIATE_VERSION}"
   fi
+fi
+if [ "${1:-}" != "--go-only" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver
 fi
 go build -o bin/ragnb ./cmd/ragnb
 exec bin/ragnb kernel install "${args[@]}"

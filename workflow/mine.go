@@ -8,7 +8,6 @@ import (
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/plots"
 	"github.com/ragnb/ragnb/retrieval/mining"
-	"github.com/ragnb/ragnb/vector"
 )
 
 // MineOptions configure Mine. The semantics are sentence-transformers' mine_hard_negatives plus a distance
@@ -94,12 +93,7 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 		Params: map[string]any{"anchor": o.Anchor, "positive": o.Positive, "corpus_column": o.CorpusColumn, "options": mo}}
 	out := &Mined{}
 	compute := func(ctx context.Context, dir string) error {
-		set, err := mining.NewSet(in.Anchors, in.Positives, in.Corpus)
-		if err != nil {
-			return err
-		}
-		p, err := mining.Prepare(ctx, set, func() (vector.Embedder, error) { return in.Model.BiEncoder() },
-			mining.PrepareOptions{TopK: mo.TopK, Cache: env.Cache, ModelID: in.Model.EmbedID()}, env.Progress)
+		p, err := PrepareMine(ctx, env, in, o)
 		if err != nil {
 			return err
 		}

@@ -266,6 +266,20 @@ func TrainReranker(ctx context.Context, env Env, in TrainInput, o TrainOptions) 
 	})
 }
 
+// TrainKey is the step-cache key Train stores a run under, for looking a run up without training (the
+// prelude's batch-size chooser); in.Model must be set.
+func TrainKey(in TrainInput, o TrainOptions) cache.Key { return trainKey("train-matryoshka", in, o) }
+
+// trainKey is a training step's key: the prelude's (step, version 1, the base model, the data, the held-out
+// set's two tables or "", the keyed options).
+func trainKey(step string, in TrainInput, o TrainOptions) cache.Key {
+	inputs := []string{in.Model.ID, in.DataID, "", ""}
+	if in.Eval != nil {
+		copy(inputs[2:], in.Eval.Inputs)
+	}
+	return cache.Key{Step: step, Version: 1, Inputs: inputs, Params: o}
+}
+
 // trainStep memoises a training run under the prelude's key (step, version 1, the base model, the data, the
 // held-out set's two tables or "", the keyed options) and writes the model and its history.
 func trainStep(ctx context.Context, env Env, step string, in TrainInput, o TrainOptions,
@@ -273,11 +287,7 @@ func trainStep(ctx context.Context, env Env, step string, in TrainInput, o Train
 	if in.Model == nil {
 		return nil, fmt.Errorf("%s: no base model", step)
 	}
-	inputs := []string{in.Model.ID, in.DataID, "", ""}
-	if in.Eval != nil {
-		copy(inputs[2:], in.Eval.Inputs)
-	}
-	key := cache.Key{Step: step, Version: 1, Inputs: inputs, Params: o}
+	key := trainKey(step, in, o)
 	out := &Trained{}
 	compute := func(ctx context.Context, dir string) error {
 		c := o.WithDefaults().config()

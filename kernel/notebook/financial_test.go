@@ -3,6 +3,7 @@ package notebook_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"math"
 	"os"
 	"path/filepath"
@@ -68,6 +69,7 @@ func TestFinancialNotebook(t *testing.T) {
 	}
 	t.Logf("headless, cold cache: %.1fs (export %v, build %v, run %v)", time.Since(start).Seconds(), run.Export, run.Build, run.Exec)
 	headless := ndcgs(t, "the exported program", stdout.String())
+	liveDefaults(t, "the exported program", stdout.String())
 	var svg, html int
 	for _, f := range run.Files {
 		switch {
@@ -105,6 +107,12 @@ func TestFinancialNotebook(t *testing.T) {
 		}
 	}
 
+	liveDefaults(t, "Jupyter", out+htmlText(cold.Notebook))
+	richOutputs(t, cold.Notebook)
+	if ok, err := notebook.Trusted(context.Background(), cold.Path, cold.DataDir); err != nil || !ok {
+		t.Errorf("the executed notebook is not signed trusted (%v)", err)
+	}
+
 	linked := cellPrograms(t, programs)
 	if len(linked) < 5 {
 		t.Errorf("the cold Jupyter run left %d cell programs in %s", len(linked), programs)
@@ -140,4 +148,63 @@ func cellPrograms(t *testing.T, dir string) map[string]os.FileInfo {
 		}
 	}
 	return m
+}
+
+// minedLine is the mining cell's line for the window the live controls start at.
+var minedLine = regexp.MustCompile(`window 0\.9 < d ≤ 1\.2: (\d+) negatives for (\d+) questions, (\d+) questions with none`)
+
+// windowLine is what ExploreWindow shows, headless, at its default window.
+var windowLine = regexp.MustCompile(`window 0\.9 < l2 distance ≤ 1\.2: (\d+) negatives for (\d+) anchors, (\d+) with an empty window`)
+
+// liveDefaults checks the live-control cells' headless output: the window explorer at the mined window gives
+// the mining cell's counts (the same selection, from the cached top-k), and the batch-size selector at the
+// notebook's batch 64 finds the model the training cell left in the step cache.
+func liveDefaults(t *testing.T, where, out string) {
+	t.Helper()
+	mined, window := minedLine.FindStringSubmatch(out), windowLine.FindStringSubmatch(out)
+	if mined == nil || window == nil {
+		t.Errorf("%s: no mining line (%q) or window explorer line (%q):\n%s", where, mined, window, out)
+	} else if mined[1] != window[1] || mined[2] != window[2] || mined[3] != window[3] {
+		t.Errorf("%s: the window explorer counts %v, the mining cell %v", where, window[1:], mined[1:])
+	}
+	if !strings.Contains(out, "batch 64: trained (from the step cache") {
+		t.Errorf("%s: the batch-size selector did not find the trained batch-64 model:\n%s", where, out)
+	}
+}
+
+// htmlText is every text/html output of the notebook, tags stripped, entities as characters.
+func htmlText(nb *notebook.Notebook) string {
+	var b strings.Builder
+	tag := regexp.MustCompile(`<[^>]*>`)
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if h := o.DataText("text/html"); h != "" {
+				b.WriteString(html.UnescapeString(tag.ReplaceAllString(h, "\n")) + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// richOutputs checks what makes outputs show wherever the notebook is opened: every HTML output from ragnb
+// opts out of MathJax, and every SVG chart carries a PNG in the same output.
+func richOutputs(t *testing.T, nb *notebook.Notebook) {
+	t.Helper()
+	var charts int
+	for i, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if h := o.DataText("text/html"); strings.Contains(h, "ragnb-") && !strings.Contains(h, "tex2jax_ignore mathjax_ignore") {
+				t.Errorf("cell %d: HTML output without a MathJax opt-out: %.200s", i+1, h)
+			}
+			if _, svg := o.Data["image/svg+xml"]; svg {
+				charts++
+				if _, png := o.Data["image/png"]; !png {
+					t.Errorf("cell %d: an SVG chart without a PNG beside it", i+1)
+				}
+			}
+		}
+	}
+	if charts < 3 {
+		t.Errorf("%d SVG charts, want at least 3 (history, by dimension, histogram)", charts)
+	}
 }

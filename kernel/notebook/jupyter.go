@@ -35,7 +35,7 @@ type JupyterOptions struct {
 var ErrCells = errors.New("cells failed")
 
 // RunJupyter executes the notebook at path in real Jupyter (Debian's nbconvert) with the "Go (ragnb)" kernel and
-// writes the executed notebook. Errors in cells do not stop the run: every cell runs, the executed notebook is
+// writes the executed notebook, signed as trusted (see Sign). Errors in cells do not stop the run: every cell runs, the executed notebook is
 // written, and the returned error (wrapping ErrCells) lists the failed cells.
 func RunJupyter(ctx context.Context, path string, o JupyterOptions) (*Notebook, string, error) {
 	abs, err := filepath.Abs(path)
@@ -81,7 +81,7 @@ func RunJupyter(ctx context.Context, path string, o JupyterOptions) (*Notebook, 
 		"--ExecutePreprocessor.kernel_name="+name,
 		"--output-dir", filepath.Dir(out), "--output", filepath.Base(out), abs)
 	cmd.Dir = filepath.Dir(abs)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "PYDEVD_DISABLE_FILE_VALIDATION=1")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "PYDEVD_DISABLE_FILE_VALIDATION=1", EnvHeadless+"=1")
 	if o.DataDir != "" {
 		cmd.Env = append(cmd.Env, "JUPYTER_DATA_DIR="+o.DataDir)
 	}
@@ -96,6 +96,9 @@ func RunJupyter(ctx context.Context, path string, o JupyterOptions) (*Notebook, 
 	nb, err := Read(out)
 	if err != nil {
 		return nil, out, err
+	}
+	if err := Sign(ctx, out, o.DataDir); err != nil {
+		return nb, out, err
 	}
 	if errs := nb.ErrorOutputs(); len(errs) > 0 {
 		return nb, out, fmt.Errorf("%s: %d %w:\n%s", path, len(errs), ErrCells, strings.Join(errs, "\n"))

@@ -28,6 +28,19 @@ func TestSmokeNotebookInJupyterAndHeadless(t *testing.T) {
 		nbtest.Stdout(5, "counted to 20"),
 		nbtest.Stdout(6, "plotted 10 points"),
 	)
+	// The executed notebook is signed, as an interactive run leaves it: it opens trusted; an edited copy does not.
+	if ok, err := notebook.Trusted(context.Background(), res.Path, res.DataDir); err != nil || !ok {
+		t.Errorf("the executed notebook is not trusted (%v)", err)
+	}
+	edited := filepath.Join(t.TempDir(), "edited.ipynb")
+	if b, err := os.ReadFile(res.Path); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(edited, bytes.Replace(b, []byte("385"), []byte("386"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := notebook.Trusted(context.Background(), edited, res.DataDir); err != nil || ok {
+		t.Errorf("an edited copy of the signed notebook is trusted (%v)", err)
+	}
 	html := ""
 	for _, o := range res.Cells[3].Outputs {
 		html += o.DataText("text/html")

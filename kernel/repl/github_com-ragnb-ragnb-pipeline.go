@@ -22,6 +22,7 @@ func init() {
 		"DefaultTemplate": reflect.ValueOf(constant.MakeFromLiteral("\"Passages:\\n{{range .Passages}}\\n[{{.Rank}}] (document {{.DocID}}){{if .Title}} {{.Title}}:{{end}} {{.Text}}\\n{{end}}\\nQuestion: {{.Question}}\\nAnswer, citing passages as [n]:\"", token.STRING, 0)),
 		"Dense":           reflect.ValueOf(pipeline.Dense),
 		"GoldRank":        reflect.ValueOf(pipeline.GoldRank),
+		"Hybrid":          reflect.ValueOf(pipeline.Hybrid),
 		"Lexical":         reflect.ValueOf(pipeline.Lexical),
 		"Remote":          reflect.ValueOf(pipeline.Remote),
 		"SourcesText":     reflect.ValueOf(pipeline.SourcesText),

@@ -34,6 +34,9 @@ type Notebook interface {
 	UpdateHTML(id, html string)
 	DisplaySVG(svg string)
 	DisplayPNG(png []byte)
+	// DisplayImage shows one figure given in both forms as a single output holding both MIME types: the front
+	// end picks SVG where it may and the PNG where it may not (an untrusted notebook, GitHub's renderer).
+	DisplayImage(svg string, png []byte)
 	// Sync waits until everything sent so far reached the front-end.
 	Sync()
 	// UniqueID returns a new id for UpdateHTML.
@@ -63,6 +66,22 @@ func (gonbuiNotebook) DisplaySVG(svg string) {
 		protocol.MIMEImageSVG:  svg,
 		protocol.MIMETextPlain: fmt.Sprintf("[SVG image, %s]", sizeString(len(svg))),
 	}})
+}
+
+// DisplayImage sends image/svg+xml and image/png (GoNB base64-encodes the bytes) in one display_data.
+func (gonbuiNotebook) DisplayImage(svg string, png []byte) {
+	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
+		protocol.MIMEImageSVG:  svg,
+		protocol.MIMEImagePNG:  png,
+		protocol.MIMETextPlain: fmt.Sprintf("[chart: SVG %s, PNG %s]", sizeString(len(svg)), sizeString(len(png))),
+	}})
+}
+
+// IgnoreMath wraps html in an element that MathJax skips (classic Notebook's tex2jax_ignore, JupyterLab's
+// mathjax_ignore): filings quote dollar amounts, and "$2.7 billion of $5.5 billion" is otherwise typeset as
+// inline TeX. Class attributes survive the sanitiser of untrusted notebooks, so this holds there too.
+func IgnoreMath(html string) string {
+	return `<div class="tex2jax_ignore mathjax_ignore">` + html + `</div>`
 }
 
 // Options configure a Display. The zero value writes text to os.Stdout and saves nothing.
@@ -131,7 +150,7 @@ func (d *Display) InNotebook() bool { return d.o.Notebook != nil }
 // the HTML file when an output directory is set.
 func (d *Display) HTML(html, text string) error {
 	if nb := d.o.Notebook; nb != nil {
-		nb.DisplayHTML(html)
+		nb.DisplayHTML(IgnoreMath(html))
 		nb.Sync()
 		return nil
 	}
@@ -146,9 +165,15 @@ func (d *Display) HTML(html, text string) error {
 	return d.save("html", "html", []byte(html))
 }
 
-// Image shows a figure given as SVG (preferred) and/or PNG: in a notebook the image; elsewhere text (its
-// description) and, with an output directory, the SVG (or PNG) file.
+// Image shows a figure given as SVG and/or PNG: in a notebook one output holding both forms (the front end
+// shows the SVG where it may, the PNG elsewhere); elsewhere text (its description) and, with an output
+// directory, the SVG (or PNG) file.
 func (d *Display) Image(svg, png []byte, text string) error {
+	if nb := d.o.Notebook; nb != nil && len(svg) > 0 && len(png) > 0 {
+		nb.DisplayImage(string(svg), png)
+		nb.Sync()
+		return nil
+	}
 	if d.o.Notebook == nil && text != "" {
 		if _, err := io.WriteString(d.o.Stdout, ensureNewline(text)); err != nil {
 			return fmt.Errorf("display image: %w", err)
@@ -191,17 +216,24 @@ func (d *Display) Text(s string) error {
 	return nil
 }
 
-// Plot renders a gonum plot as SVG of the given size and shows it.
+// Plot renders a gonum plot of the given size as SVG and PNG and shows it (see Image).
 func (d *Display) Plot(p *plot.Plot, width, height vg.Length) error {
-	wt, err := p.WriterTo(width, height, "svg")
-	if err != nil {
-		return fmt.Errorf("display plot: %w", err)
+	var forms [2][]byte
+	for i, format := range []string{"svg", "png"} {
+		wt, err := p.WriterTo(width, height, format)
+		if err != nil {
+			return fmt.Errorf("display plot: %w", err)
+		}
+		var buf bytes.Buffer
+		if _, err := wt.WriteTo(&buf); err != nil {
+			return fmt.Errorf("display plot: render %s: %w", format, err)
+		}
+		forms[i] = buf.Bytes()
 	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return fmt.Errorf("display plot: render svg: %w", err)
+	if d.o.Notebook != nil {
+		return d.Image(forms[0], forms[1], "")
 	}
-	return d.SVG(buf.Bytes())
+	return d.SVG(forms[0])
 }
 
 // save writes data as the next numbered file in the output directory and prints a line naming it; without an
@@ -288,5 +320,5 @@ func Text(s string) error { return New().Text(s) }
 // Image shows a figure as SVG or PNG with a text description (see Display.Image).
 func Image(svg, png []byte, text string) error { return New().Image(svg, png, text) }
 
-// Plot shows a gonum plot as SVG (see Display.Plot).
+// Plot shows a gonum plot as SVG and PNG (see Display.Plot).
 func Plot(p *plot.Plot, width, height vg.Length) error { return New().Plot(p, width, height) }

@@ -30,8 +30,11 @@ func (r *recorder) DisplayHTML(html string)    { r.add("html:" + html) }
 func (r *recorder) UpdateHTML(id, html string) { r.add("update:" + id + ":" + html) }
 func (r *recorder) DisplaySVG(svg string)      { r.add("svg:" + svg) }
 func (r *recorder) DisplayPNG(png []byte)      { r.add(fmt.Sprintf("png:%d", len(png))) }
-func (r *recorder) Sync()                      { r.add("sync") }
-func (r *recorder) UniqueID() string           { r.ids++; return fmt.Sprintf("id%d", r.ids) }
+func (r *recorder) DisplayImage(svg string, png []byte) {
+	r.add(fmt.Sprintf("image:%s|png:%d", svg, len(png)))
+}
+func (r *recorder) Sync()            { r.add("sync") }
+func (r *recorder) UniqueID() string { r.ids++; return fmt.Sprintf("id%d", r.ids) }
 
 func TestNotebookDisplaysThenSyncs(t *testing.T) {
 	nb := &recorder{}
@@ -42,7 +45,7 @@ func TestNotebookDisplaysThenSyncs(t *testing.T) {
 	}
 	d.SVG([]byte("<svg/>"))
 	d.PNG([]byte{1, 2, 3})
-	want := []string{"html:<b>x</b>", "sync", "svg:<svg/>", "sync", "png:3", "sync"}
+	want := []string{`html:<div class="tex2jax_ignore mathjax_ignore"><b>x</b></div>`, "sync", "svg:<svg/>", "sync", "png:3", "sync"}
 	if strings.Join(nb.calls, "|") != strings.Join(want, "|") {
 		t.Errorf("calls %q, want %q", nb.calls, want)
 	}
@@ -110,6 +113,33 @@ func TestImagePrefersSVGAndSavesIt(t *testing.T) {
 	}
 }
 
+func TestImageWithBothFormsIsOneNotebookOutput(t *testing.T) {
+	nb := &recorder{}
+	if err := NewWith(Options{Notebook: nb}).Image([]byte("<svg/>"), []byte("png"), "a chart"); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(nb.calls, " "); got != "image:<svg/>|png:3 sync" {
+		t.Errorf("notebook calls %q, want one image output holding the SVG and the PNG, then sync", got)
+	}
+}
+
+func TestHTMLOptsOutOfMathJax(t *testing.T) {
+	nb := &recorder{}
+	const passage = "revenue of $2.7 billion of $5.5 billion"
+	if err := NewWith(Options{Notebook: nb}).HTML("<td>"+passage+"</td>", passage); err != nil {
+		t.Fatal(err)
+	}
+	got := nb.calls[0]
+	if !strings.HasPrefix(got, `html:<div class="tex2jax_ignore mathjax_ignore">`) || !strings.Contains(got, passage) {
+		t.Errorf("HTML not wrapped in a MathJax opt-out with its text intact: %q", got)
+	}
+	f := NewWith(Options{Notebook: nb}).Progress()
+	f(progress.Report{Stage: "embed $1 of $2", Done: 1, Total: 2})
+	if last := nb.calls[len(nb.calls)-1]; !strings.Contains(last, "tex2jax_ignore mathjax_ignore") {
+		t.Errorf("progress block without a MathJax opt-out: %q", last)
+	}
+}
+
 func TestWriteNextConcurrentNeverOverwrites(t *testing.T) {
 	dir := t.TempDir()
 	var wg sync.WaitGroup
@@ -134,7 +164,7 @@ func TestWriteNextConcurrentNeverOverwrites(t *testing.T) {
 	}
 }
 
-func TestPlotRendersSVG(t *testing.T) {
+func TestPlotRendersSVGAndPNG(t *testing.T) {
 	p := plot.New()
 	line, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 2}})
 	if err != nil {
@@ -145,8 +175,12 @@ func TestPlotRendersSVG(t *testing.T) {
 	if err := NewWith(Options{Notebook: nb}).Plot(p, 4*vg.Inch, 3*vg.Inch); err != nil {
 		t.Fatal(err)
 	}
-	if len(nb.calls) != 2 || !strings.HasPrefix(nb.calls[0], "svg:<?xml") || !strings.Contains(nb.calls[0], "<svg") {
-		t.Errorf("want one SVG display then sync, got %.80q", nb.calls)
+	if len(nb.calls) != 2 || !strings.HasPrefix(nb.calls[0], "image:<?xml") || !strings.Contains(nb.calls[0], "<svg") {
+		t.Fatalf("want one image display then sync, got %.80q", nb.calls)
+	}
+	var n int
+	if _, err := fmt.Sscanf(nb.calls[0][strings.LastIndex(nb.calls[0], "|png:"):], "|png:%d", &n); err != nil || n < 1000 {
+		t.Errorf("the image carries no real PNG beside the SVG (%d bytes, %v)", n, err)
 	}
 }
 

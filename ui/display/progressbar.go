@@ -124,7 +124,7 @@ func barHTML(r progress.Report) string {
 	if r.Total > 0 {
 		bar = fmt.Sprintf(`<progress value="%d" max="%d" style="width:40%%;vertical-align:middle"></progress>`, min(r.Done, r.Total), r.Total)
 	}
-	return fmt.Sprintf(`<div class="ragnb-progress" style="font-family:monospace"><b>%s</b> %s %s</div>`,
+	return fmt.Sprintf(`<div class="ragnb-progress tex2jax_ignore mathjax_ignore" style="font-family:monospace"><b>%s</b> %s %s</div>`,
 		html.EscapeString(r.Stage), bar, html.EscapeString(strings.Join(barFacts(r), " · ")))
 }
 

@@ -159,6 +159,9 @@ type Result struct {
 	*notebook.Notebook
 	Path    string
 	Elapsed time.Duration
+	// DataDir is the private Jupyter data directory the notebook ran with: its kernelspec, and the secret the
+	// executed notebook is signed with (a notebook server started with it opens the notebook trusted).
+	DataDir string
 }
 
 // privateKernel writes a kernelspec for this checkout into a temporary Jupyter data directory, with the same
@@ -303,5 +306,5 @@ func RunJupyter(t testing.TB, path string, checks ...Check) *Result {
 			t.Errorf("%s: %v\noutputs:\n%s", path, err, nb.Text())
 		}
 	}
-	return &Result{Notebook: nb, Path: out, Elapsed: elapsed}
+	return &Result{Notebook: nb, Path: out, Elapsed: elapsed, DataDir: data}
 }
