@@ -3,7 +3,7 @@ export GOEXPERIMENT := simd
 export GOMLX_NO_AUTO_INSTALL := 1
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-GOTEST_TIMEOUT ?= 15m
+GOTEST_TIMEOUT ?= 25m
 
 .PHONY: demo tools test build vet bench clean
 
