@@ -210,3 +210,59 @@ func TestEvalDefaultsAreTheWorkflowDefaults(t *testing.T) {
 		t.Errorf("--k1 0.9 --dims 64 gave %+v", got)
 	}
 }
+
+// TestEvalHybridBesideTheOtherSystems: `--model hybrid:DIR` adds hybrid_dim_<d>_<metric>@k keys beside the
+// model's and BM25's, says which weight it chose on the dev split (carved from the training side), and
+// a fixed --hybrid-alpha 0 ranks exactly as BM25 (BM25 is normalised from 0, so no dense score reorders it).
+func TestEvalHybridBesideTheOtherSystems(t *testing.T) {
+	dir := t.TempDir()
+	qa, err := fs.ReadFile(ragnb.FinancialSample(), "pairs.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := writeFile(t, filepath.Join(dir, "pairs.csv"), string(qa))
+	model := filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
+		"--dim", "64", "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	common := []string{"--pairs", pairs, "--anchor", "question", "--positive", "context", "--test-fraction", "0.1", "--dims", "64,32"}
+	jsonOut := filepath.Join(dir, "m.json")
+	code, out, errOut := runCLI(t, append([]string{"eval", "--model", "bm25", "--model", model, "--model", "hybrid:" + model,
+		"--dev-fraction", "0.1", "--json", jsonOut}, common...)...)
+	if code != 0 {
+		t.Fatalf("eval: %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "chosen on 52 dev queries, metrics on the test queries") || !strings.Contains(out, "dev: 52 rows") {
+		t.Errorf("the report does not say where the weight was chosen:\n%s", out)
+	}
+	got, err := evaluate.LoadFlatJSON(jsonOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"hybrid_dim_64_ndcg@10", "hybrid_dim_32_ndcg@10", "dim_64_cosine_ndcg@10", "bm25_ndcg@10"} {
+		if _, ok := got.Get(k); !ok {
+			t.Errorf("no %s in %v", k, got.Keys())
+		}
+	}
+	bm25Only := filepath.Join(dir, "a0.json")
+	if code, out, errOut := runCLI(t, append([]string{"eval", "--model", "bm25", "--model", "hybrid:" + model,
+		"--hybrid-alpha", "0", "--json", bm25Only}, common...)...); code != 0 || !strings.Contains(out, "fixed weight") {
+		t.Fatalf("eval --hybrid-alpha 0: %d\n%s%s", code, out, errOut)
+	}
+	a0, err := evaluate.LoadFlatJSON(bm25Only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"ndcg@10", "mrr@10", "recall@10"} {
+		h, _ := a0.Get("hybrid_dim_64_" + m)
+		b, _ := a0.Get("bm25_" + m)
+		if math.Abs(h-b) > 1e-12 {
+			t.Errorf("α = 0: hybrid %s %v, BM25 %v", m, h, b)
+		}
+	}
+	if code, _, errOut := runCLI(t, append([]string{"eval", "--model", "hybrid:" + model, "--dev-fraction", "0.1",
+		"--test-fraction", "0"}, common[:6]...)...); code != 2 || !strings.Contains(errOut, "--dev-fraction") {
+		t.Errorf("--dev-fraction without a test split: exit %d %s", code, errOut)
+	}
+}
