@@ -266,3 +266,39 @@ func TestEvalHybridBesideTheOtherSystems(t *testing.T) {
 		t.Errorf("--dev-fraction without a test split: exit %d %s", code, errOut)
 	}
 }
+
+// TestEvalHybridOnABEIRFolderWithDevQrels: on a BEIR folder the weight is chosen on --dev-qrels (a split
+// name of the folder) and the test queries are reported; a dev split that judges a test query is refused.
+func TestEvalHybridOnABEIRFolderWithDevQrels(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "corpus.jsonl"), `{"_id":"d1","title":"","text":"revenue grew in the cloud segment"}
+{"_id":"d2","title":"","text":"the company is headquartered in Tacoma"}
+{"_id":"d3","title":"","text":"dividends were paid quarterly"}
+{"_id":"d4","title":"","text":"risk factors include interest rates"}
+`)
+	writeFile(t, filepath.Join(dir, "queries.jsonl"), `{"_id":"q1","text":"where is the headquarters"}
+{"_id":"q2","text":"how did cloud revenue change"}
+{"_id":"q3","text":"when are dividends paid"}
+{"_id":"q4","text":"what are the risk factors"}
+`)
+	os.MkdirAll(filepath.Join(dir, "qrels"), 0o755)
+	writeFile(t, filepath.Join(dir, "qrels", "test.tsv"), "query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td1\t1\n")
+	writeFile(t, filepath.Join(dir, "qrels", "dev.tsv"), "query-id\tcorpus-id\tscore\nq3\td3\t1\nq4\td4\t1\n")
+	writeFile(t, filepath.Join(dir, "qrels", "overlap.tsv"), "query-id\tcorpus-id\tscore\nq1\td2\t1\nq4\td4\t1\n")
+	model := tinyModel(t, "bert", 1)
+	jsonOut := filepath.Join(dir, "m.json")
+	code, out, errOut := runCLI(t, "eval", "--beir", dir, "--model", "hybrid:"+model, "--dev-qrels", "dev", "--json", jsonOut)
+	if code != 0 || !strings.Contains(out, "chosen on 2 dev queries") {
+		t.Fatalf("eval: %d\n%s%s", code, out, errOut)
+	}
+	got, err := evaluate.LoadFlatJSON(jsonOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := got.Get("hybrid_dim_32_ndcg@10"); !ok || !(v > 0) {
+		t.Errorf("hybrid_dim_32_ndcg@10 %v (%v) in %v", v, ok, got.Keys())
+	}
+	if code, _, errOut := runCLI(t, "eval", "--beir", dir, "--model", "hybrid:"+model, "--dev-qrels", "overlap"); code != 2 || !strings.Contains(errOut, `"q1"`) {
+		t.Errorf("overlapping dev qrels: %d %s", code, errOut)
+	}
+}
