@@ -107,15 +107,11 @@ func EvaluateHybrid(ctx context.Context, env Env, set, dev *EvalSet, m *Model, o
 	params["dims"], params["fusions"] = dims, fusions
 	key := cache.Key{Step: "evaluate-hybrid", Version: 1, Inputs: inputs, Params: params}
 	out.Evaluated, err = memoMetrics(ctx, env, set, key, func(ctx context.Context) (*Evaluated, error) {
-		e, err := o.evaluator(set, nil)
+		e, q, c, err := m.embeddedEvaluator(ctx, env, set, o, nil)
 		if err != nil {
 			return nil, err
 		}
 		defer e.Close()
-		q, c, err := m.embedEvalSet(ctx, env, e)
-		if err != nil {
-			return nil, err
-		}
 		r := &evaluate.Report{}
 		for _, ch := range out.Choices {
 			run, err := e.HybridRun(ctx, q, c, ch.Dim, o.BM25, ch.Fusion, env.Progress)
@@ -139,15 +135,11 @@ func EvaluateHybrid(ctx context.Context, env Env, set, dev *EvalSet, m *Model, o
 // tuneHybrid chooses the convex weight on dev at dimension d (memoised as step "tune-hybrid").
 func tuneHybrid(ctx context.Context, env Env, dev *EvalSet, m *Model, d int, o EvalOptions, h HybridOptions) (HybridChoice, error) {
 	compute := func(ctx context.Context) (HybridChoice, error) {
-		e, err := o.evaluator(dev, nil)
+		e, q, c, err := m.embeddedEvaluator(ctx, env, dev, o, nil)
 		if err != nil {
 			return HybridChoice{}, err
 		}
 		defer e.Close()
-		q, c, err := m.embedEvalSet(ctx, env, e)
-		if err != nil {
-			return HybridChoice{}, err
-		}
 		f, trials, err := e.TuneHybrid(ctx, q, c, d, o.BM25, h.Metric, h.Fusion, env.Progress)
 		if err != nil {
 			return HybridChoice{}, err

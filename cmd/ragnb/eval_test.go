@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -133,17 +134,7 @@ func TestEvalErrors(t *testing.T) {
 // TestEvalModelDir evaluates a static idf model made by init-model at two Matryoshka dimensions, beside BM25,
 // and checks the JSON against the library evaluator run directly.
 func TestEvalModelDir(t *testing.T) {
-	dir := t.TempDir()
-	qa, err := fs.ReadFile(ragnb.FinancialSample(), "pairs.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs := writeFile(t, filepath.Join(dir, "pairs.csv"), string(qa))
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
-		"--dim", "128", "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %s %s", code, out, errOut)
-	}
+	dir, pairs, model := sampleStaticModel(t, 128)
 	jsonOut := filepath.Join(dir, "m.json")
 	code, out, errOut := runCLI(t, "eval", "--model", model, "--model", "bm25", "--pairs", pairs, "--anchor", "question",
 		"--positive", "context", "--test-fraction", "0.1", "--seed", "42", "--dims", "128,32", "--json", jsonOut)
@@ -215,17 +206,7 @@ func TestEvalDefaultsAreTheWorkflowDefaults(t *testing.T) {
 // model's and BM25's, says which weight it chose on the dev split (carved from the training side), and
 // a fixed --hybrid-alpha 0 ranks exactly as BM25 (BM25 is normalised from 0, so no dense score reorders it).
 func TestEvalHybridBesideTheOtherSystems(t *testing.T) {
-	dir := t.TempDir()
-	qa, err := fs.ReadFile(ragnb.FinancialSample(), "pairs.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs := writeFile(t, filepath.Join(dir, "pairs.csv"), string(qa))
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
-		"--dim", "64", "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %s %s", code, out, errOut)
-	}
+	dir, pairs, model := sampleStaticModel(t, 64)
 	common := []string{"--pairs", pairs, "--anchor", "question", "--positive", "context", "--test-fraction", "0.1", "--dims", "64,32"}
 	jsonOut := filepath.Join(dir, "m.json")
 	code, out, errOut := runCLI(t, append([]string{"eval", "--model", "bm25", "--model", model, "--model", "hybrid:" + model,
@@ -301,4 +282,22 @@ func TestEvalHybridOnABEIRFolderWithDevQrels(t *testing.T) {
 	if code, _, errOut := runCLI(t, "eval", "--beir", dir, "--model", "hybrid:"+model, "--dev-qrels", "overlap"); code != 2 || !strings.Contains(errOut, `"q1"`) {
 		t.Errorf("overlapping dev qrels: %d %s", code, errOut)
 	}
+}
+
+// sampleStaticModel writes the embedded financial sample's pairs into a temporary directory and an
+// IDF-initialised static model of dimension dim over its contexts beside them.
+func sampleStaticModel(t *testing.T, dim int) (dir, pairs, model string) {
+	t.Helper()
+	dir = t.TempDir()
+	qa, err := fs.ReadFile(ragnb.FinancialSample(), "pairs.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs = writeFile(t, filepath.Join(dir, "pairs.csv"), string(qa))
+	model = filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
+		"--dim", strconv.Itoa(dim), "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	return dir, pairs, model
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-gota/gota/dataframe"
+
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
 	"github.com/ragnb/ragnb/retrieval/mining"
@@ -21,21 +23,7 @@ import (
 // whose negatives lie in the window (recomputed from `ragnb embed` outputs) and are never the row's
 // positive; the histogram, the stats file, and a second run served from the cache.
 func TestMineCLI(t *testing.T) {
-	df, err := datasets.Load(sharedtest.FinancialQA(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	df = df.Subset(seqInts(120)).Select([]string{"question", "context"})
-	dir := t.TempDir()
-	pairs := filepath.Join(dir, "pairs.jsonl")
-	if err := datasets.Save(df, pairs); err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
-		"--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %q %q", code, out, errOut)
-	}
+	df, dir, pairs, model := minePairsAndModel(t)
 	out := filepath.Join(dir, "mined.jsonl")
 	stats := filepath.Join(dir, "stats.json")
 	hist := filepath.Join(dir, "hist.svg")
@@ -182,21 +170,7 @@ func jsonl(texts []string) string {
 // TestMineSuggestWindow: --suggest-window prints the window read off the positives' distances with its
 // coverage, mines with it (every negative's cosine distance lies inside it), and draws it on the histogram.
 func TestMineSuggestWindow(t *testing.T) {
-	df, err := datasets.Load(sharedtest.FinancialQA(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	df = df.Subset(seqInts(120)).Select([]string{"question", "context"})
-	dir := t.TempDir()
-	pairs := filepath.Join(dir, "pairs.jsonl")
-	if err := datasets.Save(df, pairs); err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
-		"--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %q %q", code, out, errOut)
-	}
+	_, dir, pairs, model := minePairsAndModel(t)
 	out, hist := filepath.Join(dir, "mined.jsonl"), filepath.Join(dir, "hist.svg")
 	code, stdout, errOut := runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
 		"--top-k", "20", "--distance", "cosine", "--suggest-window", "--suggest-quantiles", "0.2,0.8", "--output-scores",
@@ -234,4 +208,26 @@ func TestMineSuggestWindow(t *testing.T) {
 	if code, _, errOut := runCLI(t, "mine", "--model", model, "--data", pairs, "--out", out, "--suggest-window", "--suggest-quantiles", "0.9,0.1"); code != 2 {
 		t.Errorf("--suggest-quantiles 0.9,0.1: exit %d %s", code, errOut)
 	}
+}
+
+// minePairsAndModel writes the shared financial set's first 120 (question, context) rows into a temporary
+// directory and an IDF-initialised static model over their contexts beside them.
+func minePairsAndModel(t *testing.T) (df dataframe.DataFrame, dir, pairs, model string) {
+	t.Helper()
+	df, err := datasets.Load(sharedtest.FinancialQA(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df = df.Subset(seqInts(120)).Select([]string{"question", "context"})
+	dir = t.TempDir()
+	pairs = filepath.Join(dir, "pairs.jsonl")
+	if err := datasets.Save(df, pairs); err != nil {
+		t.Fatal(err)
+	}
+	model = filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
+		"--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %q %q", code, out, errOut)
+	}
+	return df, dir, pairs, model
 }
