@@ -233,6 +233,10 @@ type HistogramOptions struct {
 	Bins int
 	// Lo and Hi are the mining window; the band [Lo, Hi] is shaded when Hi > Lo.
 	Lo, Hi float64
+	// SuggestLo and SuggestHi are a suggested window (e.g. quantiles of the positives' distances), drawn as
+	// dashed bounds when SuggestHi > SuggestLo, labelled SuggestLabel (default "suggested window").
+	SuggestLo, SuggestHi float64
+	SuggestLabel         string
 	// LegendRight puts the legend on the right: for distances, where the positives sit on the left (for
 	// similarities they sit on the right, and the legend goes left).
 	LegendRight bool
@@ -277,6 +281,15 @@ func DistanceHistogram(positives, candidates []float64, o HistogramOptions) (*Ch
 		p.Add(b)
 		p.Legend.Add(fmt.Sprintf("window [%.3g, %.3g]", o.Lo, o.Hi), b)
 	}
+	if o.SuggestHi > o.SuggestLo {
+		if o.SuggestLabel == "" {
+			o.SuggestLabel = "suggested window"
+		}
+		b := &bounds{Lo: o.SuggestLo, Hi: o.SuggestHi, Style: draw.LineStyle{Color: palette[2], Width: vg.Points(1.2),
+			Dashes: []vg.Length{vg.Points(4), vg.Points(3)}}}
+		p.Add(b)
+		p.Legend.Add(fmt.Sprintf("%s [%.3g, %.3g]", o.SuggestLabel, o.SuggestLo, o.SuggestHi), b)
+	}
 	for i, s := range []struct {
 		name string
 		xs   []float64
@@ -315,6 +328,31 @@ func densityBins(xs []float64, lo, width float64, n int) []plotter.HistogramBin 
 		bins[j].Weight /= float64(len(xs)) * width
 	}
 	return bins
+}
+
+// bounds draws two vertical lines at Lo and Hi across the whole data area.
+type bounds struct {
+	Lo, Hi float64
+	Style  draw.LineStyle
+}
+
+func (b *bounds) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	for _, x := range []float64{b.Lo, b.Hi} {
+		if v := trX(x); v >= c.Min.X && v <= c.Max.X {
+			c.StrokeLine2(b.Style, v, c.Min.Y, v, c.Max.Y)
+		}
+	}
+}
+
+// DataRange makes the x axis include both bounds.
+func (b *bounds) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return b.Lo, b.Hi, math.Inf(1), math.Inf(-1)
+}
+
+func (b *bounds) Thumbnail(c *draw.Canvas) {
+	y := (c.Min.Y + c.Max.Y) / 2
+	c.StrokeLine2(b.Style, c.Min.X, y, c.Max.X, y)
 }
 
 // band shades the vertical strip Lo ≤ x ≤ Hi across the whole data area.

@@ -428,6 +428,28 @@ func (d *Dataset) Split(testFraction float64, seed int) (train, test *Dataset) {
 	return train, test
 }
 
+// SplitDevTest is the honest protocol's three-way split (datasets.SplitDevTest): test is exactly
+// Split(testFraction, seed)'s test side, and dev (devFraction of all rows) is carved from the training side
+// with its own seeded split. Choose weights, checkpoints and thresholds on dev; report on test.
+func (d *Dataset) SplitDevTest(devFraction, testFraction float64, seed int) (train, dev, test *Dataset) {
+	op := fmt.Sprintf("SplitDevTest(%v, %v, %d)", devFraction, testFraction, seed)
+	train, dev, test = d.next(op), d.next(op), d.next(op)
+	train.name, dev.name, test.name = d.name+" (train)", d.name+" (dev)", d.name+" (test)"
+	if d.err != nil {
+		return train, dev, test
+	}
+	if seed < 0 {
+		err := errors.New("the seed must not be negative")
+		return train.fail(op, err), dev.fail(op, err), test.fail(op, err)
+	}
+	tr, dv, te, err := datasets.SplitDevTest(d.df, devFraction, testFraction, uint64(seed))
+	if err != nil {
+		return train.fail(op, err), dev.fail(op, err), test.fail(op, err)
+	}
+	train.df, dev.df, test.df = tr, dv, te
+	return train, dev, test
+}
+
 // Save writes the table to path as CSV, TSV or JSONL (by extension), atomically.
 func (d *Dataset) Save(path string) error {
 	if d.err != nil {

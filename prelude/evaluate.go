@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ragnb/ragnb/retrieval/evaluate"
+	"github.com/ragnb/ragnb/retrieval/hybrid"
 	"github.com/ragnb/ragnb/workflow"
 )
 
@@ -19,6 +21,28 @@ type EvalOptions struct {
 	Anchor, Positive, CorpusColumn string
 	// Name labels the metric set (default: the model's name, or "bm25").
 	Name string
+	// Hybrid makes Evaluate show three systems side by side at every dimension: the model (dim_<d>_cosine_…),
+	// BM25 (bm25_…) and BM25 fused with the model (hybrid_dim_<d>_…, workflow.EvaluateHybrid). With Dev (a dev
+	// split, e.g. from SplitDevTest, searched against the same Corpus) the convex weight is chosen on Dev at
+	// each dimension and reported on the test set; without it, or with HybridAlpha set, the weight is fixed
+	// (HybridAlpha, default workflow.DefaultHybridOptions' 0.5). HybridRRF fuses by reciprocal rank instead.
+	Hybrid      bool
+	Dev         *Dataset
+	HybridAlpha float64
+	HybridRRF   bool
+}
+
+// hybrid is the workflow's hybrid options for these: workflow.DefaultHybridOptions with the prelude's weight
+// or method.
+func (o EvalOptions) hybrid() workflow.HybridOptions {
+	h := workflow.DefaultHybridOptions()
+	if o.HybridAlpha != 0 {
+		h.Fusion.Alpha, h.Tune = o.HybridAlpha, false
+	}
+	if o.HybridRRF {
+		h.Fusion.Method = hybrid.RRF
+	}
+	return h
 }
 
 // withDefaults fills the zero column names from workflow.DefaultEvalOptions (CorpusColumn: Positive).
@@ -82,9 +106,39 @@ func Evaluate(m *Model, test *Dataset, opts EvalOptions) *Metrics {
 	if name == "" {
 		name = m.Name()
 	}
-	return evalStep(name, chain, []*Model{m}, test, opts, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
-		return workflow.EvaluateModel(ctx, env, set, m.handle(), opts.workflow())
+	if !opts.Hybrid {
+		return evalStep(name, chain, []*Model{m}, test, opts, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
+			return workflow.EvaluateModel(ctx, env, set, m.handle(), opts.workflow())
+		})
+	}
+	var choice *workflow.HybridEvaluated
+	out := evalStep(name, chain, []*Model{m}, test, opts, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
+		w := opts.workflow()
+		var dev *workflow.EvalSet
+		if opts.Dev != nil {
+			var err error
+			if dev, err = evalSet(opts.Dev, opts); err != nil {
+				return nil, fmt.Errorf("dev: %w", err)
+			}
+		}
+		dense, err := workflow.EvaluateModel(ctx, env, set, m.handle(), w)
+		if err != nil {
+			return nil, err
+		}
+		lexical, err := workflow.EvaluateBM25(ctx, env, set, w)
+		if err != nil {
+			return nil, err
+		}
+		if choice, err = workflow.EvaluateHybrid(ctx, env, set, dev, m.handle(), w, opts.hybrid()); err != nil {
+			return nil, err
+		}
+		return &workflow.Evaluated{Report: evaluate.Merge(dense.Report, lexical.Report, choice.Report)}, nil
 	})
+	if choice != nil {
+		out.hybrid = choice.Choices
+		out.notes = append(out.notes, "hybrid: "+choice.Describe(opts.hybrid().Metric))
+	}
+	return out
 }
 
 // EvaluateBM25 is the lexical baseline on the same task (workflow.EvaluateBM25: Okapi BM25 with

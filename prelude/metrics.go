@@ -3,12 +3,15 @@ package prelude
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/ragnb/ragnb/ui/tables"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // Metrics is a named metric set as the evaluators produce it: sentence-transformers key names such as
@@ -18,7 +21,25 @@ type Metrics struct {
 	chain  string
 	values map[string]float64
 	err    error
+	// notes say how the figures were made (the hybrid's weights and where they were chosen); hybrid holds
+	// the fusion chosen at each dimension.
+	notes  []string
+	hybrid []workflow.HybridChoice
 }
+
+// HybridAlpha is the convex weight the hybrid used at dimension dim (chosen on the dev set when Evaluate had
+// one), NaN when the metrics have no hybrid at that dimension.
+func (m *Metrics) HybridAlpha(dim int) float64 {
+	for _, c := range m.hybrid {
+		if c.Dim == dim {
+			return c.Fusion.Alpha
+		}
+	}
+	return math.NaN()
+}
+
+// Notes say how the figures were made (e.g. which hybrid weight, chosen where).
+func (m *Metrics) Notes() []string { return slices.Clone(m.notes) }
 
 // NewMetrics wraps a metric set (e.g. one computed by your own code) for display and comparison.
 func NewMetrics(name string, values map[string]float64) *Metrics {
@@ -91,7 +112,11 @@ func (m *Metrics) HTML() string {
 	if m.err != nil {
 		return tables.ErrorHTML(m.chain+" failed", m.err.Error())
 	}
-	return m.Grid().HTML()
+	out := m.Grid().HTML()
+	for _, n := range m.notes {
+		out += "<p>" + html.EscapeString(n) + "</p>"
+	}
+	return out
 }
 
 // String renders the metric × dimension table as text, or the error.
@@ -99,7 +124,11 @@ func (m *Metrics) String() string {
 	if m.err != nil {
 		return textError(m.chain, m.err)
 	}
-	return m.Grid().Text()
+	out := m.Grid().Text()
+	for _, n := range m.notes {
+		out += "\n" + n
+	}
+	return out
 }
 
 // Display shows the metric × dimension table.

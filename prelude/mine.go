@@ -43,6 +43,11 @@ type MineOptions struct {
 	// CEThreshold when set.
 	CrossEncoder *Model
 	CEThreshold  *float64
+	// SuggestWindow mines with a window read off the data instead (workflow.MineOptions.SuggestWindow): the
+	// positives' distances between the quantiles SuggestLow and SuggestHigh (both 0: 0.1 and 0.9), on
+	// Distance; the display shows it and how many anchors it covers.
+	SuggestWindow           bool
+	SuggestLow, SuggestHigh float64
 }
 
 // Float returns a pointer to v, for the optional thresholds of MineOptions: MaxScore: prelude.Float(0.8).
@@ -89,6 +94,10 @@ func (o MineOptions) workflow() workflow.MineOptions {
 	case o.Distance != "" && o.Distance != string(def.Window.Distance):
 		mo.Window.Distance = mining.Distance(o.Distance) // the default bounds read in another distance
 	}
+	w.SuggestWindow = o.SuggestWindow
+	if o.SuggestLow != 0 || o.SuggestHigh != 0 {
+		w.SuggestQuantiles = [2]float64{o.SuggestLow, o.SuggestHigh}
+	}
 	return w
 }
 
@@ -97,6 +106,7 @@ type Mined struct {
 	chain string
 	data  *Dataset
 	r     *mining.Result
+	s     *mining.Suggestion
 	err   error
 	// in and o are what mined it, kept for ExploreWindow's re-selection on the cached top-k.
 	in workflow.MineInput
@@ -170,7 +180,7 @@ func (d *Dataset) MineNegatives(m *Model, opts MineOptions) *Mined {
 		return fail(err)
 	}
 	r, hit := res.Result, res.Cached
-	out.r, out.in, out.o = r, in, wo
+	out.r, out.in, out.o, out.s = r, in, wo, res.Suggestion
 	n.df = r.Frame()
 	if n.df.Err != nil {
 		return fail(n.df.Err)
@@ -208,24 +218,37 @@ func (m *Mined) Histogram() *Chart {
 	if m.err != nil {
 		return &Chart{chain: chain, err: m.err}
 	}
-	c, err := workflow.MineHistogram(m.r, 0)
+	c, err := workflow.MineHistogram(m.r, m.s, 0)
 	return &Chart{chain: chain, c: c, err: err}
 }
 
-// String is the statistics as text, or the error.
+// Suggestion is the window MineOptions.SuggestWindow read off the data and mined with, with the anchors it
+// covers (nil when not asked, or after an error).
+func (m *Mined) Suggestion() *mining.Suggestion { return m.s }
+
+// summary is the suggestion (when there is one) and the statistics.
+func (m *Mined) summary() string {
+	s := m.r.Stats.String()
+	if m.s != nil {
+		s = m.s.String() + "\n" + s
+	}
+	return s
+}
+
+// String is the suggested window and the statistics as text, or the error.
 func (m *Mined) String() string {
 	if m.err != nil {
 		return textError(m.chain, m.err)
 	}
-	return m.chain + "\n" + m.r.Stats.String()
+	return m.chain + "\n" + m.summary()
 }
 
-// HTML is the statistics as HTML, or the error.
+// HTML is the suggested window and the statistics as HTML, or the error.
 func (m *Mined) HTML() string {
 	if m.err != nil {
 		return tableError(m.chain, m.err)
 	}
-	return "<div>" + titleHTML("Mined negatives", m.chain) + "<pre>" + html.EscapeString(m.r.Stats.String()) + "</pre></div>"
+	return "<div>" + titleHTML("Mined negatives", m.chain) + "<pre>" + html.EscapeString(m.summary()) + "</pre></div>"
 }
 
 // Display shows the statistics and the distance histogram.

@@ -9,6 +9,7 @@ import (
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/mining"
+	"github.com/ragnb/ragnb/vector"
 )
 
 func stepCounts(t *testing.T) map[string]int {
@@ -122,5 +123,50 @@ func TestMineNegatives(t *testing.T) {
 	}
 	if err := train.MineNegatives(LoadModel(t.TempDir()+"/none"), MineOptions{}).Err(); err == nil {
 		t.Error("a failed model mined")
+	}
+}
+
+// TestMineNegativesSuggestWindow: SuggestWindow mines with mining.SuggestWindow's window on the same top-k
+// (the library on its own gives the same bounds and coverage), the display shows it, and the histogram
+// still draws.
+func TestMineNegativesSuggestWindow(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	pairs, train, _ := samplePairs(t)
+	model := StaticModel(pairs, "positive", StaticOptions{Dim: 64})
+	mined := train.MineNegatives(model, MineOptions{TopK: 30, SuggestWindow: true, Distance: "cosine", NumNegatives: 2})
+	if err := mined.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := mined.Suggestion()
+	if s == nil || s.LowQuantile != 0.1 || s.HighQuantile != 0.9 || mined.Result().Options.Window != s.Window {
+		t.Fatalf("suggestion %+v, mined with %+v", s, mined.Result().Options.Window)
+	}
+	if !strings.Contains(mined.String(), s.String()) || !strings.Contains(mined.HTML(), "suggested window") {
+		t.Errorf("the display lacks the suggestion:\n%s", mined.String())
+	}
+	// The library on its own.
+	anchors, _ := train.Strings("anchor")
+	positives, _ := train.Strings("positive")
+	set, err := mining.NewSet(anchors, positives, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi, err := encoder.LoadBiEncoder(model.Dir(), encoder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mining.Prepare(context.Background(), set, func() (vector.Embedder, error) { return bi, nil }, mining.PrepareOptions{TopK: 30}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := mining.SuggestWindow(p, mining.CosineDistance, 0.1, 0.9, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Window != s.Window || want.Covered != s.Covered {
+		t.Errorf("prelude %+v, library %+v", *s, want)
+	}
+	if c := mined.Histogram(); c.Err() != nil {
+		t.Error(c.Err())
 	}
 }

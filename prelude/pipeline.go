@@ -38,6 +38,11 @@ type PipelineOptions struct {
 	// Weaviate, when set, retrieves from that collection (pushed with Model.PushIndex by the same retriever
 	// model) instead of an index built here; Corpus, HNSW and Dim are then unused.
 	Weaviate *Weaviate
+	// Hybrid fuses the retriever model with BM25 over the same corpus (a convex combination); HybridAlpha is
+	// the dense scores' weight (0: workflow.DefaultHybridOptions' 0.5; use the one Evaluate chose on dev,
+	// Metrics.HybridAlpha).
+	Hybrid      bool
+	HybridAlpha float64
 }
 
 // Pipeline answers questions: retrieve → rerank → prompt → LLM, with the sources and per-stage timings.
@@ -94,6 +99,9 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 		}
 		in.Model, in.ModelName = retriever.handle(), retriever.Name()
 	}
+	if wo.Hybrid {
+		p.notes = append(p.notes, "hybrid with BM25: "+wo.Fusion.String())
+	}
 	if opts.Reranker != nil {
 		if opts.Reranker.Err() != nil {
 			return fail(fmt.Errorf("reranker: %w", opts.Reranker.Err()))
@@ -132,6 +140,10 @@ func (o PipelineOptions) workflow(name string) (workflow.PipelineOptions, error)
 	}
 	if o.HNSW {
 		w.Index.Kind = index.HNSW
+	}
+	w.Hybrid = o.Hybrid
+	if o.HybridAlpha != 0 {
+		w.Fusion.Alpha = o.HybridAlpha
 	}
 	if !o.LLM.Configured() {
 		w.LLM.Model = ""

@@ -121,7 +121,7 @@ func (m *Mined) windowView(ctx context.Context, p *mining.Prepared, w mining.Win
 	counts := fmt.Sprintf("window %s: %d negatives for %d anchors, %d with an empty window", w, r.Stats.Negatives,
 		r.Stats.Queries, r.Stats.EmptyWindow)
 	h := `<div class="ragnb-window"><div class="ragnb-window-counts">` + html.EscapeString(counts) + `</div>`
-	if c, err := workflow.MineHistogram(r, 0); err == nil {
+	if c, err := workflow.MineHistogram(r, nil, 0); err == nil {
 		if png, err := c.PNG(); err == nil {
 			h += `<img class="ragnb-window-histogram" alt="distance histogram" src="data:image/png;base64,` +
 				base64.StdEncoding.EncodeToString(png) + `">`

@@ -173,15 +173,11 @@ func memoMetrics(ctx context.Context, env Env, set *EvalSet, key cache.Key, comp
 func EvaluateModel(ctx context.Context, env Env, set *EvalSet, m *Model, o EvalOptions) (*Evaluated, error) {
 	key := cache.Key{Step: "evaluate", Version: 1, Inputs: append([]string{m.EmbedID()}, set.Inputs...), Params: o.keyParams(set, "dims")}
 	return memoMetrics(ctx, env, set, key, func(ctx context.Context) (*Evaluated, error) {
-		e, err := o.evaluator(set, o.Dims)
+		e, q, c, err := m.embeddedEvaluator(ctx, env, set, o, o.Dims)
 		if err != nil {
 			return nil, err
 		}
 		defer e.Close()
-		q, c, err := m.embedEvalSet(ctx, env, e)
-		if err != nil {
-			return nil, err
-		}
 		r, err := e.EvaluateEmbeddings(ctx, q, c, env.Progress)
 		if err != nil {
 			return nil, err
@@ -279,6 +275,21 @@ func (m *Model) embedEvalSet(ctx context.Context, env Env, e *evaluate.IR) (quer
 		return nil, nil, fmt.Errorf("embed %d documents: %w", len(e.Corpus()), err)
 	}
 	return queries, corpus, nil
+}
+
+// embeddedEvaluator is the evaluator of set at dims with m's embeddings of its queries and corpus; the caller
+// closes it.
+func (m *Model) embeddedEvaluator(ctx context.Context, env Env, set *EvalSet, o EvalOptions, dims []int) (*evaluate.IR, *vector.Matrix, *vector.Matrix, error) {
+	e, err := o.evaluator(set, dims)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	q, c, err := m.embedEvalSet(ctx, env, e)
+	if err != nil {
+		e.Close()
+		return nil, nil, nil, err
+	}
+	return e, q, c, nil
 }
 
 // denseRun is m's cosine run over e's set at dim (0: full).

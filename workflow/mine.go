@@ -20,13 +20,21 @@ type MineOptions struct {
 	// Mining are the selection's options: top-k, rank range, window, bounds, margins, sampling, fallback,
 	// format. Its CrossEncoder is set by Mine from MineInput.CrossEncoder.
 	Mining mining.Options `json:"options"`
+	// SuggestWindow replaces Mining.Window by one read off the data (mining.SuggestWindow on the prepared
+	// top-k: the positives' distances between the quantiles SuggestQuantiles, on Mining.Window's distance) and
+	// mines with it; Mined.Suggestion says what it was and how many queries it covers.
+	SuggestWindow    bool       `json:"suggest_window"`
+	SuggestQuantiles [2]float64 `json:"suggest_quantiles"`
 }
 
 // DefaultMineOptions are ragnb's mining defaults, the same on the command line and in the prelude: the
 // columns anchor / positive / text, and mining.DefaultOptions (top 100, one negative, nearest first, triplets,
-// BGE's window 0.4 < L2 distance ≤ 0.7).
+// BGE's window 0.4 < L2 distance ≤ 0.7); a suggested window, when asked for, spans the positives' distances
+// from their 10th to their 90th percentile (hard like a real positive, but not closer than nearly all of
+// them, where unlabelled positives sit).
 func DefaultMineOptions() MineOptions {
-	return MineOptions{Anchor: "anchor", Positive: "positive", CorpusColumn: "text", Mining: mining.DefaultOptions()}
+	return MineOptions{Anchor: "anchor", Positive: "positive", CorpusColumn: "text", Mining: mining.DefaultOptions(),
+		SuggestQuantiles: [2]float64{0.1, 0.9}}
 }
 
 // Check validates the options as Mine will use them, before any model is loaded (a cross-encoder threshold is
@@ -59,6 +67,8 @@ type Mined struct {
 	// EmbedCached and RetrieveCached say whether the embeddings and the top-k came from the cache (false when
 	// the whole selection did); Cached says the selection itself did.
 	EmbedCached, RetrieveCached, Cached bool
+	// Suggestion is the window MineOptions.SuggestWindow read off the data and mined with (nil: not asked).
+	Suggestion *mining.Suggestion
 }
 
 // Mine mines hard negatives: each anchor's TopK nearest passages (exact search), filtered by rank range, score
@@ -88,16 +98,39 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 	if in.CrossEncoder != nil {
 		inputs = append(inputs, in.CrossEncoder.ID)
 	}
-	// The key is the one the prelude has used since its first release: its cached selections stay valid.
+	out := &Mined{}
+	var prepared *mining.Prepared // the embeddings and top-k, prepared at most once (memoised themselves)
+	prepare := func(ctx context.Context) (*mining.Prepared, error) {
+		if prepared != nil {
+			return prepared, nil
+		}
+		p, err := PrepareMine(ctx, env, in, o)
+		if err != nil {
+			return nil, err
+		}
+		out.EmbedCached, out.RetrieveCached, prepared = p.EmbedCached, p.RetrieveCached, p
+		return p, nil
+	}
+	if o.SuggestWindow {
+		p, err := prepare(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s, err := mining.SuggestWindow(p, mo.Window.Distance, o.SuggestQuantiles[0], o.SuggestQuantiles[1], mo.NumNegatives)
+		if err != nil {
+			return nil, err
+		}
+		mo.Window, out.Suggestion = s.Window, &s
+	}
+	// The key is the one the prelude has used since its first release: its cached selections stay valid (a
+	// suggested window is keyed as the window it is).
 	key := cache.Key{Step: "mine-select", Version: 1, Inputs: inputs,
 		Params: map[string]any{"anchor": o.Anchor, "positive": o.Positive, "corpus_column": o.CorpusColumn, "options": mo}}
-	out := &Mined{}
 	compute := func(ctx context.Context, dir string) error {
-		p, err := PrepareMine(ctx, env, in, o)
+		p, err := prepare(ctx)
 		if err != nil {
 			return err
 		}
-		out.EmbedCached, out.RetrieveCached = p.EmbedCached, p.RetrieveCached
 		sel := mo
 		if in.CrossEncoder != nil {
 			if sel.CrossEncoder, err = in.CrossEncoder.CrossEncoder(); err != nil {
@@ -123,9 +156,14 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 }
 
 // MineHistogram draws a mining run's distance histogram: positives vs candidates, each normalised to unit
-// area, the window shaded; bins 0 takes plots' default.
-func MineHistogram(r *mining.Result, bins int) (*plots.Chart, error) {
+// area, the window shaded, and a suggested window (when s is not nil) as dashed bounds; bins 0 takes plots'
+// default.
+func MineHistogram(r *mining.Result, s *mining.Suggestion, bins int) (*plots.Chart, error) {
 	h := r.Histogram()
-	return plots.DistanceHistogram(h.Positives, h.Candidates, plots.HistogramOptions{Title: "positives vs candidates",
-		XLabel: h.Label, Bins: bins, LegendRight: true, Lo: h.Lo, Hi: h.Hi})
+	o := plots.HistogramOptions{Title: "positives vs candidates", XLabel: h.Label, Bins: bins, LegendRight: true, Lo: h.Lo, Hi: h.Hi}
+	if s != nil {
+		o.SuggestLo, o.SuggestHi = s.Window.Min, s.Window.Max
+		o.SuggestLabel = fmt.Sprintf("suggested (positives' q%.0f–q%.0f)", 100*s.LowQuantile, 100*s.HighQuantile)
+	}
+	return plots.DistanceHistogram(h.Positives, h.Candidates, o)
 }

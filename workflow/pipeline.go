@@ -13,6 +13,7 @@ import (
 	"github.com/ragnb/ragnb/pipeline"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/hnsw"
+	"github.com/ragnb/ragnb/retrieval/hybrid"
 	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/retrieval/search"
 )
@@ -168,6 +169,10 @@ type PipelineOptions struct {
 	LLM LLMOptions `json:"llm"`
 	// Index configures the index built over PipelineInput.Docs for a model.
 	Index IndexOptions `json:"index"`
+	// Hybrid fuses the dense retriever with BM25 over the same documents (the index's, or PipelineInput.Docs)
+	// by Fusion (DefaultHybridOptions' unless set: the weight should be one chosen on a dev split).
+	Hybrid bool           `json:"hybrid"`
+	Fusion hybrid.Options `json:"fusion"`
 }
 
 // DefaultPipelineOptions are the answer pipeline's defaults, the same for `ragnb ask`, `ragnb serve` and the
@@ -175,7 +180,7 @@ type PipelineOptions struct {
 // reorder, and the prompt stays short), no LLM until one is named (then DefaultLLMOptions: greedy answers),
 // exact search.
 func DefaultPipelineOptions() PipelineOptions {
-	return PipelineOptions{TopK: 20, TopN: 5, LLM: DefaultLLMOptions(), Index: DefaultIndexOptions()}
+	return PipelineOptions{TopK: 20, TopN: 5, LLM: DefaultLLMOptions(), Index: DefaultIndexOptions(), Fusion: DefaultHybridOptions().Fusion}
 }
 
 // PipelineInput is what the pipeline retrieves from and who reranks.
@@ -227,12 +232,21 @@ func BuildPipeline(ctx context.Context, env Env, in PipelineInput, o PipelineOpt
 		cfg.Retriever, out.IndexCached = pipeline.Dense(ix.Index), ix.Cached
 		info["retriever"], info["docs"] = string(o.Index.Kind), ix.Index.Len()
 	default:
+		if o.Hybrid {
+			return nil, &OptionsError{fmt.Errorf("hybrid retrieval needs a bi-encoder (an index or a model) beside BM25")}
+		}
 		r, err := pipeline.Lexical(in.Docs, bm25.DefaultParams())
 		if err != nil {
 			return nil, err
 		}
 		cfg.Retriever = r
 		info["retriever"], info["docs"] = "bm25", len(in.Docs)
+	}
+	if o.Hybrid {
+		if err := hybridRetriever(&cfg, in, o.Fusion); err != nil {
+			return nil, err
+		}
+		info["retriever"], info["fusion"] = "hybrid("+info["retriever"].(string)+", bm25)", o.Fusion.String()
 	}
 	if in.Reranker != nil {
 		ce, err := in.Reranker.CrossEncoder()
@@ -256,6 +270,28 @@ func BuildPipeline(ctx context.Context, env Env, in PipelineInput, o PipelineOpt
 	}
 	out.Pipeline = p
 	return out, nil
+}
+
+// hybridRetriever replaces cfg's dense retriever by its fusion with BM25 over the same documents: the
+// index's when there is one, else in.Docs.
+func hybridRetriever(cfg *pipeline.Config, in PipelineInput, fusion hybrid.Options) error {
+	docs := in.Docs
+	if in.Index != nil {
+		docs = make([]ir.Document, in.Index.Len())
+		for i := range docs {
+			docs[i] = in.Index.Doc(i)
+		}
+	}
+	lexical, err := pipeline.Lexical(docs, bm25.DefaultParams())
+	if err != nil {
+		return err
+	}
+	r, err := pipeline.Hybrid(cfg.Retriever, lexical, fusion)
+	if err != nil {
+		return &OptionsError{err}
+	}
+	cfg.Retriever = r
+	return nil
 }
 
 // OptionsError is an error in a step's options themselves (a top-n above the top-k, a template that does not

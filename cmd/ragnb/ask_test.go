@@ -268,3 +268,37 @@ func seq(n int) []int {
 	}
 	return out
 }
+
+// TestAskHybridOverAnIndex: --hybrid fuses the index's dense retrieval with BM25 over the index's own
+// documents; at --hybrid-alpha 0 it ranks exactly as BM25 over the same corpus, and --bm25 refuses --hybrid.
+func TestAskHybridOverAnIndex(t *testing.T) {
+	bi := tinyModel(t, "bert", 1)
+	ix := filepath.Join(t.TempDir(), "financial.index")
+	if code, out, errOut := runCLI(t, "index", "build", "--model", bi, "--corpus", sampleQA, "--out", ix); code != 0 {
+		t.Fatalf("index build: %d %q %q", code, out, errOut)
+	}
+	ids := func(args ...string) []string {
+		t.Helper()
+		code, out, errOut := runCLI(t, append([]string{"ask", "--no-llm", "--json", "--top-k", "5", "--top-n", "5"}, args...)...)
+		var a pipeline.Answer
+		if code != 0 || json.Unmarshal([]byte(out), &a) != nil {
+			t.Fatalf("ask %v: %d %q %q", args, code, out, errOut)
+		}
+		var s []string
+		for _, src := range a.Sources {
+			s = append(s, src.DocID)
+		}
+		return s
+	}
+	q := "Where is Halvorsen Marine headquartered?"
+	lexical := ids("--bm25", "--corpus", sampleQA, q)
+	if got := ids("--index", ix, "--hybrid", "--hybrid-alpha", "0", q); strings.Join(got, " ") != strings.Join(lexical, " ") {
+		t.Errorf("hybrid at α = 0 %v, BM25 %v", got, lexical)
+	}
+	if got := ids("--index", ix, "--hybrid", q); len(got) != 5 {
+		t.Errorf("hybrid at the default α gave %d sources", len(got))
+	}
+	if code, _, errOut := runCLI(t, "ask", "--bm25", "--hybrid", "--corpus", sampleQA, q); code != 2 || !strings.Contains(errOut, "--hybrid") {
+		t.Errorf("--bm25 --hybrid: %d %q", code, errOut)
+	}
+}

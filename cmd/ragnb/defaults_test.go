@@ -150,3 +150,34 @@ func TestEmbedFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 		t.Error("the default embeds with a literal prompt")
 	}
 }
+
+// TestEvalHybridFlagsDefaultToTheWorkflowDefaults: `ragnb eval --model hybrid:DIR` with no fusion flags asks
+// for workflow.DefaultHybridOptions (the prelude's EvalOptions.Hybrid takes them too); --hybrid-alpha given
+// fixes the weight instead of tuning it, and --hybrid rrf switches the method only.
+func TestEvalHybridFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want func(*workflow.HybridOptions)
+	}{
+		{nil, func(*workflow.HybridOptions) {}},
+		{[]string{"--hybrid-alpha", "0.3"}, func(h *workflow.HybridOptions) { h.Fusion.Alpha, h.Tune = 0.3, false }},
+		{[]string{"--hybrid", "rrf"}, func(h *workflow.HybridOptions) { h.Fusion.Method = "rrf" }},
+	} {
+		f := &evalFlags{}
+		parse(t, f.register, c.args...)
+		got, err := f.hybridOptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := workflow.DefaultHybridOptions()
+		c.want(&want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%v: flags give %+v\nwant %+v", c.args, got, want)
+		}
+	}
+	f := &evalFlags{}
+	parse(t, f.register, "--hybrid-alpha", "1.5")
+	if _, err := f.hybridOptions(); err == nil {
+		t.Error("--hybrid-alpha 1.5 accepted")
+	}
+}

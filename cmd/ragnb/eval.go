@@ -9,11 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-gota/gota/dataframe"
+
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
+	"github.com/ragnb/ragnb/retrieval/hybrid"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/workflow"
 )
@@ -37,6 +40,26 @@ type evalFlags struct {
 	accuracyAt, prAt, mrrAt, ndcgAt, mapAt string
 	jsonOut, saveRun                       string
 	compare                                bool
+	hybrid                                 string
+	hybridAlpha                            setFloat
+	devFraction                            float64
+	devQueries, devQrels                   string
+}
+
+// setFloat is a float flag that knows whether it was given.
+type setFloat struct {
+	v   float64
+	set bool
+}
+
+func (f *setFloat) String() string { return strconv.FormatFloat(f.v, 'g', -1, 64) }
+func (f *setFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return err
+	}
+	f.v, f.set = v, true
+	return nil
 }
 
 func evalCmd() *command {
@@ -44,7 +67,7 @@ func evalCmd() *command {
 		name: "eval",
 		summary: "evaluate retrieval with sentence-transformers' IR metrics: BM25, a model at every Matryoshka " +
 			"dimension, or a TREC run; compare two results",
-		usage: "--model bm25|DIR (--corpus C --queries Q --qrels R | --beir DIR | --pairs FILE) [flags]\n" +
+		usage: "--model bm25|DIR|hybrid:DIR (--corpus C --queries Q --qrels R | --beir DIR | --pairs FILE) [flags]\n" +
 			"       ragnb eval --run RUN.trec --qrels R [--json OUT]\n" +
 			"       ragnb eval --compare BASE.json TUNED.json",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
@@ -60,7 +83,14 @@ func evalCmd() *command {
 // register defines eval's flags on fs, their defaults read from workflow.DefaultEvalOptions.
 func (f *evalFlags) register(fs *flag.FlagSet) {
 	def := workflow.DefaultEvalOptions()
-	fs.Var(&f.models, "model", "system to evaluate: `bm25` or a model directory (repeatable: --model bm25 --model DIR)")
+	hdef := workflow.DefaultHybridOptions()
+	fs.Var(&f.models, "model", "system to evaluate: `bm25`, a model directory, or hybrid:DIR (BM25 fused with that model; keys hybrid_dim_<d>_<metric>@k) (repeatable: --model bm25 --model DIR --model hybrid:DIR)")
+	fs.StringVar(&f.hybrid, "hybrid", hdef.Fusion.Method, "hybrid:DIR fusion: convex (normalised scores, weight --hybrid-alpha or chosen on the dev set) or rrf (reciprocal rank fusion)")
+	f.hybridAlpha.v = hdef.Fusion.Alpha
+	fs.Var(&f.hybridAlpha, "hybrid-alpha", "convex fusion's weight on the dense scores, in [0, 1]; given, it is used as is, else it is chosen on the dev set when there is one (default "+f.hybridAlpha.String()+")")
+	fs.Float64Var(&f.devFraction, "dev-fraction", 0, "--pairs: carve this fraction of all rows from the training side as the dev set that hybrid:DIR chooses its weight on (the test split is unchanged)")
+	fs.StringVar(&f.devQueries, "dev-queries", "", "dev queries.jsonl `file` for choosing hybrid:DIR's weight (default: --queries, or the --beir folder's)")
+	fs.StringVar(&f.devQrels, "dev-qrels", "", "dev judgements `file` (BEIR TSV or TREC qrels) for choosing hybrid:DIR's weight; with --beir, a split name such as dev works too")
 	fs.StringVar(&f.run, "run", "", "evaluate a TREC run `file` (qid Q0 docid rank score tag) against --qrels")
 	fs.StringVar(&f.corpus, "corpus", "", "BEIR corpus.jsonl `file` ({\"_id\",\"title\",\"text\"} per line)")
 	fs.StringVar(&f.queries, "queries", "", "BEIR queries.jsonl `file` ({\"_id\",\"text\"} per line)")
@@ -105,6 +135,25 @@ func (f *evalFlags) options() (workflow.EvalOptions, error) {
 	o.Anchor, o.Positive = f.anchor, f.positive
 	o.BM25 = bm25.Params{K1: f.k1, B: f.b, Stopwords: f.stopwords}
 	return o, nil
+}
+
+// hybridOptions are the workflow's hybrid options the flags describe.
+func (f *evalFlags) hybridOptions() (workflow.HybridOptions, error) {
+	h := workflow.DefaultHybridOptions()
+	switch f.hybrid {
+	case hybrid.Convex, hybrid.RRF:
+		h.Fusion.Method = f.hybrid
+	default:
+		return h, usagef("--hybrid %q: want convex or rrf", f.hybrid)
+	}
+	h.Fusion.Alpha = f.hybridAlpha.v
+	if f.hybridAlpha.set {
+		h.Tune = false
+	}
+	if _, err := hybrid.Fuse(nil, nil, h.Fusion); err != nil {
+		return h, usagef("%v", err)
+	}
+	return h, nil
 }
 
 func joinInts(v []int) string {
@@ -216,6 +265,106 @@ func finishReport(std *stdio, f *evalFlags, r *evaluate.Report) error {
 	return nil
 }
 
+// loadEvalSets builds the evaluation set and, when one is asked for, the dev set (--dev-fraction of a pairs
+// table, or --dev-qrels over the same corpus), and describes them.
+func loadEvalSets(f *evalFlags) (test, dev *ir.Dataset, desc string, err error) {
+	if test, desc, err = loadEvalSet(f); err != nil {
+		return nil, nil, "", err
+	}
+	switch {
+	case f.devFraction != 0 && f.devQrels != "":
+		return nil, nil, "", usagef("give --dev-fraction (with --pairs) or --dev-qrels, not both")
+	case f.devFraction != 0:
+		if f.pairs == "" || f.testFraction == 0 {
+			return nil, nil, "", usagef("--dev-fraction carves dev from a --pairs table's training side: it needs --pairs and a --test-fraction")
+		}
+		df, err := datasets.Load(f.pairs)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		_, devDF, _, err := datasets.SplitDevTest(df, f.devFraction, f.testFraction, f.seed)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %w", f.pairs, err)
+		}
+		if dev, _, err = pairsSet(f, df, devDF); err != nil {
+			return nil, nil, "", err
+		}
+		desc += fmt.Sprintf("; dev: %d rows (fraction %g, carved from the training side, seed %d)", devDF.Nrow(), f.devFraction, f.seed)
+	case f.devQrels != "":
+		if f.pairs != "" {
+			return nil, nil, "", usagef("--dev-qrels goes with --beir or --corpus/--queries/--qrels; a --pairs table takes --dev-fraction")
+		}
+		if dev, err = loadDevSet(f, test.Corpus); err != nil {
+			return nil, nil, "", err
+		}
+		if err := disjointQueries(dev, test); err != nil {
+			return nil, nil, "", err
+		}
+		desc += fmt.Sprintf("; dev: qrels %s", f.devQrels)
+	case f.devQueries != "":
+		return nil, nil, "", usagef("--dev-queries goes with --dev-qrels")
+	}
+	return test, dev, desc, nil
+}
+
+// loadDevSet is the dev queries and judgements (--dev-queries, --dev-qrels: a file, or a split of --beir)
+// over the test set's corpus.
+func loadDevSet(f *evalFlags, corpus []ir.Document) (*ir.Dataset, error) {
+	qpath, rpath := f.devQueries, f.devQrels
+	if qpath == "" {
+		qpath = f.queries
+		if f.beir != "" {
+			qpath = filepath.Join(f.beir, "queries.jsonl")
+		}
+	}
+	if f.beir != "" && !strings.ContainsAny(rpath, `/\.`) {
+		rpath = filepath.Join(f.beir, "qrels", rpath+".tsv")
+	}
+	queries, err := ir.LoadQueries(qpath)
+	if err != nil {
+		return nil, err
+	}
+	qrels, err := ir.LoadQrels(rpath)
+	if err != nil {
+		return nil, err
+	}
+	ds := &ir.Dataset{Corpus: corpus, Queries: queries, Qrels: qrels}
+	return ds, ds.Validate()
+}
+
+// disjointQueries refuses a dev set that judges a query the test set judges too: a weight chosen on it would
+// be reported on the queries it was chosen on.
+func disjointQueries(dev, test *ir.Dataset) error {
+	for q, rel := range dev.Qrels {
+		if len(rel) > 0 && len(test.Qrels[q]) > 0 {
+			return usagef("--dev-qrels judges query %q, which the test qrels judge too: dev and test must be disjoint", q)
+		}
+	}
+	return nil
+}
+
+// pairsSet is the IR set whose queries are rows' anchors, relevant to their positives, searched against
+// every distinct positive of df; it also returns how many rows were skipped for an empty positive.
+func pairsSet(f *evalFlags, df, rows dataframe.DataFrame) (*ir.Dataset, int, error) {
+	corpus, err := datasets.Strings(df, f.positive)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", f.pairs, err)
+	}
+	anchors, err := datasets.Strings(rows, f.anchor)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", f.pairs, err)
+	}
+	positives, err := datasets.Strings(rows, f.positive)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", f.pairs, err)
+	}
+	ds, skipped, err := ir.FromPairs(anchors, positives, corpus)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", f.pairs, err)
+	}
+	return ds, len(skipped), nil
+}
+
 // loadEvalSet builds the evaluation set from --pairs, --beir or --corpus/--queries/--qrels, and describes it.
 func loadEvalSet(f *evalFlags) (*ir.Dataset, string, error) {
 	sources := 0
@@ -233,10 +382,6 @@ func loadEvalSet(f *evalFlags) (*ir.Dataset, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		corpus, err := datasets.Strings(df, f.positive)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", f.pairs, err)
-		}
 		test := df
 		desc := fmt.Sprintf("%s: all %d rows as queries", f.pairs, df.Nrow())
 		if f.testFraction != 0 {
@@ -245,20 +390,12 @@ func loadEvalSet(f *evalFlags) (*ir.Dataset, string, error) {
 			}
 			desc = fmt.Sprintf("%s: test split of %d rows (fraction %g, seed %d) as queries", f.pairs, test.Nrow(), f.testFraction, f.seed)
 		}
-		anchors, err := datasets.Strings(test, f.anchor)
+		ds, skipped, err := pairsSet(f, df, test)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", f.pairs, err)
+			return nil, "", err
 		}
-		positives, err := datasets.Strings(test, f.positive)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", f.pairs, err)
-		}
-		ds, skipped, err := ir.FromPairs(anchors, positives, corpus)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", f.pairs, err)
-		}
-		if len(skipped) > 0 {
-			desc += fmt.Sprintf(", %d rows with an empty %q skipped", len(skipped), f.positive)
+		if skipped > 0 {
+			desc += fmt.Sprintf(", %d rows with an empty %q skipped", skipped, f.positive)
 		}
 		return ds, desc + fmt.Sprintf(", corpus = the %d distinct %q passages of the file", len(ds.Corpus), f.positive), nil
 	case f.beir != "":
@@ -289,11 +426,19 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 	if f.saveRun != "" && len(f.models) != 1 {
 		return usagef("--save-run needs exactly one --model")
 	}
-	ds, desc, err := loadEvalSet(f)
+	h, err := f.hybridOptions()
+	if err != nil {
+		return err
+	}
+	ds, devDS, desc, err := loadEvalSets(f)
 	if err != nil {
 		return err
 	}
 	set := &workflow.EvalSet{Dataset: ds}
+	var dev *workflow.EvalSet
+	if devDS != nil {
+		dev = &workflow.EvalSet{Dataset: devDS}
+	}
 	ev, err := evaluate.NewIR(ds, evaluate.Options{Config: o.Metrics})
 	if err != nil {
 		return err
@@ -307,14 +452,37 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 		return err
 	}
 	report := &evaluate.Report{}
-	dense := 0
+	dense, hybrids := 0, 0
 	for _, m := range f.models {
-		if m != "bm25" {
+		switch {
+		case strings.HasPrefix(m, hybridPrefix):
+			hybrids++
+		case m != "bm25":
 			dense++
 		}
 	}
 	for _, m := range f.models {
 		start := time.Now()
+		if dir, ok := strings.CutPrefix(m, hybridPrefix); ok {
+			if f.saveRun != "" {
+				return usagef("--save-run writes a model's or BM25's run, not a hybrid's")
+			}
+			model, err := workflow.OpenModel(ctx, env, dir, encoder.Options{})
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", m, err)
+			}
+			r, err := workflow.EvaluateHybrid(ctx, env, set, dev, model, o, h)
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", m, err)
+			}
+			rep := r.Report
+			if hybrids > 1 {
+				rep = rep.WithPrefix(filepath.Base(strings.TrimRight(dir, "/")) + "_")
+			}
+			fmt.Fprintf(std.out, "%-8s %s; fused and searched in %.2fs\n", m, r.Describe(h.Metric), time.Since(start).Seconds())
+			report = evaluate.Merge(report, rep)
+			continue
+		}
 		if m != "bm25" {
 			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{})
 			if err != nil {
@@ -355,6 +523,9 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 	fmt.Fprintln(std.out)
 	return finishReport(std, f, report)
 }
+
+// hybridPrefix marks a --model that is BM25 fused with the bi-encoder after it.
+const hybridPrefix = "hybrid:"
 
 func evalCompare(std *stdio, basePath, tunedPath string) error {
 	base, err := evaluate.LoadFlatJSON(basePath)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -133,17 +134,7 @@ func TestEvalErrors(t *testing.T) {
 // TestEvalModelDir evaluates a static idf model made by init-model at two Matryoshka dimensions, beside BM25,
 // and checks the JSON against the library evaluator run directly.
 func TestEvalModelDir(t *testing.T) {
-	dir := t.TempDir()
-	qa, err := fs.ReadFile(ragnb.FinancialSample(), "pairs.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs := writeFile(t, filepath.Join(dir, "pairs.csv"), string(qa))
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
-		"--dim", "128", "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %s %s", code, out, errOut)
-	}
+	dir, pairs, model := sampleStaticModel(t, 128)
 	jsonOut := filepath.Join(dir, "m.json")
 	code, out, errOut := runCLI(t, "eval", "--model", model, "--model", "bm25", "--pairs", pairs, "--anchor", "question",
 		"--positive", "context", "--test-fraction", "0.1", "--seed", "42", "--dims", "128,32", "--json", jsonOut)
@@ -209,4 +200,104 @@ func TestEvalDefaultsAreTheWorkflowDefaults(t *testing.T) {
 	if got.BM25.K1 != 0.9 || got.BM25.B != workflow.DefaultEvalOptions().BM25.B || !reflect.DeepEqual(got.Dims, []int{64}) {
 		t.Errorf("--k1 0.9 --dims 64 gave %+v", got)
 	}
+}
+
+// TestEvalHybridBesideTheOtherSystems: `--model hybrid:DIR` adds hybrid_dim_<d>_<metric>@k keys beside the
+// model's and BM25's, says which weight it chose on the dev split (carved from the training side), and
+// a fixed --hybrid-alpha 0 ranks exactly as BM25 (BM25 is normalised from 0, so no dense score reorders it).
+func TestEvalHybridBesideTheOtherSystems(t *testing.T) {
+	dir, pairs, model := sampleStaticModel(t, 64)
+	common := []string{"--pairs", pairs, "--anchor", "question", "--positive", "context", "--test-fraction", "0.1", "--dims", "64,32"}
+	jsonOut := filepath.Join(dir, "m.json")
+	code, out, errOut := runCLI(t, append([]string{"eval", "--model", "bm25", "--model", model, "--model", "hybrid:" + model,
+		"--dev-fraction", "0.1", "--json", jsonOut}, common...)...)
+	if code != 0 {
+		t.Fatalf("eval: %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "chosen on 52 dev queries, metrics on the test queries") || !strings.Contains(out, "dev: 52 rows") {
+		t.Errorf("the report does not say where the weight was chosen:\n%s", out)
+	}
+	got, err := evaluate.LoadFlatJSON(jsonOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"hybrid_dim_64_ndcg@10", "hybrid_dim_32_ndcg@10", "dim_64_cosine_ndcg@10", "bm25_ndcg@10"} {
+		if _, ok := got.Get(k); !ok {
+			t.Errorf("no %s in %v", k, got.Keys())
+		}
+	}
+	bm25Only := filepath.Join(dir, "a0.json")
+	if code, out, errOut := runCLI(t, append([]string{"eval", "--model", "bm25", "--model", "hybrid:" + model,
+		"--hybrid-alpha", "0", "--json", bm25Only}, common...)...); code != 0 || !strings.Contains(out, "fixed weight") {
+		t.Fatalf("eval --hybrid-alpha 0: %d\n%s%s", code, out, errOut)
+	}
+	a0, err := evaluate.LoadFlatJSON(bm25Only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"ndcg@10", "mrr@10", "recall@10"} {
+		h, _ := a0.Get("hybrid_dim_64_" + m)
+		b, _ := a0.Get("bm25_" + m)
+		if math.Abs(h-b) > 1e-12 {
+			t.Errorf("α = 0: hybrid %s %v, BM25 %v", m, h, b)
+		}
+	}
+	if code, _, errOut := runCLI(t, append([]string{"eval", "--model", "hybrid:" + model, "--dev-fraction", "0.1",
+		"--test-fraction", "0"}, common[:6]...)...); code != 2 || !strings.Contains(errOut, "--dev-fraction") {
+		t.Errorf("--dev-fraction without a test split: exit %d %s", code, errOut)
+	}
+}
+
+// TestEvalHybridOnABEIRFolderWithDevQrels: on a BEIR folder the weight is chosen on --dev-qrels (a split
+// name of the folder) and the test queries are reported; a dev split that judges a test query is refused.
+func TestEvalHybridOnABEIRFolderWithDevQrels(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "corpus.jsonl"), `{"_id":"d1","title":"","text":"revenue grew in the cloud segment"}
+{"_id":"d2","title":"","text":"the company is headquartered in Tacoma"}
+{"_id":"d3","title":"","text":"dividends were paid quarterly"}
+{"_id":"d4","title":"","text":"risk factors include interest rates"}
+`)
+	writeFile(t, filepath.Join(dir, "queries.jsonl"), `{"_id":"q1","text":"where is the headquarters"}
+{"_id":"q2","text":"how did cloud revenue change"}
+{"_id":"q3","text":"when are dividends paid"}
+{"_id":"q4","text":"what are the risk factors"}
+`)
+	os.MkdirAll(filepath.Join(dir, "qrels"), 0o755)
+	writeFile(t, filepath.Join(dir, "qrels", "test.tsv"), "query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td1\t1\n")
+	writeFile(t, filepath.Join(dir, "qrels", "dev.tsv"), "query-id\tcorpus-id\tscore\nq3\td3\t1\nq4\td4\t1\n")
+	writeFile(t, filepath.Join(dir, "qrels", "overlap.tsv"), "query-id\tcorpus-id\tscore\nq1\td2\t1\nq4\td4\t1\n")
+	model := tinyModel(t, "bert", 1)
+	jsonOut := filepath.Join(dir, "m.json")
+	code, out, errOut := runCLI(t, "eval", "--beir", dir, "--model", "hybrid:"+model, "--dev-qrels", "dev", "--json", jsonOut)
+	if code != 0 || !strings.Contains(out, "chosen on 2 dev queries") {
+		t.Fatalf("eval: %d\n%s%s", code, out, errOut)
+	}
+	got, err := evaluate.LoadFlatJSON(jsonOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := got.Get("hybrid_dim_32_ndcg@10"); !ok || !(v > 0) {
+		t.Errorf("hybrid_dim_32_ndcg@10 %v (%v) in %v", v, ok, got.Keys())
+	}
+	if code, _, errOut := runCLI(t, "eval", "--beir", dir, "--model", "hybrid:"+model, "--dev-qrels", "overlap"); code != 2 || !strings.Contains(errOut, `"q1"`) {
+		t.Errorf("overlapping dev qrels: %d %s", code, errOut)
+	}
+}
+
+// sampleStaticModel writes the embedded financial sample's pairs into a temporary directory and an
+// IDF-initialised static model of dimension dim over its contexts beside them.
+func sampleStaticModel(t *testing.T, dim int) (dir, pairs, model string) {
+	t.Helper()
+	dir = t.TempDir()
+	qa, err := fs.ReadFile(ragnb.FinancialSample(), "pairs.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs = writeFile(t, filepath.Join(dir, "pairs.csv"), string(qa))
+	model = filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
+		"--dim", strconv.Itoa(dim), "--init", "idf", "--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	return dir, pairs, model
 }

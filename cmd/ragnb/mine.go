@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,6 +78,9 @@ func mineCmd() *command {
 				if err := datasets.Save(table, *a.out); err != nil {
 					return err
 				}
+				if r.Suggestion != nil {
+					fmt.Fprintln(std.out, r.Suggestion.String())
+				}
 				fmt.Fprint(std.out, r.Stats.String())
 				if *a.statsOut != "" {
 					b, err := json.MarshalIndent(r.Stats, "", "  ")
@@ -88,7 +92,7 @@ func mineCmd() *command {
 					}
 				}
 				if *a.histogram != "" {
-					c, err := workflow.MineHistogram(r.Result, 0)
+					c, err := workflow.MineHistogram(r.Result, r.Suggestion, 0)
 					if err != nil {
 						return fmt.Errorf("histogram: %w", err)
 					}
@@ -146,6 +150,8 @@ type mineArgs struct {
 	batch        *int
 	maxLen       *int
 	dim          *int
+	suggest      *bool
+	suggestQ     *string
 }
 
 // options are the mining options the flags ask for: workflow.DefaultMineOptions where a flag is left alone.
@@ -173,6 +179,21 @@ func (a *mineArgs) options() (workflow.MineOptions, error) {
 	}
 	if *a.ceDir == "" && (flagSet(a.fs, "ce-threshold") || *a.ceSigmoid) {
 		return wo, usagef("--ce-threshold and --ce-sigmoid need --cross-encoder")
+	}
+	wo.SuggestWindow = *a.suggest
+	q := strings.Split(*a.suggestQ, ",")
+	if len(q) != 2 {
+		return wo, usagef("--suggest-quantiles %q: want two quantiles LOW,HIGH such as 0.1,0.9", *a.suggestQ)
+	}
+	for i, s := range q {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return wo, usagef("--suggest-quantiles %q: %q is not a number", *a.suggestQ, s)
+		}
+		wo.SuggestQuantiles[i] = v
+	}
+	if !(0 <= wo.SuggestQuantiles[0] && wo.SuggestQuantiles[0] < wo.SuggestQuantiles[1] && wo.SuggestQuantiles[1] <= 1) {
+		return wo, usagef("--suggest-quantiles %q: want 0 ≤ LOW < HIGH ≤ 1", *a.suggestQ)
 	}
 	if _, err := wo.Check(); err != nil {
 		return wo, usagef("%v", err)
@@ -216,6 +237,9 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	a.cacheDir = fs.String("cache", "", "memoise the embeddings, the top-k and the selection in this step cache (e.g. .ragnb, shared with the notebook), so a new window re-runs only the selection")
 	a.batch = fs.Int("batch-size", 32, "texts (or pairs) per batch")
 	a.maxLen = fs.Int("max-length", 0, "truncate texts to this many tokens (0: the model's max_seq_length)")
+	a.suggest = fs.Bool("suggest-window", wdef.SuggestWindow, "mine with a window read off the data instead of --min/--max-distance: the positives' own distances (on --distance) between --suggest-quantiles; it is printed, with how many queries it covers, and drawn on --histogram")
+	a.suggestQ = fs.String("suggest-quantiles", strconv.FormatFloat(wdef.SuggestQuantiles[0], 'g', -1, 64)+","+strconv.FormatFloat(wdef.SuggestQuantiles[1], 'g', -1, 64),
+		"`LOW,HIGH` quantiles of the positives' distances that bound --suggest-window")
 	a.dim = fs.Int("dim", 0, "keep the first D embedding dimensions and renormalise (Matryoshka); 0 keeps all")
 	return a
 }

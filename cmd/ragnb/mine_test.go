@@ -6,8 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-gota/gota/dataframe"
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
@@ -19,21 +23,7 @@ import (
 // whose negatives lie in the window (recomputed from `ragnb embed` outputs) and are never the row's
 // positive; the histogram, the stats file, and a second run served from the cache.
 func TestMineCLI(t *testing.T) {
-	df, err := datasets.Load(sharedtest.FinancialQA(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	df = df.Subset(seqInts(120)).Select([]string{"question", "context"})
-	dir := t.TempDir()
-	pairs := filepath.Join(dir, "pairs.jsonl")
-	if err := datasets.Save(df, pairs); err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
-		"--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %q %q", code, out, errOut)
-	}
+	df, dir, pairs, model := minePairsAndModel(t)
 	out := filepath.Join(dir, "mined.jsonl")
 	stats := filepath.Join(dir, "stats.json")
 	hist := filepath.Join(dir, "hist.svg")
@@ -175,4 +165,69 @@ func jsonl(texts []string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestMineSuggestWindow: --suggest-window prints the window read off the positives' distances with its
+// coverage, mines with it (every negative's cosine distance lies inside it), and draws it on the histogram.
+func TestMineSuggestWindow(t *testing.T) {
+	_, dir, pairs, model := minePairsAndModel(t)
+	out, hist := filepath.Join(dir, "mined.jsonl"), filepath.Join(dir, "hist.svg")
+	code, stdout, errOut := runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+		"--top-k", "20", "--distance", "cosine", "--suggest-window", "--suggest-quantiles", "0.2,0.8", "--output-scores",
+		"--out", out, "--histogram", hist)
+	if code != 0 {
+		t.Fatalf("mine: %d %q %q", code, stdout, errOut)
+	}
+	m := regexp.MustCompile(`suggested window ([0-9.e-]+) < cosine distance ≤ ([0-9.e-]+) \(positives' q20–q80\): (\d+) of (\d+) queries`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no suggestion printed:\n%s", stdout)
+	}
+	lo, _ := strconv.ParseFloat(m[1], 64)
+	hi, _ := strconv.ParseFloat(m[2], 64)
+	if !(lo < hi) || !strings.Contains(stdout, m[1]+" < cosine distance ≤ "+m[2]) {
+		t.Errorf("window %v–%v", lo, hi)
+	}
+	mined, err := datasets.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := datasets.Strings(mined, "negative_score")
+	if err != nil || len(scores) == 0 {
+		t.Fatalf("no negatives: %v", err)
+	}
+	for i, s := range scores {
+		c, _ := strconv.ParseFloat(s, 64)
+		if d := 1 - c; !(d > lo-1e-6 && d <= hi+1e-6) {
+			t.Errorf("row %d: negative at cosine distance %v, outside the suggested %v–%v", i+1, d, lo, hi)
+		}
+	}
+	svg, err := os.ReadFile(hist)
+	if err != nil || !strings.Contains(string(svg), "stroke-dasharray") {
+		t.Errorf("the histogram does not draw the suggested window: %v", err)
+	}
+	if code, _, errOut := runCLI(t, "mine", "--model", model, "--data", pairs, "--out", out, "--suggest-window", "--suggest-quantiles", "0.9,0.1"); code != 2 {
+		t.Errorf("--suggest-quantiles 0.9,0.1: exit %d %s", code, errOut)
+	}
+}
+
+// minePairsAndModel writes the shared financial set's first 120 (question, context) rows into a temporary
+// directory and an IDF-initialised static model over their contexts beside them.
+func minePairsAndModel(t *testing.T) (df dataframe.DataFrame, dir, pairs, model string) {
+	t.Helper()
+	df, err := datasets.Load(sharedtest.FinancialQA(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df = df.Subset(seqInts(120)).Select([]string{"question", "context"})
+	dir = t.TempDir()
+	pairs = filepath.Join(dir, "pairs.jsonl")
+	if err := datasets.Save(df, pairs); err != nil {
+		t.Fatal(err)
+	}
+	model = filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
+		"--corpus", pairs, "--field", "context", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %q %q", code, out, errOut)
+	}
+	return df, dir, pairs, model
 }

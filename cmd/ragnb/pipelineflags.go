@@ -53,6 +53,8 @@ func (f *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.indexDir, "index", "", "index `directory` made by `ragnb index build` (queries are embedded with --model, default the model the index was built with)")
 	fs.StringVar(&f.modelDir, "model", "", "bi-encoder model `directory` (or Hub id); with --corpus and no --index, the corpus is embedded in memory at start")
 	fs.BoolVar(&f.useBM25, "bm25", false, "retrieve with BM25 over --corpus instead of a model")
+	fs.BoolVar(&f.o.Hybrid, "hybrid", def.Hybrid, "fuse the model's retrieval with BM25 over the same documents (the index's, or --corpus): a convex combination weighted by --hybrid-alpha")
+	fs.Float64Var(&f.o.Fusion.Alpha, "hybrid-alpha", def.Fusion.Alpha, "--hybrid: weight of the dense scores in [0, 1] (use the one `ragnb eval --model hybrid:DIR` chose on a dev set)")
 	f.corpusFlags.register(fs)
 	f.weaviate.register(fs)
 	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` (or Hub id) that reranks the top k (default: no reranking)")
@@ -114,8 +116,8 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 		}
 		in.Retriever, in.RetrieverInfo, f.served.embedder = r, wi, &m
 	case f.useBM25:
-		if f.indexDir != "" || f.modelDir != "" {
-			return nil, nil, usagef("--bm25 retrieves without --index or --model")
+		if f.indexDir != "" || f.modelDir != "" || f.o.Hybrid {
+			return nil, nil, usagef("--bm25 retrieves without --index, --model or --hybrid")
 		}
 		if in.Docs, err = f.load(); err != nil {
 			return nil, nil, err

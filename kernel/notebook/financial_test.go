@@ -23,6 +23,10 @@ const financial = "../../notebooks/financial-sec.ipynb"
 // model and the fine-tuned one.
 var ndcgLine = regexp.MustCompile(`NDCG@10 at (\d+) dims: BM25 ([0-9.]+), base ([0-9.]+), fine-tuned ([0-9.]+)`)
 
+// hybridLine is what the hybrid cell prints: NDCG@10 on test for BM25, the fine-tuned model and the hybrid,
+// and the weight chosen on dev.
+var hybridLine = regexp.MustCompile(`NDCG@10 on test at (\d+) dims: BM25 ([0-9.]+), dense ([0-9.]+), hybrid ([0-9.]+) \(α = ([0-9.]+), chosen on dev\)`)
+
 // offlineDefault clears every setting that would switch the notebook off the embedded default (real data, a Hub
 // model, a reranker, an LLM) and gives it a fresh step cache, which it returns.
 func offlineDefault(t *testing.T) string {
@@ -95,13 +99,26 @@ func TestFinancialNotebook(t *testing.T) {
 	if !(tuned > base) || !(tuned > bm25) {
 		t.Errorf("fine-tuning did not help: BM25 %v, base %v, fine-tuned %v", bm25, base, tuned)
 	}
+	// The hybrid cell reports on the same test questions (its BM25 and dense figures are the comparison's) with
+	// a weight chosen on dev.
+	h := hybridLine.FindStringSubmatch(out)
+	if h == nil {
+		t.Fatalf("the hybrid cell printed no %q line:\n%s", hybridLine, out)
+	}
+	hb, _ := strconv.ParseFloat(h[2], 64)
+	hd, _ := strconv.ParseFloat(h[3], 64)
+	hh, _ := strconv.ParseFloat(h[4], 64)
+	if math.Abs(hb-bm25) > 1e-4 || math.Abs(hd-tuned) > 1e-4 || !(hh > 0) || !(hh <= 1) {
+		t.Errorf("hybrid cell: BM25 %v dense %v hybrid %v; the comparison had BM25 %v fine-tuned %v", hb, hd, hh, bm25, tuned)
+	}
 	for i := range jupyter {
 		if math.Abs(jupyter[i]-headless[i]) > 2e-3 {
 			t.Errorf("the exported program printed %v, Jupyter %v", headless, jupyter)
 			break
 		}
 	}
-	for _, want := range []string{"window 0.9 < d ≤ 1.2: ", "the pipeline ", "no LLM configured"} {
+	for _, want := range []string{"window 0.9 < d ≤ 1.2: ", "the pipeline ", "no LLM configured",
+		"dev queries, metrics on the test queries", "retention: fine-tuned at ", "suggested window ", "queries have ≥ 3 candidates in it"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Jupyter output lacks %q:\n%s", want, out)
 		}

@@ -41,10 +41,14 @@ func ParseMetricKey(key string) MetricKey {
 	return m
 }
 
-// GroupLabel is how a group is shown: "768" for dim_768_cosine, the group itself otherwise ("bm25"), and
-// "value" for keys without a group.
+// GroupLabel is how a group is shown: "768" for dim_768_cosine, "hybrid 768" for hybrid_dim_768 (a prefix
+// before dim_ names another system at that dimension), the group itself otherwise ("bm25"), and "value" for
+// keys without a group.
 func (m MetricKey) GroupLabel() string {
 	switch {
+	case m.Dim > 0 && !strings.HasPrefix(m.Group, "dim_"):
+		prefix, _, _ := strings.Cut(m.Group, "dim_")
+		return strings.TrimSuffix(prefix, "_") + " " + strconv.Itoa(m.Dim)
 	case m.Dim > 0:
 		return strconv.Itoa(m.Dim)
 	case m.Group == "":
