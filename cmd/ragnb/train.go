@@ -51,7 +51,8 @@ type trainFlags struct {
 func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
 	def := workflow.DefaultTrainOptions()
 	fs.StringVar(&f.model, "model", "", "model `directory` to start from (HF / sentence-transformers layout; see ragnb init-model) (required)")
-	fs.StringVar(&f.data, "data", "", "training table `file`: JSONL, JSON, CSV, TSV or parquet with named columns (required)")
+	fs.StringVar(&f.data, "data", "", "training table `file`: JSONL, JSON, CSV, TSV or parquet with named columns, or a LlamaIndex "+
+		"EmbeddingQAFinetuneDataset JSON (queries, corpus, relevant_docs: each query with each relevant node) (required)")
 	fs.StringVar(&f.out, "out", "", "`directory` the trained model is written to, in the HF / sentence-transformers layout (required)")
 	fs.Float64Var(&f.testFraction, "test-fraction", 0, "hold out this `fraction` of --data rows (seeded split, as ragnb eval --pairs) for evaluation and train on the rest")
 	fs.Uint64Var(&f.splitSeed, "split-seed", 42, "`seed` of the --test-fraction split")
@@ -120,10 +121,11 @@ func (f *trainFlags) options() workflow.TrainOptions {
 
 // splitData loads --data and, with --test-fraction, splits it into training rows and held-out rows.
 func (f *trainFlags) splitData() (all, trainRows, heldOut dataframe.DataFrame, err error) {
-	all, err = datasets.Load(f.data)
+	td, err := workflow.LoadTrainingData(f.data)
 	if err != nil {
 		return all, all, heldOut, err
 	}
+	all = td.Rows
 	if f.testFraction == 0 {
 		return all, all, heldOut, nil
 	}
