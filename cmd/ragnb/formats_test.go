@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,4 +83,55 @@ func TestTrainAndEvalOnLlamaIndex(t *testing.T) {
 			t.Errorf("%s: CLI %v (present %v), library %v", k, g, ok, w)
 		}
 	}
+}
+
+// `ragnb train` on FlagEmbedding JSONL trains in groups of --train-group-size at --temperature, and with the
+// file's pos_scores/neg_scores adds the distillation loss: the same run with --no-distillation, or on the
+// same rows without scores (nor prompt: hn_mine's output), ends with other weights than the distilled one.
+func TestTrainOnFlagEmbeddingGroupsAndDistillation(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
+		"--dim", "32", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	train := func(name, data string, extra ...string) map[string][]float32 {
+		out := filepath.Join(dir, name)
+		args := append([]string{"train", "--model", model, "--data", data, "--out", out, "--max-steps", "3", "--batch-size", "4",
+			"--train-group-size", "3", "--temperature", "0.02", "--matryoshka-dims", "none"}, extra...)
+		code, stdout, errOut := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%s: %d\n%s%s", name, code, stdout, errOut)
+		}
+		if !strings.Contains(stdout, "8 training rows, columns [query positive negative_1 negative_2]") {
+			t.Errorf("%s: not trained in groups of 3:\n%s", name, stdout)
+		}
+		return readStaticWeights(t, out)
+	}
+	distilled := train("distilled", "../../testdata/formats/flag_train.jsonl", "--no-distillation=false")
+	plain := train("plain", "../../testdata/formats/flag_train.jsonl", "--no-distillation")
+	if sameWeights(distilled, plain) {
+		t.Error("the distillation loss changed nothing")
+	}
+	mined := train("mined", "../../testdata/formats/flag_mined.jsonl")
+	if sameWeights(mined, distilled) {
+		t.Error("a file without scores trained as the distilled one")
+	}
+	if code, _, errOut := runCLI(t, "train", "--model", model, "--data", "../../testdata/formats/flag_train.jsonl", "--out", filepath.Join(dir, "x"),
+		"--temperature", "0.02", "--scale", "30"); code == 0 || !strings.Contains(errOut, "disagree") {
+		t.Errorf("--temperature 0.02 --scale 30 accepted: %d %s", code, errOut)
+	}
+}
+
+func readStaticWeights(t *testing.T, dir string) map[string][]float32 {
+	t.Helper()
+	w := readWeights(t, filepath.Join(dir, "0_StaticEmbedding"))
+	if len(w) == 0 {
+		t.Fatalf("no weights in %s", dir)
+	}
+	return w
+}
+
+func sameWeights(a, b map[string][]float32) bool {
+	return maps.EqualFunc(a, b, slices.Equal[[]float32])
 }
