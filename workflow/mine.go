@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/plots"
 	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/vector"
@@ -33,12 +34,21 @@ func DefaultMineOptions() MineOptions {
 // Check validates the options as Mine will use them, before any model is loaded (a cross-encoder threshold is
 // checked against the cross-encoder Mine is given).
 func (o MineOptions) Check() (mining.Options, error) {
-	mo := o.Mining
+	mo := o.selection().Mining
 	ce := mo.CEThreshold
 	mo.CEThreshold = nil // pairing with a cross-encoder is checked by Mine, which knows whether there is one
 	mo, err := mo.WithDefaults()
 	mo.CEThreshold = ce
 	return mo, err
+}
+
+// selection is o as the selection sees it: FlagEmbedding's output (Format mining.Flag) selects as n-tuples do
+// — all of a query's negatives — and Mined.Save writes them as FlagEmbedding lines.
+func (o MineOptions) selection() MineOptions {
+	if o.Mining.Format == mining.Flag {
+		o.Mining.Format = mining.NTuple
+	}
+	return o
 }
 
 // MineInput is what Mine reads: the pairs, the extra candidate passages and the models.
@@ -60,6 +70,19 @@ type Mined struct {
 	// EmbedCached and RetrieveCached say whether the embeddings and the top-k came from the cache (false when
 	// the whole selection did); Cached says the selection itself did.
 	EmbedCached, RetrieveCached, Cached bool
+	// Format is the output's layout: the selection's, or mining.Flag.
+	Format string
+}
+
+// Save writes the mined rows to path in r.Format: a table (datasets.Save, by the file's extension) or, for
+// mining.Flag, FlagEmbedding JSONL (one line per query with all its positives and negatives). It returns the
+// rows (lines) written.
+func (r *Mined) Save(path string) (int, error) {
+	if r.Format == mining.Flag {
+		return r.SaveFlag(path)
+	}
+	table := r.Frame()
+	return table.Nrow(), datasets.Save(table, path)
 }
 
 // Mine mines hard negatives: each anchor's TopK nearest passages (exact search), filtered by rank range, score
@@ -92,7 +115,10 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 	// The key is the one the prelude has used since its first release: its cached selections stay valid.
 	key := cache.Key{Step: "mine-select", Version: 1, Inputs: inputs,
 		Params: map[string]any{"anchor": o.Anchor, "positive": o.Positive, "corpus_column": o.CorpusColumn, "options": mo}}
-	out := &Mined{}
+	out := &Mined{Format: mo.Format}
+	if o.Mining.Format == mining.Flag {
+		out.Format = mining.Flag
+	}
 	compute := func(ctx context.Context, dir string) error {
 		set, err := mining.NewSet(in.Anchors, in.Positives, in.Corpus)
 		if err != nil {

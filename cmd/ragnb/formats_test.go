@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
+	"github.com/ragnb/ragnb/retrieval/mining"
 )
 
 // llamaIndexFixture is an EmbeddingQAFinetuneDataset as generate_qa_embedding_pairs writes it (UUID keys,
@@ -134,4 +137,52 @@ func readStaticWeights(t *testing.T, dir string) map[string][]float32 {
 
 func sameWeights(a, b map[string][]float32) bool {
 	return maps.EqualFunc(a, b, slices.Equal[[]float32])
+}
+
+// `ragnb mine --format flag` writes FlagEmbedding JSONL (mining's SaveFlag: one line per query, all its
+// negatives, the cosines with --output-scores), which `ragnb train` reads back as groups distilled from them.
+func TestMineFlagFormatTrainsBack(t *testing.T) {
+	dir := t.TempDir()
+	pairs := filepath.Join(dir, "pairs.jsonl")
+	var b strings.Builder
+	for i, q := range []string{"revenue growth", "audit firm", "office location", "employee count", "dividend per share",
+		"long-term debt", "competitive risk", "reporting segments", "share buyback", "tax rate"} {
+		fmt.Fprintf(&b, "{\"anchor\": %q, \"positive\": \"the filing reports %s in section %d\"}\n", "what about "+q, q, i)
+	}
+	if err := os.WriteFile(pairs, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "static")
+	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
+		"--corpus", pairs, "--field", "positive", "--dim", "32", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, out, errOut)
+	}
+	out := filepath.Join(dir, "mined.jsonl")
+	code, stdout, errOut := runCLI(t, "mine", "--model", model, "--data", pairs, "--distance", "cosine", "--min-distance", "0",
+		"--max-distance", "2", "--num-negatives", "3", "--format", "flag", "--output-scores", "--out", out)
+	if code != 0 {
+		t.Fatalf("mine: %d %s %s", code, stdout, errOut)
+	}
+	if !strings.Contains(stdout, "wrote 10 rows (flag)") {
+		t.Errorf("mine output: %s", stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(readFile(t, out)), "\n")
+	var rec mining.FlagRecord
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || len(lines) != 10 || len(rec.Neg) != 3 || len(rec.NegScores) != 3 || len(rec.PosScores) != 1 {
+		t.Fatalf("%d lines, first %+v (%v)", len(lines), rec, err)
+	}
+	code, stdout, errOut = runCLI(t, "train", "--model", model, "--data", out, "--out", filepath.Join(dir, "tuned"), "--max-steps", "2",
+		"--batch-size", "4", "--train-group-size", "4", "--matryoshka-dims", "none")
+	if code != 0 || !strings.Contains(stdout, "10 training rows, columns [query positive negative_1 negative_2 negative_3]") {
+		t.Errorf("train on the mined file: %d\n%s%s", code, stdout, errOut)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -73,8 +73,8 @@ func mineCmd() *command {
 				if err != nil {
 					return err
 				}
-				table := r.Frame()
-				if err := datasets.Save(table, *a.out); err != nil {
+				rows, err := r.Save(*a.out)
+				if err != nil {
 					return err
 				}
 				fmt.Fprint(std.out, r.Stats.String())
@@ -103,7 +103,7 @@ func mineCmd() *command {
 				case r.EmbedCached && r.RetrieveCached:
 					cached = " (embeddings and top-k from the cache)"
 				}
-				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s in %v%s\n", table.Nrow(), r.Options.Format,
+				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s in %v%s\n", rows, r.Format,
 					*a.out, time.Since(start).Round(time.Millisecond), cached)
 				return nil
 			}
@@ -204,7 +204,8 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	a.numNeg = fs.Int("num-negatives", def.NumNegatives, "negatives per query")
 	a.sampling = fs.String("sampling", def.Sampling, "top (nearest eligible candidates) or random (uniform among the eligible, seeded)")
 	a.seed = fs.Uint64("seed", def.Seed, "seed of random sampling and of the random fallback")
-	a.format = fs.String("format", def.Format, "triplet (anchor, positive, negative), n-tuple (negative_1..n; queries short of negatives are left out) or labeled-pair (anchor, passage, label)")
+	a.format = fs.String("format", def.Format, "triplet (anchor, positive, negative), n-tuple (negative_1..n; queries short of negatives are left out), labeled-pair (anchor, passage, label) "+
+		"or flag (FlagEmbedding JSONL {query, pos, neg[, pos_scores, neg_scores]}, one line per query, for ragnb train --train-group-size; --out .jsonl)")
 	a.outputScores = fs.Bool("output-scores", def.OutputScores, "add the bi-encoder cosines: positive_score and negative[_i]_score columns, or a score column instead of label")
 	a.fallback = fs.String("fallback", def.Fallback, "for a query with fewer negatives than asked: fewer (keep what was found), nearest (fill with the candidates nearest outside the window), random (fill from the whole corpus) or skip (leave the query out)")
 	a.ceDir = fs.String("cross-encoder", "", "cross-encoder directory or Hub id: drop candidates it scores above the query's positive (or above --ce-threshold) as likely false negatives")
