@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/data/datasets"
@@ -40,6 +42,26 @@ func (o MineOptions) Check() (mining.Options, error) {
 	mo, err := mo.WithDefaults()
 	mo.CEThreshold = ce
 	return mo, err
+}
+
+// WithRangeForSampling is o with FlagEmbedding hn_mine's range_for_sampling "a-b": negatives sampled at
+// random from ranks a..b of the retrieved list (positives counted, then excluded: mining.Options.RetrievedRanks),
+// top-k raised to b when smaller, and its fallback — random passages from the corpus when a query is short.
+// The distance window and the margins still apply as o sets them (a zero window is hn_mine's behaviour). Two
+// differences stay: the random fallback draws outside the top-k and keeps the margins and max score, where
+// hn_mine draws from the whole corpus, positives excluded.
+func (o MineOptions) WithRangeForSampling(spec string) (MineOptions, error) {
+	a, b, ok := strings.Cut(spec, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || lo < 0 || hi <= lo {
+		return o, fmt.Errorf("range_for_sampling %q: want \"a-b\" with 0 ≤ a < b (e.g. 10-100)", spec)
+	}
+	m := &o.Mining
+	m.RetrievedRanks, m.RangeMin, m.RangeMax = true, lo, hi
+	m.TopK = max(m.TopK, hi)
+	m.Sampling, m.Fallback = mining.SampleRandom, mining.FallbackRandom
+	return o, nil
 }
 
 // selection is o as the selection sees it: FlagEmbedding's output (Format mining.Flag) selects as n-tuples do

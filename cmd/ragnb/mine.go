@@ -136,6 +136,7 @@ type mineArgs struct {
 	format       *string
 	outputScores *bool
 	fallback     *string
+	rangeSample  *string
 	ceDir        *string
 	ceThreshold  *float64
 	ceSigmoid    *bool
@@ -174,6 +175,17 @@ func (a *mineArgs) options() (workflow.MineOptions, error) {
 	if *a.ceDir == "" && (flagSet(a.fs, "ce-threshold") || *a.ceSigmoid) {
 		return wo, usagef("--ce-threshold and --ce-sigmoid need --cross-encoder")
 	}
+	if *a.rangeSample != "" {
+		for _, n := range []string{"range-min", "range-max", "sampling", "fallback"} {
+			if flagSet(a.fs, n) {
+				return wo, usagef("--range-for-sampling sets --%s: give one or the other", n)
+			}
+		}
+		var err error
+		if wo, err = wo.WithRangeForSampling(*a.rangeSample); err != nil {
+			return wo, usagef("--%v", err)
+		}
+	}
 	if _, err := wo.Check(); err != nil {
 		return wo, usagef("%v", err)
 	}
@@ -193,6 +205,8 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	a.corpusField = fs.String("corpus-field", wdef.CorpusColumn, "column of --corpus holding the passages (tables only)")
 	a.topK = fs.Int("top-k", def.TopK, "passages retrieved per query (exact search), positives included")
 	a.rangeMin = fs.Int("range-min", def.RangeMin, "skip this many of the nearest candidates that pass the filters (sentence-transformers' range_min)")
+	a.rangeSample = fs.String("range-for-sampling", "", "FlagEmbedding hn_mine's `a-b`: sample negatives at random from ranks a..b of the retrieved list "+
+		"(positives counted, then excluded; top-k raised to b), falling back to random corpus passages when short; the window still applies (--max-distance 0: none)")
 	a.rangeMax = fs.Int("range-max", 0, "consider candidates before this position among those that pass the filters (range_max); 0 means --top-k")
 	a.distance = fs.String("distance", string(def.Window.Distance), "distance of the window: l2 (√(2 − 2·cos), unit vectors) or cosine (1 − cos)")
 	a.minDist = fs.Float64("min-distance", def.Window.Min, "window: keep candidates with distance > this")
