@@ -217,7 +217,7 @@ type Trained struct {
 func Train(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Trained, error) {
 	r := o.WithDefaults()
 	return trainStep(ctx, env, "train-matryoshka", in, o, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
-		m, err := encoder.LoadBiEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength})
+		m, err := encoder.LoadBiEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength, Prompts: in.Model.Options.Prompts})
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +297,7 @@ func trainStep(ctx context.Context, env Env, step string, in TrainInput, o Train
 	if in.Model == nil {
 		return nil, fmt.Errorf("%s: no base model", step)
 	}
-	inputs := []string{in.Model.ID, in.DataID, "", ""}
+	inputs := []string{in.Model.PromptID(), in.DataID, "", ""}
 	if in.Eval != nil {
 		copy(inputs[2:], in.Eval.Inputs)
 	}

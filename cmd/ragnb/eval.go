@@ -38,6 +38,7 @@ type evalFlags struct {
 	accuracyAt, prAt, mrrAt, ndcgAt, mapAt string
 	jsonOut, saveRun                       string
 	compare                                bool
+	query                                  queryInstructionFlags
 }
 
 func evalCmd() *command {
@@ -88,6 +89,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mapAt, "map-at", joinInts(def.Metrics.MAPAtK), "cut-offs `k` of map@k")
 	fs.StringVar(&f.jsonOut, "json", "", "write the metrics as a flat JSON object to `file` (keys dim_<d>_cosine_<metric>@k, bm25_<metric>@k, or <metric>@k for --run)")
 	fs.StringVar(&f.saveRun, "save-run", "", "write the retrieval run of the (single) --model to `file` in TREC format")
+	f.query.register(fs)
 	fs.BoolVar(&f.compare, "compare", false, "compare two metrics JSON files given as arguments (base, then fine-tuned): absolute and % change")
 }
 
@@ -318,6 +320,10 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 	if err != nil {
 		return err
 	}
+	prompts, err := f.query.prompts()
+	if err != nil {
+		return err
+	}
 	report := &evaluate.Report{}
 	dense := 0
 	for _, m := range f.models {
@@ -328,7 +334,7 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 	for _, m := range f.models {
 		start := time.Now()
 		if m != "bm25" {
-			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{})
+			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{Prompts: prompts})
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", m, err)
 			}

@@ -186,3 +186,48 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// --no-query-instruction evaluates a model saved with a query prompt as the same model saved without one, and
+// --query-instruction as one saved with that instruction; both flags at once are refused.
+func TestEvalQueryInstructionOverridesTheModelsPrompt(t *testing.T) {
+	dir := t.TempDir()
+	initStatic := func(name string, prompt ...string) string {
+		out := filepath.Join(dir, name)
+		args := append([]string{"init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--dim", "32", "--seed", "1", "--out", out}, prompt...)
+		if code, o, e := runCLI(t, args...); code != 0 {
+			t.Fatalf("init-model: %d %s %s", code, o, e)
+		}
+		return out
+	}
+	plain := initStatic("plain")
+	prompted := initStatic("prompted", "--query-prompt", "represent the revenue question for searching: ")
+	eval := func(model string, extra ...string) map[string]float64 {
+		jsonOut := filepath.Join(dir, fmt.Sprintf("m%d.json", len(extra)))
+		args := append([]string{"eval", "--model", model, "--llamaindex", llamaIndexFixture, "--json", jsonOut}, extra...)
+		if code, o, e := runCLI(t, args...); code != 0 {
+			t.Fatalf("eval %v: %d %s %s", extra, code, o, e)
+		}
+		m, err := evaluate.LoadFlatJSON(jsonOut)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, k := range m.Keys() {
+			out[k], _ = m.Get(k)
+		}
+		return out
+	}
+	base, withPrompt := eval(plain), eval(prompted)
+	if maps.Equal(base, withPrompt) {
+		t.Fatal("the query prompt changes nothing here: the test cannot tell")
+	}
+	if got := eval(prompted, "--no-query-instruction"); !maps.Equal(got, base) {
+		t.Errorf("--no-query-instruction: %v, want the model without a prompt %v", got["dim_32_cosine_ndcg@10"], base["dim_32_cosine_ndcg@10"])
+	}
+	if got := eval(plain, "--query-instruction", "represent the revenue question for searching: "); !maps.Equal(got, withPrompt) {
+		t.Errorf("--query-instruction: %v, want the model saved with it %v", got["dim_32_cosine_ndcg@10"], withPrompt["dim_32_cosine_ndcg@10"])
+	}
+	if code, _, e := runCLI(t, "eval", "--model", plain, "--llamaindex", llamaIndexFixture, "--query-instruction", "x", "--no-query-instruction"); code == 0 || !strings.Contains(e, "not both") {
+		t.Errorf("both flags accepted: %d %s", code, e)
+	}
+}

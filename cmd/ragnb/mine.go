@@ -60,7 +60,11 @@ func mineCmd() *command {
 				if err != nil {
 					return err
 				}
-				if in.Model, err = workflow.OpenModel(ctx, env, *a.modelDir, encoder.Options{BatchSize: *a.batch, MaxLength: *a.maxLen, Dim: *a.dim}); err != nil {
+				prompts, err := a.query.prompts()
+				if err != nil {
+					return err
+				}
+				if in.Model, err = workflow.OpenModel(ctx, env, *a.modelDir, encoder.Options{BatchSize: *a.batch, MaxLength: *a.maxLen, Dim: *a.dim, Prompts: prompts}); err != nil {
 					return err
 				}
 				if *a.ceDir != "" {
@@ -137,6 +141,7 @@ type mineArgs struct {
 	outputScores *bool
 	fallback     *string
 	rangeSample  *string
+	query        queryInstructionFlags
 	ceDir        *string
 	ceThreshold  *float64
 	ceSigmoid    *bool
@@ -205,6 +210,7 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	a.corpusField = fs.String("corpus-field", wdef.CorpusColumn, "column of --corpus holding the passages (tables only)")
 	a.topK = fs.Int("top-k", def.TopK, "passages retrieved per query (exact search), positives included")
 	a.rangeMin = fs.Int("range-min", def.RangeMin, "skip this many of the nearest candidates that pass the filters (sentence-transformers' range_min)")
+	a.query.register(fs)
 	a.rangeSample = fs.String("range-for-sampling", "", "FlagEmbedding hn_mine's `a-b`: sample negatives at random from ranks a..b of the retrieved list "+
 		"(positives counted, then excluded; top-k raised to b), falling back to random corpus passages when short; the window still applies (--max-distance 0: none)")
 	a.rangeMax = fs.Int("range-max", 0, "consider candidates before this position among those that pass the filters (range_max); 0 means --top-k")

@@ -46,6 +46,7 @@ type trainFlags struct {
 	resume                            bool
 	history                           string
 	progressEvery                     time.Duration
+	query                             queryInstructionFlags
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
@@ -215,6 +216,7 @@ func (f *biFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.tripletMargin, "triplet-margin", def.TripletMargin, "triplet: margin")
 	fs.StringVar(&f.dims, "matryoshka-dims", "", "MatryoshkaLoss `dimensions`, e.g. 256,128,64 (any order; default: the model's and those of 768/512/256/128/64 below it; \"none\": the plain loss)")
 	fs.StringVar(&f.weights, "matryoshka-weights", "", "MatryoshkaLoss `weights`, one per --matryoshka-dims value in the same order (default: all 1)")
+	f.query.register(fs)
 	fs.StringVar(&f.evalDims, "eval-dims", "", "evaluate at these `dimensions` (default: the Matryoshka dimensions)")
 }
 
@@ -354,7 +356,11 @@ func runTraining(ctx context.Context, std *stdio, f *trainFlags, o workflow.Trai
 	if err != nil {
 		return err
 	}
-	in := workflow.TrainInput{Model: &workflow.Model{Dir: f.model, Options: encoder.Options{MaxLength: f.maxLength}}, Data: rows, Out: f.out}
+	prompts, err := f.query.prompts()
+	if err != nil {
+		return err
+	}
+	in := workflow.TrainInput{Model: &workflow.Model{Dir: f.model, Options: encoder.Options{MaxLength: f.maxLength, Prompts: prompts}}, Data: rows, Out: f.out}
 	ds, desc, err := f.evalSet(all, heldOut, o.Anchor, o.Positive)
 	if err != nil {
 		return err
