@@ -36,7 +36,7 @@ func (f *scoreFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.o.Normalize, "normalize", def.Normalize, "none, minmax (over all scores) or sigmoid (logits to probabilities)")
 	fs.StringVar(&f.template, "template", "", "llm: file holding the judge prompt, a Go text/template over .Query and .Passage (default: teacher.DefaultJudgeTemplate)")
 	fs.StringVar(&f.t.URL, "url", "", "rerank-api: full endpoint URL, e.g. https://api.cohere.com/v2/rerank, https://api.jina.ai/v1/rerank, http://localhost:8080/rerank")
-	fs.StringVar(&f.t.Style, "style", tdef.Style, "rerank-api: request shape, cohere, jina or tei")
+	fs.StringVar(&f.t.Style, "style", tdef.Style, "rerank-api: request shape, cohere (v1), cohere-v2 (Cohere's /v2/rerank exactly: --model required), jina, tei or voyage")
 	fs.IntVar(&f.t.BatchSize, "batch-size", tdef.BatchSize, "rerank-api: documents per request (pairs are grouped by query); embedder, cross-encoder: texts per batch")
 	fs.BoolVar(&f.t.RawScores, "raw-scores", tdef.RawScores, "rerank-api with --style tei: ask for logits instead of probabilities")
 	fs.StringVar(&f.modelDir, "model-dir", "", "embedder / cross-encoder: the model directory or Hub id")
