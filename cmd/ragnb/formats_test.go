@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -229,5 +231,73 @@ func TestEvalQueryInstructionOverridesTheModelsPrompt(t *testing.T) {
 	}
 	if code, _, e := runCLI(t, "eval", "--model", plain, "--llamaindex", llamaIndexFixture, "--query-instruction", "x", "--no-query-instruction"); code == 0 || !strings.Contains(e, "not both") {
 		t.Errorf("both flags accepted: %d %s", code, e)
+	}
+}
+
+// `ragnb sample-topn` retrieves each query's top --retrieve passages, has the teacher rerank them and picks
+// among its top --top-n: with --top-n 1 the pick is the retrieved passage the teacher scores highest (here the
+// longest), labelled with that score; with more, picks stay among the retrieved and repeat under one seed.
+func TestSampleTopNRetrievesReranksAndPicks(t *testing.T) {
+	dir := t.TempDir()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Documents []string `json:"documents"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		var results []map[string]any
+		for i, d := range body.Documents {
+			results = append(results, map[string]any{"index": i, "relevance_score": float64(len(d)) / 100})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"results": results})
+	}))
+	defer srv.Close()
+	corpus := writeFile(t, filepath.Join(dir, "corpus.jsonl"), `{"text": "revenue grew"}
+{"text": "revenue grew twelve percent in fiscal 2023"}
+{"text": "the auditor is KPMG"}
+{"text": "the auditor of the company is KPMG, appointed in 2019"}
+{"text": "offices in Oslo"}
+`)
+	queries := writeFile(t, filepath.Join(dir, "q.jsonl"), `{"anchor": "revenue grew"}
+{"anchor": "the auditor KPMG"}
+`)
+	model := filepath.Join(dir, "static")
+	if code, o, e := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
+		"--corpus", corpus, "--field", "text", "--dim", "32", "--seed", "1", "--out", model); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, o, e)
+	}
+	sample := func(topN, seed string) []map[string]any {
+		out := filepath.Join(dir, "picks"+topN+seed+".jsonl")
+		code, o, e := runCLI(t, "sample-topn", "--in", queries, "--query-column", "anchor", "--corpus", corpus, "--retriever", model,
+			"--teacher", "rerank-api", "--url", srv.URL+"/v1/rerank", "--model", "m", "--cache", filepath.Join(dir, "cache"),
+			"--retrieve", "2", "--top-n", topN, "--pick-seed", seed, "--out", out)
+		if code != 0 {
+			t.Fatalf("sample-topn: %d %s %s", code, o, e)
+		}
+		var rows []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(readFile(t, out)), "\n") {
+			var r map[string]any
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, r)
+		}
+		return rows
+	}
+	best := sample("1", "0")
+	want := []string{"revenue grew twelve percent in fiscal 2023", "the auditor of the company is KPMG, appointed in 2019"}
+	for i, r := range best {
+		p, _ := r["positive"].(string)
+		if p != want[i] || r["score"] != float64(len(p))/100 || fmt.Sprint(r["rank"]) != "1" {
+			t.Errorf("query %d: picked %v, want %q with its teacher score", i, r, want[i])
+		}
+	}
+	a, b := sample("2", "7"), sample("2", "7")
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("one seed, two picks: %v vs %v", a, b)
+	}
+	for i, r := range a {
+		if p := r["positive"].(string); !strings.Contains(p, []string{"revenue", "auditor"}[i]) {
+			t.Errorf("query %d: %q is not among its retrieved passages", i, p)
+		}
 	}
 }

@@ -26,14 +26,20 @@ type scoreFlags struct {
 }
 
 func (f *scoreFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultScoreOptions()
+	f.registerTeacher(fs)
+	fs.StringVar(&f.passages, "passage-columns", strings.Join(def.Passages, ","), "comma-separated columns scored against the query; with several, each gets <column>_score")
+	fs.StringVar(&f.o.Column, "score-column", def.Column, "name of the score column (one passage column)")
+	fs.StringVar(&f.o.Normalize, "normalize", def.Normalize, "none, minmax (over all scores) or sigmoid (logits to probabilities)")
+}
+
+// registerTeacher defines the teacher's flags and --query-column (shared with sample-topn).
+func (f *scoreFlags) registerTeacher(fs *flag.FlagSet) {
 	def, tdef := workflow.DefaultScoreOptions(), workflow.DefaultTeacher("")
 	f.o, f.t = def, tdef
 	f.llm.register(fs, tdef.LLM, "llm: the judge's chat model name (required); rerank-api: the rerank model (e.g. rerank-v3.5, jina-reranker-v2-base-multilingual; TEI ignores it)")
 	fs.StringVar(&f.kind, "teacher", "", "llm (a chat model judges relevance 0–1), rerank-api (Cohere/Jina/TEI /rerank), embedder (cosine of a bi-encoder's query and passage embeddings) or cross-encoder (its logit) (required)")
 	fs.StringVar(&f.o.Query, "query-column", def.Query, "column holding the queries")
-	fs.StringVar(&f.passages, "passage-columns", strings.Join(def.Passages, ","), "comma-separated columns scored against the query; with several, each gets <column>_score")
-	fs.StringVar(&f.o.Column, "score-column", def.Column, "name of the score column (one passage column)")
-	fs.StringVar(&f.o.Normalize, "normalize", def.Normalize, "none, minmax (over all scores) or sigmoid (logits to probabilities)")
 	fs.StringVar(&f.template, "template", "", "llm: file holding the judge prompt, a Go text/template over .Query and .Passage (default: teacher.DefaultJudgeTemplate)")
 	fs.StringVar(&f.t.URL, "url", "", "rerank-api: full endpoint URL, e.g. https://api.cohere.com/v2/rerank, https://api.jina.ai/v1/rerank, http://localhost:8080/rerank")
 	fs.StringVar(&f.t.Style, "style", tdef.Style, "rerank-api: request shape, cohere (v1), cohere-v2 (Cohere's /v2/rerank exactly: --model required), jina, tei or voyage")
@@ -112,10 +118,8 @@ func scoreCmd() *command {
 				if err != nil {
 					return err
 				}
-				if t.Kind == workflow.TeacherEmbedder || t.Kind == workflow.TeacherCrossEncoder {
-					if t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize}); err != nil {
-						return err
-					}
+				if err := f.openModel(ctx, env, &t); err != nil {
+					return err
 				}
 				df, err := datasets.Load(*in)
 				if err != nil {
@@ -145,6 +149,16 @@ func scoreCmd() *command {
 			}
 		},
 	}
+}
+
+// openModel opens a local teacher's model (embedder, cross-encoder).
+func (f *scoreFlags) openModel(ctx context.Context, env workflow.Env, t *workflow.Teacher) error {
+	if t.Kind != workflow.TeacherEmbedder && t.Kind != workflow.TeacherCrossEncoder {
+		return nil
+	}
+	var err error
+	t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize})
+	return err
 }
 
 func splitList(s string) []string {
