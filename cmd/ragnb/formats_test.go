@@ -30,11 +30,7 @@ const llamaIndexFixture = "../../testdata/formats/llamaindex_qa.json"
 // the library computes on the same IR task.
 func TestTrainAndEvalOnLlamaIndex(t *testing.T) {
 	dir := t.TempDir()
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
-		"--dim", "32", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %s %s", code, out, errOut)
-	}
+	model := staticModel(t, dir, "static")
 	tuned := filepath.Join(dir, "tuned")
 	code, out, errOut := runCLI(t, "train", "--model", model, "--data", llamaIndexFixture, "--out", tuned, "--max-steps", "2",
 		"--batch-size", "4", "--matryoshka-dims", "none")
@@ -95,11 +91,7 @@ func TestTrainAndEvalOnLlamaIndex(t *testing.T) {
 // same rows without scores (nor prompt: hn_mine's output), ends with other weights than the distilled one.
 func TestTrainOnFlagEmbeddingGroupsAndDistillation(t *testing.T) {
 	dir := t.TempDir()
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t),
-		"--dim", "32", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %s %s", code, out, errOut)
-	}
+	model := staticModel(t, dir, "static")
 	train := func(name, data string, extra ...string) map[string][]float32 {
 		out := filepath.Join(dir, name)
 		args := append([]string{"train", "--model", model, "--data", data, "--out", out, "--max-steps", "3", "--batch-size", "4",
@@ -154,11 +146,7 @@ func TestMineFlagFormatTrainsBack(t *testing.T) {
 	if err := os.WriteFile(pairs, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	model := filepath.Join(dir, "static")
-	if code, out, errOut := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
-		"--corpus", pairs, "--field", "positive", "--dim", "32", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %s %s", code, out, errOut)
-	}
+	model := staticModel(t, dir, "static", "--init", "idf", "--corpus", pairs, "--field", "positive")
 	out := filepath.Join(dir, "mined.jsonl")
 	code, stdout, errOut := runCLI(t, "mine", "--model", model, "--data", pairs, "--distance", "cosine", "--min-distance", "0",
 		"--max-distance", "2", "--num-negatives", "3", "--format", "flag", "--output-scores", "--out", out)
@@ -193,16 +181,8 @@ func readFile(t *testing.T, path string) string {
 // --query-instruction as one saved with that instruction; both flags at once are refused.
 func TestEvalQueryInstructionOverridesTheModelsPrompt(t *testing.T) {
 	dir := t.TempDir()
-	initStatic := func(name string, prompt ...string) string {
-		out := filepath.Join(dir, name)
-		args := append([]string{"init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--dim", "32", "--seed", "1", "--out", out}, prompt...)
-		if code, o, e := runCLI(t, args...); code != 0 {
-			t.Fatalf("init-model: %d %s %s", code, o, e)
-		}
-		return out
-	}
-	plain := initStatic("plain")
-	prompted := initStatic("prompted", "--query-prompt", "represent the revenue question for searching: ")
+	plain := staticModel(t, dir, "plain")
+	prompted := staticModel(t, dir, "prompted", "--query-prompt", "represent the revenue question for searching: ")
 	eval := func(model string, extra ...string) map[string]float64 {
 		jsonOut := filepath.Join(dir, fmt.Sprintf("m%d.json", len(extra)))
 		args := append([]string{"eval", "--model", model, "--llamaindex", llamaIndexFixture, "--json", jsonOut}, extra...)
@@ -260,11 +240,7 @@ func TestSampleTopNRetrievesReranksAndPicks(t *testing.T) {
 	queries := writeFile(t, filepath.Join(dir, "q.jsonl"), `{"anchor": "revenue grew"}
 {"anchor": "the auditor KPMG"}
 `)
-	model := filepath.Join(dir, "static")
-	if code, o, e := runCLI(t, "init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--init", "idf",
-		"--corpus", corpus, "--field", "text", "--dim", "32", "--seed", "1", "--out", model); code != 0 {
-		t.Fatalf("init-model: %d %s %s", code, o, e)
-	}
+	model := staticModel(t, dir, "static", "--init", "idf", "--corpus", corpus, "--field", "text")
 	sample := func(topN, seed string) []map[string]any {
 		out := filepath.Join(dir, "picks"+topN+seed+".jsonl")
 		code, o, e := runCLI(t, "sample-topn", "--in", queries, "--query-column", "anchor", "--corpus", corpus, "--retriever", model,
@@ -300,4 +276,15 @@ func TestSampleTopNRetrievesReranksAndPicks(t *testing.T) {
 			t.Errorf("query %d: %q is not among its retrieved passages", i, p)
 		}
 	}
+}
+
+// staticModel writes a 32-dimensional static model (seed 1) to dir/name with init-model's extra flags.
+func staticModel(t *testing.T, dir, name string, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(dir, name)
+	args := append([]string{"init-model", "--arch", "static", "--tokenizer", sharedtest.BertTokenizer(t), "--dim", "32", "--seed", "1", "--out", out}, extra...)
+	if code, o, e := runCLI(t, args...); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, o, e)
+	}
+	return out
 }

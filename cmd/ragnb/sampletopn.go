@@ -36,18 +36,8 @@ func sampleTopNCmd() *command {
 				if *in == "" || *corpus == "" || *retriever == "" || *out == "" || f.kind == "" {
 					return usagef("--in, --corpus, --retriever, --teacher and --out are required")
 				}
-				if _, err := datasets.FormatOf(*out); err != nil {
-					return usagef("%v", err)
-				}
-				so, t, err := f.options(fs)
+				so, t, env, err := f.start(ctx, std, fs, *out)
 				if err != nil {
-					return err
-				}
-				env, err := stepEnv(std, "")
-				if err != nil {
-					return err
-				}
-				if err := f.openModel(ctx, env, &t); err != nil {
 					return err
 				}
 				input := workflow.SampleTopNInput{Teacher: t}

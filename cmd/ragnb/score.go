@@ -107,18 +107,8 @@ func scoreCmd() *command {
 				if *in == "" || *out == "" || f.kind == "" {
 					return usagef("--in, --out and --teacher are required")
 				}
-				if _, err := datasets.FormatOf(*out); err != nil {
-					return usagef("%v", err)
-				}
-				o, t, err := f.options(fs)
+				o, t, env, err := f.start(ctx, std, fs, *out)
 				if err != nil {
-					return err
-				}
-				env, err := stepEnv(std, "")
-				if err != nil {
-					return err
-				}
-				if err := f.openModel(ctx, env, &t); err != nil {
 					return err
 				}
 				df, err := datasets.Load(*in)
@@ -151,14 +141,24 @@ func scoreCmd() *command {
 	}
 }
 
-// openModel opens a local teacher's model (embedder, cross-encoder).
-func (f *scoreFlags) openModel(ctx context.Context, env workflow.Env, t *workflow.Teacher) error {
-	if t.Kind != workflow.TeacherEmbedder && t.Kind != workflow.TeacherCrossEncoder {
-		return nil
+// start checks the output file's format, builds the options and the teacher, and opens a local teacher's
+// model (embedder, cross-encoder) in the command's Env.
+func (f *scoreFlags) start(ctx context.Context, std *stdio, fs *flag.FlagSet, out string) (workflow.ScoreOptions, workflow.Teacher, workflow.Env, error) {
+	var env workflow.Env
+	if _, err := datasets.FormatOf(out); err != nil {
+		return workflow.ScoreOptions{}, workflow.Teacher{}, env, usagef("%v", err)
 	}
-	var err error
-	t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize})
-	return err
+	o, t, err := f.options(fs)
+	if err != nil {
+		return o, t, env, err
+	}
+	if env, err = stepEnv(std, ""); err != nil {
+		return o, t, env, err
+	}
+	if t.Kind == workflow.TeacherEmbedder || t.Kind == workflow.TeacherCrossEncoder {
+		t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize})
+	}
+	return o, t, env, err
 }
 
 func splitList(s string) []string {
