@@ -169,6 +169,11 @@ func evalStep(name, chain string, models []*Model, test *Dataset, opts EvalOptio
 		out.err = err
 		return out
 	}
+	return evalOnSet(out, set, run)
+}
+
+// evalOnSet runs an evaluation step on set in the notebook's Env, into out.
+func evalOnSet(out *Metrics, set *workflow.EvalSet, run func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error)) *Metrics {
 	env, err := stepEnv()
 	if err != nil {
 		out.err = err

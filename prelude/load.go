@@ -15,6 +15,7 @@ import (
 
 	"github.com/ragnb/ragnb"
 	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/workflow"
 )
 
 // DataEnv names the environment variable that points Load("financial") at real data: a CSV / JSONL /
@@ -39,6 +40,8 @@ const (
 //   - "financial-filings", "financial-companies": the embedded sample's filings and company list;
 //   - a .csv, .tsv, .jsonl, .json or .parquet file (columns typed: numbers become float columns, lists spread
 //     into x_1 … x_n);
+//   - a LlamaIndex EmbeddingQAFinetuneDataset JSON (queries, corpus, relevant_docs): its (query, relevant
+//     node) pairs as anchor, positive (LoadLlamaIndex keeps its corpus for evaluation);
 //   - a BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv): its relevant (query, passage) pairs,
 //     from the test split when there is one (LoadBEIR gives the corpus, queries and qrels separately);
 //   - "hf:org/name[@revision][:split]": a Hugging Face Hub dataset's data files (parquet, JSONL, JSON, CSV),
@@ -88,11 +91,11 @@ func loadPath(path, op string) *Dataset {
 		p.chain = op
 		return p
 	}
-	df, err := datasets.Load(path)
+	td, err := workflow.LoadTrainingData(path)
 	if err != nil {
 		return d.fail(op, err)
 	}
-	d.df = df
+	d.df = td.Rows
 	return d
 }
 

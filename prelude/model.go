@@ -37,6 +37,8 @@ type Model struct {
 	err   error
 	notes []string
 
+	// prompts override the directory's prompts (WithQueryInstruction).
+	prompts map[string]string
 	// h loads the model on first use in this process (every notebook cell is a new process).
 	h *workflow.Model
 }
@@ -44,7 +46,7 @@ type Model struct {
 // handle is the model as the workflow layer takes it, loaded at most once per process.
 func (m *Model) handle() *workflow.Model {
 	if m.h == nil {
-		m.h = &workflow.Model{Dir: m.dir, ID: m.id}
+		m.h = &workflow.Model{Dir: m.dir, ID: m.id, Options: encoder.Options{Prompts: m.prompts}}
 	}
 	return m.h
 }
@@ -182,6 +184,21 @@ func BaseModel(corpus *Dataset, column string) *Model {
 func (m *Model) Named(name string) *Model {
 	c := *m
 	c.name = name
+	return &c
+}
+
+// WithQueryInstruction returns the model with instruction before every query instead of its directory's query
+// prompt, for training, evaluation and mining (as --query-instruction); "" with none true removes it (as
+// --no-query-instruction). Embeddings and trainings are keyed by it.
+func (m *Model) WithQueryInstruction(instruction string, none bool) *Model {
+	c := *m
+	c.h = nil
+	c.chain = fmt.Sprintf("%s.WithQueryInstruction(%q, %v)", m.chain, instruction, none)
+	p, err := workflow.QueryInstruction(instruction, none)
+	if err != nil && c.err == nil {
+		c.err = fmt.Errorf("%s: %w", c.chain, err)
+	}
+	c.prompts = p
 	return &c
 }
 

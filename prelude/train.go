@@ -35,6 +35,12 @@ type TrainOptions struct {
 	// Scale is MNRL's similarity scale (default 20); MiniBatchSize cached-mnrl's chunk (default 32).
 	Scale         float64
 	MiniBatchSize int
+	// Temperature is the scale under FlagEmbedding's name (1/Scale; its recipe 0.02). GroupSize is its
+	// train_group_size for FlagEmbedding data (Load of its JSONL: default 8); NoDistillation ignores the
+	// file's pos_scores/neg_scores (otherwise a KL distillation loss is added).
+	Temperature    float64
+	GroupSize      int
+	NoDistillation bool
 
 	Epochs, MaxSteps, BatchSize, GradAccum int
 	LearningRate, WarmupRatio, WeightDecay float64
@@ -63,7 +69,7 @@ func (o TrainOptions) workflow() workflow.TrainOptions {
 		Epochs: o.Epochs, MaxSteps: o.MaxSteps, BatchSize: o.BatchSize, GradAccum: o.GradAccum,
 		LearningRate: o.LearningRate, WarmupRatio: o.WarmupRatio, WeightDecay: o.WeightDecay,
 		MaxGradNorm: o.MaxGradNorm, Schedule: o.Schedule, Seed: uint64(o.Seed), EvalEvery: o.EvalEvery,
-		BestMetric: o.BestMetric}
+		BestMetric: o.BestMetric, Temperature: o.Temperature, GroupSize: o.GroupSize, NoDistillation: o.NoDistillation}
 	if w.Anchor == "" {
 		w.Anchor = def.Anchor
 	}

@@ -10,7 +10,8 @@ import (
 
 // Batch is one training batch, tokenized: Columns[c][r] is row r's sequence in input column c (anchor,
 // positive, negatives…; or the single query–passage pair column of a cross-encoder), Labels[r] the row's
-// label or teacher score (cross-encoders; nil otherwise).
+// label or teacher score (cross-encoders; nil otherwise), or Labels[r·G+j] the teacher's score of row r's
+// j-th group passage (bi-encoders distilled from FlagEmbedding scores).
 type Batch struct {
 	Columns [][]encoder.Sequence
 	Labels  []float32
@@ -36,7 +37,7 @@ func (b Batch) check(numCols int, labels bool) error {
 	if b.Rows() == 0 {
 		return fmt.Errorf("empty batch")
 	}
-	if labels && len(b.Labels) != b.Rows() {
+	if labels && (len(b.Labels) == 0 || len(b.Labels)%b.Rows() != 0) {
 		return fmt.Errorf("batch has %d labels for %d rows", len(b.Labels), b.Rows())
 	}
 	return nil
@@ -93,11 +94,15 @@ func validTensor(n, rows int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(v, rows)
 }
 
-// labelsTensor pads labels to rows (padding rows get 0; they are masked out).
-func labelsTensor(labels []float32, rows int) *tensors.Tensor {
-	v := make([]float32, rows)
+// labelsTensor pads labels to rows (padding rows get 0; they are masked out): [rows], or [rows, width] when
+// each row has width labels (a group's teacher scores).
+func labelsTensor(labels []float32, rows, width int) *tensors.Tensor {
+	v := make([]float32, rows*width)
 	copy(v, labels)
-	return tensors.FromFlatDataAndDimensions(v, rows)
+	if width == 1 {
+		return tensors.FromFlatDataAndDimensions(v, rows)
+	}
+	return tensors.FromFlatDataAndDimensions(v, rows, width)
 }
 
 // batchInputs lays out a batch program's inputs for rows lo..hi-1 padded to rows: per column ids, types,
@@ -115,7 +120,8 @@ func (e *engine) batchInputs(b Batch, lo, hi, rows, maxLen int, padID int32) ([]
 	}
 	in = append(in, validTensor(hi-lo, rows))
 	if e.labels {
-		in = append(in, labelsTensor(b.Labels[lo:hi], rows))
+		w := max(1, len(b.Labels)/max(1, b.Rows()))
+		in = append(in, labelsTensor(b.Labels[lo*w:hi*w], rows, w))
 	}
 	return in, nil
 }

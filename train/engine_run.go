@@ -146,7 +146,7 @@ func (e *engine) gradCache(b Batch, step, micro int, weight float64, sh shape) (
 	}
 	in = append(in, validTensor(n, rows))
 	if e.labels {
-		in = append(in, labelsTensor(b.Labels, rows))
+		in = append(in, labelsTensor(b.Labels, rows, max(1, len(b.Labels)/max(1, b.Rows()))))
 	}
 	outs, err := e.lossGrad.Exec(in...)
 	if err != nil {

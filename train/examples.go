@@ -20,6 +20,9 @@ type Examples struct {
 	Names   []string
 	Columns [][]string
 	Labels  []float64
+	// Groups, when set, are the per-row pools each epoch's group is drawn from (FlagEmbedding's
+	// train_group_size); Columns then hold epoch 0's draw.
+	Groups *Groups
 }
 
 // Rows is the number of rows.

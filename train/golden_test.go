@@ -59,12 +59,19 @@ func TestLossesMatchTorch(t *testing.T) {
 	var golden struct {
 		Cases []lossCase `json:"cases"`
 	}
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "train", "losses.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &golden); err != nil {
-		t.Fatal(err)
+	// losses.json from tools/train_reference.py, distill.json (GroupKLDivergence) from tools/distill_reference.py.
+	for _, file := range []string{"losses.json", "distill.json"} {
+		var g struct {
+			Cases []lossCase `json:"cases"`
+		}
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "train", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &g); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		golden.Cases = append(golden.Cases, g.Cases...)
 	}
 	backend, err := gpu.Shared()
 	if err != nil {
@@ -116,6 +123,15 @@ func TestLossesMatchTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			lossFn = func(x []*graph.Node, v *graph.Node) *graph.Node { return l(x, v) }
+		case "group_kl":
+			ys := make([]float32, len(c.Labels))
+			for i, y := range c.Labels {
+				ys[i] = float32(y)
+			}
+			in = append(in, tensors.FromFlatDataAndDimensions(ys, n, len(ys)/n))
+			lossFn = func(x []*graph.Node, v *graph.Node) *graph.Node {
+				return losses.GroupKLDivergence(x[:len(x)-1], x[len(x)-1], v, p.Scale)
+			}
 		case "bce", "mse":
 			ys := make([]float32, len(c.Labels))
 			for i, y := range c.Labels {

@@ -293,7 +293,7 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 			group := batches[g*cfg.GradAccum : min((g+1)*cfg.GradAccum, len(batches))]
 			micros := make([]Batch, len(group))
 			for i, rows := range group {
-				if micros[i], err = t.tokenize(rows); err != nil {
+				if micros[i], err = t.tokenize(rows, epoch); err != nil {
 					return finish(err)
 				}
 			}

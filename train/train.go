@@ -27,7 +27,7 @@ type task struct {
 	numCols  int
 	labels   bool
 	ex       *Examples
-	tokenize func(rows []int) (Batch, error)
+	tokenize func(rows []int, epoch int) (Batch, error)
 	save     func(dir string) error
 	weights  func() ([]safetensors.Float32Tensor, error)
 	maxLen   int
@@ -40,6 +40,25 @@ func backendOf() (compute.Backend, error) {
 		return nil, fmt.Errorf("compute backend: %w", err)
 	}
 	return b.Backend, nil
+}
+
+// distillLoss is the loss of a bi-encoder trained from teacher scores, FlagEmbedding's in-batch kl_div
+// recipe: MNRL over every passage of the batch plus the KL divergence between the teacher's and the
+// student's scores over each query's own group, both at cfg.Scale (1/temperature), inside MatryoshkaLoss
+// when the config has dimensions.
+func distillLoss(cfg Config, teacher *graph.Node) losses.EmbeddingLoss {
+	mnrl := losses.MultipleNegativesRanking(cfg.Scale)
+	inner := func(cols []*graph.Node, valid *graph.Node) *graph.Node {
+		return graph.Add(mnrl(cols, valid), losses.GroupKLDivergence(cols, teacher, valid, cfg.Scale))
+	}
+	if len(cfg.MatryoshkaDims) == 0 {
+		return inner
+	}
+	l, err := losses.Matryoshka(inner, cfg.MatryoshkaDims, cfg.MatryoshkaWeights)
+	if err != nil {
+		panic(err) // validated by embeddingLoss before the graph is built
+	}
+	return l
 }
 
 // embeddingLoss builds a bi-encoder config's loss.
@@ -94,28 +113,49 @@ func TrainBiEncoder(ctx context.Context, m *encoder.BiEncoder, ex *Examples, cfg
 	if cfg.Loss == LossTriplet && len(ex.Columns) != 3 {
 		return nil, fmt.Errorf("triplet loss takes (anchor, positive, negative) columns, got %v", ex.Names)
 	}
+	distill := ex.Groups.Distill()
+	if distill && cfg.Loss == LossTriplet {
+		return nil, fmt.Errorf("knowledge distillation from teacher scores trains with mnrl or cached-mnrl, not %s", cfg.Loss)
+	}
 	maxLen := m.MaxLength()
 	if m.IsStatic() {
 		maxLen = 0
 	}
 	prompts := []string{m.QueryPrompt(), m.DocumentPrompt()}
 	t := &task{
-		kind: kind, store: m.Store(), numCols: len(ex.Columns), ex: ex, maxLen: maxLen, padID: m.PadID(),
+		kind: kind, store: m.Store(), numCols: len(ex.Columns), ex: ex, maxLen: maxLen, padID: m.PadID(), labels: distill,
 		forward: func(scope *model.Scope, ids, types, mask, pool *graph.Node) *graph.Node {
 			return m.EmbedGraphPoolMask(scope, ids, types, mask, pool)
 		},
-		loss:    func(outs []*graph.Node, valid, _ *graph.Node) *graph.Node { return el(outs, valid) },
+		loss: func(outs []*graph.Node, valid, teacher *graph.Node) *graph.Node {
+			if !distill {
+				return el(outs, valid)
+			}
+			return distillLoss(cfg, teacher)(outs, valid)
+		},
 		save:    m.Save,
 		weights: m.Weights,
-		tokenize: func(rows []int) (Batch, error) {
+		tokenize: func(rows []int, epoch int) (Batch, error) {
+			texts := make([][]string, len(ex.Columns))
 			var b Batch
-			for c, col := range ex.Columns {
-				texts := make([]string, len(rows))
-				for i, r := range rows {
-					texts[i] = col[r]
+			for _, r := range rows {
+				texts[0] = append(texts[0], ex.Columns[0][r])
+				if ex.Groups == nil {
+					for c := 1; c < len(ex.Columns); c++ {
+						texts[c] = append(texts[c], ex.Columns[c][r])
+					}
+					continue
 				}
-				p := prompts[min(c, 1)]
-				b.Columns = append(b.Columns, m.Tokenize(texts, p))
+				passages, scores := ex.Groups.Draw(r, cfg.Seed, epoch)
+				for c, p := range passages {
+					texts[c+1] = append(texts[c+1], p)
+				}
+				for _, sc := range scores {
+					b.Labels = append(b.Labels, float32(sc))
+				}
+			}
+			for c := range texts {
+				b.Columns = append(b.Columns, m.Tokenize(texts[c], prompts[min(c, 1)]))
 			}
 			return b, nil
 		},
@@ -178,7 +218,7 @@ func TrainCrossEncoder(ctx context.Context, m *encoder.CrossEncoder, ex *Example
 		},
 		save:    m.Save,
 		weights: m.Weights,
-		tokenize: func(rows []int) (Batch, error) {
+		tokenize: func(rows []int, _ int) (Batch, error) {
 			pairs := make([]relevance.Pair, len(rows))
 			labels := make([]float32, len(rows))
 			for i, r := range rows {

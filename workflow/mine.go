@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/plots"
 	"github.com/ragnb/ragnb/retrieval/mining"
 )
@@ -40,12 +43,41 @@ func DefaultMineOptions() MineOptions {
 // Check validates the options as Mine will use them, before any model is loaded (a cross-encoder threshold is
 // checked against the cross-encoder Mine is given).
 func (o MineOptions) Check() (mining.Options, error) {
-	mo := o.Mining
+	mo := o.selection().Mining
 	ce := mo.CEThreshold
 	mo.CEThreshold = nil // pairing with a cross-encoder is checked by Mine, which knows whether there is one
 	mo, err := mo.WithDefaults()
 	mo.CEThreshold = ce
 	return mo, err
+}
+
+// WithRangeForSampling is o with FlagEmbedding hn_mine's range_for_sampling "a-b": negatives sampled at
+// random from ranks a..b of the retrieved list (positives counted, then excluded: mining.Options.RetrievedRanks),
+// top-k raised to b when smaller, and its fallback — random passages from the corpus when a query is short.
+// The distance window and the margins still apply as o sets them (a zero window is hn_mine's behaviour). Two
+// differences stay: the random fallback draws outside the top-k and keeps the margins and max score, where
+// hn_mine draws from the whole corpus, positives excluded.
+func (o MineOptions) WithRangeForSampling(spec string) (MineOptions, error) {
+	a, b, ok := strings.Cut(spec, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || lo < 0 || hi <= lo {
+		return o, fmt.Errorf("range_for_sampling %q: want \"a-b\" with 0 ≤ a < b (e.g. 10-100)", spec)
+	}
+	m := &o.Mining
+	m.RetrievedRanks, m.RangeMin, m.RangeMax = true, lo, hi
+	m.TopK = max(m.TopK, hi)
+	m.Sampling, m.Fallback = mining.SampleRandom, mining.FallbackRandom
+	return o, nil
+}
+
+// selection is o as the selection sees it: FlagEmbedding's output (Format mining.Flag) selects as n-tuples do
+// — all of a query's negatives — and Mined.Save writes them as FlagEmbedding lines.
+func (o MineOptions) selection() MineOptions {
+	if o.Mining.Format == mining.Flag {
+		o.Mining.Format = mining.NTuple
+	}
+	return o
 }
 
 // MineInput is what Mine reads: the pairs, the extra candidate passages and the models.
@@ -69,6 +101,19 @@ type Mined struct {
 	EmbedCached, RetrieveCached, Cached bool
 	// Suggestion is the window MineOptions.SuggestWindow read off the data and mined with (nil: not asked).
 	Suggestion *mining.Suggestion
+	// Format is the output's layout: the selection's, or mining.Flag.
+	Format string
+}
+
+// Save writes the mined rows to path in r.Format: a table (datasets.Save, by the file's extension) or, for
+// mining.Flag, FlagEmbedding JSONL (one line per query with all its positives and negatives). It returns the
+// rows (lines) written.
+func (r *Mined) Save(path string) (int, error) {
+	if r.Format == mining.Flag {
+		return r.SaveFlag(path)
+	}
+	table := r.Frame()
+	return table.Nrow(), datasets.Save(table, path)
 }
 
 // Mine mines hard negatives: each anchor's TopK nearest passages (exact search), filtered by rank range, score
@@ -98,7 +143,10 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 	if in.CrossEncoder != nil {
 		inputs = append(inputs, in.CrossEncoder.ID)
 	}
-	out := &Mined{}
+	out := &Mined{Format: mo.Format}
+	if o.Mining.Format == mining.Flag {
+		out.Format = mining.Flag
+	}
 	var prepared *mining.Prepared // the embeddings and top-k, prepared at most once (memoised themselves)
 	prepare := func(ctx context.Context) (*mining.Prepared, error) {
 		if prepared != nil {

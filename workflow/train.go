@@ -39,9 +39,17 @@ type TrainOptions struct {
 	Dims         []int     `json:"Dims"`
 	Weights      []float64 `json:"Weights"`
 	NoMatryoshka bool      `json:"no_matryoshka,omitempty"`
-	// Scale is MNRL's similarity scale; MiniBatchSize cached MNRL's chunk.
+	// Scale is MNRL's similarity scale; MiniBatchSize cached MNRL's chunk. Temperature, when set, is the
+	// same knob under FlagEmbedding's name: the scale is 1/Temperature (MNRL's scale 20 is temperature 0.05;
+	// FlagEmbedding's recipe uses 0.02).
 	Scale         float64 `json:"Scale"`
+	Temperature   float64 `json:"temperature,omitempty"`
 	MiniBatchSize int     `json:"MiniBatchSize"`
+	// GroupSize is FlagEmbedding's train_group_size for FlagEmbedding data ({query, pos, neg, …}): each step
+	// takes one positive and GroupSize−1 negatives drawn from the query's pools (train.Groups). NoDistillation
+	// ignores the file's pos_scores/neg_scores, which otherwise add FlagEmbedding's KL distillation loss.
+	GroupSize      int  `json:"group_size,omitempty"`
+	NoDistillation bool `json:"no_distillation,omitempty"`
 	// TripletMetric and TripletMargin are the triplet loss's; PosWeight weighs bce's positives (0: 1);
 	// MSEActivation is sigmoid (teacher scores in [0, 1]) or identity (teacher logits).
 	TripletMetric string  `json:"triplet_metric,omitempty"`
@@ -95,9 +103,10 @@ type TrainOptions struct {
 // evaluated — and the learning rate of the architecture (0.2 for static embeddings, 5e-5 for transformers:
 // static models want rates near 0.05–0.2, DESIGN.md). Where the faces had drifted the prelude's choice is kept
 // so the notebooks' cached trainings stay valid: Matryoshka on by default (the recipe this project exists
-// for; --matryoshka-dims none turns it off), seed 0, the "label" column before "score".
+// for; --matryoshka-dims none turns it off), seed 0, the "label" column before "score". FlagEmbedding data
+// trains in groups of 8 (its train_group_size default).
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Anchor: "anchor", Positive: "positive", Scale: 20, MiniBatchSize: 32,
+	return TrainOptions{Anchor: "anchor", Positive: "positive", Scale: 20, MiniBatchSize: 32, GroupSize: train.DefaultGroupSize,
 		TripletMetric: losses.Euclidean, TripletMargin: 5, MSEActivation: losses.ActivationSigmoid,
 		Epochs: 1, BatchSize: 32, GradAccum: 1, MaxGradNorm: 1, Schedule: optim.Linear, RerankDepth: 100,
 		KeepCheckpoints: 1}
@@ -119,7 +128,11 @@ func (o TrainOptions) WithDefaults() TrainOptions {
 
 // config is the run's train.Config (checkpoints and evaluator set by the step).
 func (o TrainOptions) config() train.Config {
-	return train.Config{Loss: o.Loss, Scale: o.Scale, TripletMetric: o.TripletMetric, TripletMargin: o.TripletMargin,
+	scale := o.Scale
+	if o.Temperature > 0 {
+		scale = 1 / o.Temperature
+	}
+	return train.Config{Loss: o.Loss, Scale: scale, TripletMetric: o.TripletMetric, TripletMargin: o.TripletMargin,
 		MatryoshkaDims: o.Dims, MatryoshkaWeights: o.Weights, MiniBatchSize: o.MiniBatchSize, PosWeight: o.PosWeight,
 		MSEActivation: o.MSEActivation, Epochs: o.Epochs, MaxSteps: o.MaxSteps, BatchSize: o.BatchSize,
 		DropLast: o.DropLast, Sampler: o.Sampler, Seed: o.Seed, LearningRate: o.LearningRate, WarmupRatio: o.WarmupRatio,
@@ -139,6 +152,17 @@ func MatryoshkaDims(dim int) []int {
 		}
 	}
 	return out
+}
+
+// biEncoderExamples are a bi-encoder's training rows: FlagEmbedding groups when df is FlagEmbedding data
+// (train.IsFlagEmbedding; distilled from its scores unless NoDistillation), else (anchor, positive,
+// negatives…) columns.
+func (o TrainOptions) biEncoderExamples(df dataframe.DataFrame) (*train.Examples, error) {
+	if !train.IsFlagEmbedding(df) {
+		return train.BiEncoderExamples(df, o.Anchor, o.Positive, o.Negatives)
+	}
+	distill := !o.NoDistillation && slices.Contains(df.Names(), "pos_scores_1")
+	return train.GroupExamples(df, o.GroupSize, distill)
 }
 
 // LabelColumn is the reranker's label column of df when o names none: "label", else "score", else "" (pairs
@@ -193,12 +217,12 @@ type Trained struct {
 func Train(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Trained, error) {
 	r := o.WithDefaults()
 	return trainStep(ctx, env, "train-matryoshka", in, o, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
-		m, err := encoder.LoadBiEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength})
+		m, err := encoder.LoadBiEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength, Prompts: in.Model.Options.Prompts})
 		if err != nil {
 			return nil, err
 		}
 		out.Static, out.Dim = m.IsStatic(), m.Dim()
-		ex, err := train.BiEncoderExamples(in.Data, r.Anchor, r.Positive, r.Negatives)
+		ex, err := r.biEncoderExamples(in.Data)
 		if err != nil {
 			return nil, fmt.Errorf("training data: %w", err)
 		}
@@ -273,7 +297,7 @@ func TrainKey(in TrainInput, o TrainOptions) cache.Key { return trainKey("train-
 // trainKey is a training step's key: the prelude's (step, version 1, the base model, the data, the held-out
 // set's two tables or "", the keyed options).
 func trainKey(step string, in TrainInput, o TrainOptions) cache.Key {
-	inputs := []string{in.Model.ID, in.DataID, "", ""}
+	inputs := []string{in.Model.PromptID(), in.DataID, "", ""}
 	if in.Eval != nil {
 		copy(inputs[2:], in.Eval.Inputs)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/model/encoder"
 )
 
 // The training steps key on the options as given, spelt as the prelude spelt its TrainOptions: the notebook's
@@ -71,5 +72,34 @@ func TestTrainLabelColumnPrefersLabel(t *testing.T) {
 	}
 	if got := (TrainOptions{Label: "y"}).LabelColumn(df); got != "y" {
 		t.Errorf("label column %q, want the named y", got)
+	}
+}
+
+// A query instruction set or removed is part of a model's identity in keys; without one the keys are the old.
+func TestPromptIDKeysQueryInstructions(t *testing.T) {
+	m := &Model{ID: "base"}
+	if m.PromptID() != "base" || m.EmbedID() != "base" {
+		t.Errorf("no prompts: PromptID %q, EmbedID %q, want the ID", m.PromptID(), m.EmbedID())
+	}
+	ids := map[string]bool{}
+	for _, c := range []struct {
+		instruction string
+		none        bool
+	}{{"query: ", false}, {"", true}, {"Represent this sentence: ", false}} {
+		p, err := QueryInstruction(c.instruction, c.none)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := (&Model{ID: "base", Options: encoder.Options{Prompts: p}}).PromptID()
+		if id == "base" || ids[id] {
+			t.Errorf("%+v: id %q not distinct", c, id)
+		}
+		ids[id] = true
+	}
+	if p, err := QueryInstruction("", false); p != nil || err != nil {
+		t.Errorf("neither: %v %v, want nil (the model's prompts)", p, err)
+	}
+	if _, err := QueryInstruction("x", true); err == nil {
+		t.Error("an instruction and none accepted together")
 	}
 }

@@ -12,6 +12,8 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/ragnb/ragnb/cache"
@@ -91,10 +93,40 @@ func OpenModel(ctx context.Context, env Env, ref string, o encoder.Options) (*Mo
 // EmbedID identifies the embeddings this model gives under its load options: its ID when the options leave the
 // vectors as the directory defines them, else the ID with the max length and dimension folded in.
 func (m *Model) EmbedID() string {
+	id := m.PromptID()
 	if m.Options.MaxLength == 0 && m.Options.Dim == 0 {
+		return id
+	}
+	return cache.HashStrings(id, fmt.Sprintf("max-length=%d dim=%d", m.Options.MaxLength, m.Options.Dim))
+}
+
+// PromptID is the model's identity under its prompt overrides (Options.Prompts, e.g. a query instruction set
+// or removed): its ID when there are none, so the keys made before the overrides existed stay valid.
+func (m *Model) PromptID() string {
+	if len(m.Options.Prompts) == 0 {
 		return m.ID
 	}
-	return cache.HashStrings(m.ID, fmt.Sprintf("max-length=%d dim=%d", m.Options.MaxLength, m.Options.Dim))
+	names := slices.Sorted(maps.Keys(m.Options.Prompts))
+	parts := []string{m.ID}
+	for _, n := range names {
+		parts = append(parts, "prompt "+n+"="+m.Options.Prompts[n])
+	}
+	return cache.HashStrings(parts...)
+}
+
+// QueryInstruction are the encoder prompt overrides that set the query instruction (the "query" prompt of
+// config_sentence_transformers.json, e.g. bge's "Represent this sentence for searching relevant passages: ")
+// to instruction, or remove it with none; nil (the model's own prompts) when neither is asked.
+func QueryInstruction(instruction string, none bool) (map[string]string, error) {
+	switch {
+	case none && instruction != "":
+		return nil, fmt.Errorf("give a query instruction or none, not both")
+	case none:
+		return map[string]string{"query": ""}, nil
+	case instruction != "":
+		return map[string]string{"query": instruction}, nil
+	}
+	return nil, nil
 }
 
 // BiEncoder loads the model for embedding (once).

@@ -38,6 +38,7 @@ func commands() []*command {
 		evalCmd(),
 		generateCmd(),
 		scoreCmd(),
+		sampleTopNCmd(),
 		mineCmd(),
 		initModelCmd(),
 		embedCmd(),

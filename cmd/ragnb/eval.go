@@ -32,6 +32,7 @@ type evalFlags struct {
 	run                                    string
 	corpus, queries, qrels, beir, split    string
 	pairs, anchor, positive                string
+	llamaIndex                             string
 	testFraction                           float64
 	seed                                   uint64
 	dims, similarity                       string
@@ -44,6 +45,7 @@ type evalFlags struct {
 	hybridAlpha                            setFloat
 	devFraction                            float64
 	devQueries, devQrels                   string
+	query                                  queryInstructionFlags
 }
 
 // setFloat is a float flag that knows whether it was given.
@@ -67,7 +69,7 @@ func evalCmd() *command {
 		name: "eval",
 		summary: "evaluate retrieval with sentence-transformers' IR metrics: BM25, a model at every Matryoshka " +
 			"dimension, or a TREC run; compare two results",
-		usage: "--model bm25|DIR|hybrid:DIR (--corpus C --queries Q --qrels R | --beir DIR | --pairs FILE) [flags]\n" +
+		usage: "--model bm25|DIR|hybrid:DIR (--corpus C --queries Q --qrels R | --beir DIR | --pairs FILE | --llamaindex FILE) [flags]\n" +
 			"       ragnb eval --run RUN.trec --qrels R [--json OUT]\n" +
 			"       ragnb eval --compare BASE.json TUNED.json",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
@@ -99,6 +101,8 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.split, "split", "test", "qrels split read from a --beir folder")
 	fs.StringVar(&f.pairs, "pairs", "", "pairs table `file` (CSV, TSV, JSONL, JSON, parquet): queries are the test split's "+
 		"anchors, the corpus is every distinct positive of the file")
+	fs.StringVar(&f.llamaIndex, "llamaindex", "", "LlamaIndex EmbeddingQAFinetuneDataset JSON `file` (queries, corpus, relevant_docs): its corpus "+
+		"is the search corpus; hit_rate@k is reported beside accuracy@k")
 	fs.StringVar(&f.anchor, "anchor", def.Anchor, "query `column` of --pairs")
 	fs.StringVar(&f.positive, "positive", def.Positive, "passage `column` of --pairs")
 	fs.Float64Var(&f.testFraction, "test-fraction", 0.1, "fraction of --pairs rows used as queries (seeded split; 0 uses every row)")
@@ -115,6 +119,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mapAt, "map-at", joinInts(def.Metrics.MAPAtK), "cut-offs `k` of map@k")
 	fs.StringVar(&f.jsonOut, "json", "", "write the metrics as a flat JSON object to `file` (keys dim_<d>_cosine_<metric>@k, bm25_<metric>@k, or <metric>@k for --run)")
 	fs.StringVar(&f.saveRun, "save-run", "", "write the retrieval run of the (single) --model to `file` in TREC format")
+	f.query.register(fs)
 	fs.BoolVar(&f.compare, "compare", false, "compare two metrics JSON files given as arguments (base, then fine-tuned): absolute and % change")
 }
 
@@ -134,6 +139,9 @@ func (f *evalFlags) options() (workflow.EvalOptions, error) {
 	}
 	o.Anchor, o.Positive = f.anchor, f.positive
 	o.BM25 = bm25.Params{K1: f.k1, B: f.b, Stopwords: f.stopwords}
+	if f.llamaIndex != "" {
+		o = o.WithHitRate()
+	}
 	return o, nil
 }
 
@@ -368,15 +376,21 @@ func pairsSet(f *evalFlags, df, rows dataframe.DataFrame) (*ir.Dataset, int, err
 // loadEvalSet builds the evaluation set from --pairs, --beir or --corpus/--queries/--qrels, and describes it.
 func loadEvalSet(f *evalFlags) (*ir.Dataset, string, error) {
 	sources := 0
-	for _, s := range []string{f.pairs, f.beir, f.corpus + f.queries + f.qrels} {
+	for _, s := range []string{f.pairs, f.beir, f.llamaIndex, f.corpus + f.queries + f.qrels} {
 		if s != "" {
 			sources++
 		}
 	}
 	if sources != 1 {
-		return nil, "", usagef("give exactly one data source: --pairs FILE, --beir DIR, or --corpus C --queries Q --qrels R")
+		return nil, "", usagef("give exactly one data source: --pairs FILE, --beir DIR, --llamaindex FILE, or --corpus C --queries Q --qrels R")
 	}
 	switch {
+	case f.llamaIndex != "":
+		set, err := workflow.LlamaIndexEvalSet(f.llamaIndex)
+		if err != nil {
+			return nil, "", err
+		}
+		return set.Dataset, set.Name, nil
 	case f.pairs != "":
 		df, err := datasets.Load(f.pairs)
 		if err != nil {
@@ -451,6 +465,10 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 	if err != nil {
 		return err
 	}
+	prompts, err := f.query.prompts()
+	if err != nil {
+		return err
+	}
 	report := &evaluate.Report{}
 	dense, hybrids := 0, 0
 	for _, m := range f.models {
@@ -484,7 +502,7 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 			continue
 		}
 		if m != "bm25" {
-			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{})
+			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{Prompts: prompts})
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", m, err)
 			}

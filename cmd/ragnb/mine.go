@@ -61,7 +61,11 @@ func mineCmd() *command {
 				if err != nil {
 					return err
 				}
-				if in.Model, err = workflow.OpenModel(ctx, env, *a.modelDir, encoder.Options{BatchSize: *a.batch, MaxLength: *a.maxLen, Dim: *a.dim}); err != nil {
+				prompts, err := a.query.prompts()
+				if err != nil {
+					return err
+				}
+				if in.Model, err = workflow.OpenModel(ctx, env, *a.modelDir, encoder.Options{BatchSize: *a.batch, MaxLength: *a.maxLen, Dim: *a.dim, Prompts: prompts}); err != nil {
 					return err
 				}
 				if *a.ceDir != "" {
@@ -74,8 +78,8 @@ func mineCmd() *command {
 				if err != nil {
 					return err
 				}
-				table := r.Frame()
-				if err := datasets.Save(table, *a.out); err != nil {
+				rows, err := r.Save(*a.out)
+				if err != nil {
 					return err
 				}
 				if r.Suggestion != nil {
@@ -107,7 +111,7 @@ func mineCmd() *command {
 				case r.EmbedCached && r.RetrieveCached:
 					cached = " (embeddings and top-k from the cache)"
 				}
-				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s in %v%s\n", table.Nrow(), r.Options.Format,
+				fmt.Fprintf(std.out, "wrote %d rows (%s) to %s in %v%s\n", rows, r.Format,
 					*a.out, time.Since(start).Round(time.Millisecond), cached)
 				return nil
 			}
@@ -140,6 +144,8 @@ type mineArgs struct {
 	format       *string
 	outputScores *bool
 	fallback     *string
+	rangeSample  *string
+	query        queryInstructionFlags
 	ceDir        *string
 	ceThreshold  *float64
 	ceSigmoid    *bool
@@ -195,6 +201,17 @@ func (a *mineArgs) options() (workflow.MineOptions, error) {
 	if !(0 <= wo.SuggestQuantiles[0] && wo.SuggestQuantiles[0] < wo.SuggestQuantiles[1] && wo.SuggestQuantiles[1] <= 1) {
 		return wo, usagef("--suggest-quantiles %q: want 0 ≤ LOW < HIGH ≤ 1", *a.suggestQ)
 	}
+	if *a.rangeSample != "" {
+		for _, n := range []string{"range-min", "range-max", "sampling", "fallback"} {
+			if flagSet(a.fs, n) {
+				return wo, usagef("--range-for-sampling sets --%s: give one or the other", n)
+			}
+		}
+		var err error
+		if wo, err = wo.WithRangeForSampling(*a.rangeSample); err != nil {
+			return wo, usagef("--%v", err)
+		}
+	}
 	if _, err := wo.Check(); err != nil {
 		return wo, usagef("%v", err)
 	}
@@ -214,6 +231,9 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	a.corpusField = fs.String("corpus-field", wdef.CorpusColumn, "column of --corpus holding the passages (tables only)")
 	a.topK = fs.Int("top-k", def.TopK, "passages retrieved per query (exact search), positives included")
 	a.rangeMin = fs.Int("range-min", def.RangeMin, "skip this many of the nearest candidates that pass the filters (sentence-transformers' range_min)")
+	a.query.register(fs)
+	a.rangeSample = fs.String("range-for-sampling", "", "FlagEmbedding hn_mine's `a-b`: sample negatives at random from ranks a..b of the retrieved list "+
+		"(positives counted, then excluded; top-k raised to b), falling back to random corpus passages when short; the window still applies (--max-distance 0: none)")
 	a.rangeMax = fs.Int("range-max", 0, "consider candidates before this position among those that pass the filters (range_max); 0 means --top-k")
 	a.distance = fs.String("distance", string(def.Window.Distance), "distance of the window: l2 (√(2 − 2·cos), unit vectors) or cosine (1 − cos)")
 	a.minDist = fs.Float64("min-distance", def.Window.Min, "window: keep candidates with distance > this")
@@ -225,7 +245,8 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	a.numNeg = fs.Int("num-negatives", def.NumNegatives, "negatives per query")
 	a.sampling = fs.String("sampling", def.Sampling, "top (nearest eligible candidates) or random (uniform among the eligible, seeded)")
 	a.seed = fs.Uint64("seed", def.Seed, "seed of random sampling and of the random fallback")
-	a.format = fs.String("format", def.Format, "triplet (anchor, positive, negative), n-tuple (negative_1..n; queries short of negatives are left out) or labeled-pair (anchor, passage, label)")
+	a.format = fs.String("format", def.Format, "triplet (anchor, positive, negative), n-tuple (negative_1..n; queries short of negatives are left out), labeled-pair (anchor, passage, label) "+
+		"or flag (FlagEmbedding JSONL {query, pos, neg[, pos_scores, neg_scores]}, one line per query, for ragnb train --train-group-size; --out .jsonl)")
 	a.outputScores = fs.Bool("output-scores", def.OutputScores, "add the bi-encoder cosines: positive_score and negative[_i]_score columns, or a score column instead of label")
 	a.fallback = fs.String("fallback", def.Fallback, "for a query with fewer negatives than asked: fewer (keep what was found), nearest (fill with the candidates nearest outside the window), random (fill from the whole corpus) or skip (leave the query out)")
 	a.ceDir = fs.String("cross-encoder", "", "cross-encoder directory or Hub id: drop candidates it scores above the query's positive (or above --ce-threshold) as likely false negatives")

@@ -26,17 +26,23 @@ type scoreFlags struct {
 }
 
 func (f *scoreFlags) register(fs *flag.FlagSet) {
+	def := workflow.DefaultScoreOptions()
+	f.registerTeacher(fs)
+	fs.StringVar(&f.passages, "passage-columns", strings.Join(def.Passages, ","), "comma-separated columns scored against the query; with several, each gets <column>_score")
+	fs.StringVar(&f.o.Column, "score-column", def.Column, "name of the score column (one passage column)")
+	fs.StringVar(&f.o.Normalize, "normalize", def.Normalize, "none, minmax (over all scores) or sigmoid (logits to probabilities)")
+}
+
+// registerTeacher defines the teacher's flags and --query-column (shared with sample-topn).
+func (f *scoreFlags) registerTeacher(fs *flag.FlagSet) {
 	def, tdef := workflow.DefaultScoreOptions(), workflow.DefaultTeacher("")
 	f.o, f.t = def, tdef
 	f.llm.register(fs, tdef.LLM, "llm: the judge's chat model name (required); rerank-api: the rerank model (e.g. rerank-v3.5, jina-reranker-v2-base-multilingual; TEI ignores it)")
 	fs.StringVar(&f.kind, "teacher", "", "llm (a chat model judges relevance 0–1), rerank-api (Cohere/Jina/TEI /rerank), embedder (cosine of a bi-encoder's query and passage embeddings) or cross-encoder (its logit) (required)")
 	fs.StringVar(&f.o.Query, "query-column", def.Query, "column holding the queries")
-	fs.StringVar(&f.passages, "passage-columns", strings.Join(def.Passages, ","), "comma-separated columns scored against the query; with several, each gets <column>_score")
-	fs.StringVar(&f.o.Column, "score-column", def.Column, "name of the score column (one passage column)")
-	fs.StringVar(&f.o.Normalize, "normalize", def.Normalize, "none, minmax (over all scores) or sigmoid (logits to probabilities)")
 	fs.StringVar(&f.template, "template", "", "llm: file holding the judge prompt, a Go text/template over .Query and .Passage (default: teacher.DefaultJudgeTemplate)")
 	fs.StringVar(&f.t.URL, "url", "", "rerank-api: full endpoint URL, e.g. https://api.cohere.com/v2/rerank, https://api.jina.ai/v1/rerank, http://localhost:8080/rerank")
-	fs.StringVar(&f.t.Style, "style", tdef.Style, "rerank-api: request shape, cohere, jina or tei")
+	fs.StringVar(&f.t.Style, "style", tdef.Style, "rerank-api: request shape, cohere (v1), cohere-v2 (Cohere's /v2/rerank exactly: --model required), jina, tei or voyage")
 	fs.IntVar(&f.t.BatchSize, "batch-size", tdef.BatchSize, "rerank-api: documents per request (pairs are grouped by query); embedder, cross-encoder: texts per batch")
 	fs.BoolVar(&f.t.RawScores, "raw-scores", tdef.RawScores, "rerank-api with --style tei: ask for logits instead of probabilities")
 	fs.StringVar(&f.modelDir, "model-dir", "", "embedder / cross-encoder: the model directory or Hub id")
@@ -101,21 +107,9 @@ func scoreCmd() *command {
 				if *in == "" || *out == "" || f.kind == "" {
 					return usagef("--in, --out and --teacher are required")
 				}
-				if _, err := datasets.FormatOf(*out); err != nil {
-					return usagef("%v", err)
-				}
-				o, t, err := f.options(fs)
+				o, t, env, err := f.start(ctx, std, fs, *out)
 				if err != nil {
 					return err
-				}
-				env, err := stepEnv(std, "")
-				if err != nil {
-					return err
-				}
-				if t.Kind == workflow.TeacherEmbedder || t.Kind == workflow.TeacherCrossEncoder {
-					if t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize}); err != nil {
-						return err
-					}
 				}
 				df, err := datasets.Load(*in)
 				if err != nil {
@@ -145,6 +139,26 @@ func scoreCmd() *command {
 			}
 		},
 	}
+}
+
+// start checks the output file's format, builds the options and the teacher, and opens a local teacher's
+// model (embedder, cross-encoder) in the command's Env.
+func (f *scoreFlags) start(ctx context.Context, std *stdio, fs *flag.FlagSet, out string) (workflow.ScoreOptions, workflow.Teacher, workflow.Env, error) {
+	var env workflow.Env
+	if _, err := datasets.FormatOf(out); err != nil {
+		return workflow.ScoreOptions{}, workflow.Teacher{}, env, usagef("%v", err)
+	}
+	o, t, err := f.options(fs)
+	if err != nil {
+		return o, t, env, err
+	}
+	if env, err = stepEnv(std, ""); err != nil {
+		return o, t, env, err
+	}
+	if t.Kind == workflow.TeacherEmbedder || t.Kind == workflow.TeacherCrossEncoder {
+		t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize})
+	}
+	return o, t, env, err
 }
 
 func splitList(s string) []string {

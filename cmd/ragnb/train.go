@@ -46,12 +46,15 @@ type trainFlags struct {
 	resume                            bool
 	history                           string
 	progressEvery                     time.Duration
+	query                             queryInstructionFlags
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
 	def := workflow.DefaultTrainOptions()
 	fs.StringVar(&f.model, "model", "", "model `directory` to start from (HF / sentence-transformers layout; see ragnb init-model) (required)")
-	fs.StringVar(&f.data, "data", "", "training table `file`: JSONL, JSON, CSV, TSV or parquet with named columns (required)")
+	fs.StringVar(&f.data, "data", "", "training table `file`: JSONL, JSON, CSV, TSV or parquet with named columns, a LlamaIndex "+
+		"EmbeddingQAFinetuneDataset JSON (queries, corpus, relevant_docs: each query with each relevant node), or FlagEmbedding JSONL "+
+		"({query, pos, neg[, pos_scores, neg_scores, prompt]}: see --train-group-size) (required)")
 	fs.StringVar(&f.out, "out", "", "`directory` the trained model is written to, in the HF / sentence-transformers layout (required)")
 	fs.Float64Var(&f.testFraction, "test-fraction", 0, "hold out this `fraction` of --data rows (seeded split, as ragnb eval --pairs) for evaluation and train on the rest")
 	fs.Uint64Var(&f.splitSeed, "split-seed", 42, "`seed` of the --test-fraction split")
@@ -120,10 +123,11 @@ func (f *trainFlags) options() workflow.TrainOptions {
 
 // splitData loads --data and, with --test-fraction, splits it into training rows and held-out rows.
 func (f *trainFlags) splitData() (all, trainRows, heldOut dataframe.DataFrame, err error) {
-	all, err = datasets.Load(f.data)
+	td, err := workflow.LoadTrainingData(f.data)
 	if err != nil {
 		return all, all, heldOut, err
 	}
+	all = td.Rows
 	if f.testFraction == 0 {
 		return all, all, heldOut, nil
 	}
@@ -188,8 +192,9 @@ func parseFloats(name, s string) ([]float64, error) {
 type biFlags struct {
 	trainFlags
 	anchor, positive, negatives, loss, tripletMetric string
-	scale, tripletMargin                             float64
-	miniBatch                                        int
+	scale, tripletMargin, temperature                float64
+	miniBatch, groupSize                             int
+	noDistillation                                   bool
 	dims, weights, evalDims                          string
 }
 
@@ -201,11 +206,17 @@ func (f *biFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.negatives, "negatives", "", "hard-negative `columns`, comma-separated (default: the columns named negative or negative_1..n; \"none\" for none)")
 	fs.StringVar(&f.loss, "loss", def.Loss, "`loss`: mnrl (MultipleNegativesRankingLoss; default), cached-mnrl (the same with GradCache, for big --batch-size), triplet (anchor, positive, negative)")
 	fs.Float64Var(&f.scale, "scale", def.Scale, "mnrl, cached-mnrl: similarity scale (1/temperature)")
+	fs.Float64Var(&f.temperature, "temperature", def.Temperature, "mnrl, cached-mnrl: softmax temperature, = 1/--scale (0: 1/--scale; FlagEmbedding's recipe: 0.02)")
 	fs.IntVar(&f.miniBatch, "mini-batch-size", def.MiniBatchSize, "cached-mnrl: rows embedded at a time (bounds memory)")
+	fs.IntVar(&f.groupSize, "train-group-size", def.GroupSize, "FlagEmbedding --data ({query, pos, neg}): passages per query and step, "+
+		"1 positive and N-1 negatives drawn from its lists each epoch (repeated when the list is short)")
+	fs.BoolVar(&f.noDistillation, "no-distillation", def.NoDistillation, "FlagEmbedding --data with pos_scores/neg_scores: do not add the KL distillation "+
+		"loss from the teacher's scores")
 	fs.StringVar(&f.tripletMetric, "triplet-metric", def.TripletMetric, "triplet: distance, euclidean, cosine or manhattan")
 	fs.Float64Var(&f.tripletMargin, "triplet-margin", def.TripletMargin, "triplet: margin")
 	fs.StringVar(&f.dims, "matryoshka-dims", "", "MatryoshkaLoss `dimensions`, e.g. 256,128,64 (any order; default: the model's and those of 768/512/256/128/64 below it; \"none\": the plain loss)")
 	fs.StringVar(&f.weights, "matryoshka-weights", "", "MatryoshkaLoss `weights`, one per --matryoshka-dims value in the same order (default: all 1)")
+	f.query.register(fs)
 	fs.StringVar(&f.evalDims, "eval-dims", "", "evaluate at these `dimensions` (default: the Matryoshka dimensions)")
 }
 
@@ -214,6 +225,13 @@ func (f *biFlags) options() (workflow.TrainOptions, error) {
 	o := f.trainFlags.options()
 	o.Anchor, o.Positive, o.Loss, o.Scale, o.MiniBatchSize = f.anchor, f.positive, f.loss, f.scale, f.miniBatch
 	o.TripletMetric, o.TripletMargin = f.tripletMetric, f.tripletMargin
+	o.Temperature, o.GroupSize, o.NoDistillation = f.temperature, f.groupSize, f.noDistillation
+	if f.temperature < 0 || (f.temperature > 0 && f.scale != workflow.DefaultTrainOptions().Scale && math.Abs(f.scale*f.temperature-1) > 1e-9) {
+		return o, usagef("--temperature %g and --scale %g disagree: give one (temperature = 1/scale)", f.temperature, f.scale)
+	}
+	if f.groupSize < 1 {
+		return o, usagef("--train-group-size must be at least 1")
+	}
 	switch f.negatives {
 	case "":
 	case "none":
@@ -338,7 +356,11 @@ func runTraining(ctx context.Context, std *stdio, f *trainFlags, o workflow.Trai
 	if err != nil {
 		return err
 	}
-	in := workflow.TrainInput{Model: &workflow.Model{Dir: f.model, Options: encoder.Options{MaxLength: f.maxLength}}, Data: rows, Out: f.out}
+	prompts, err := f.query.prompts()
+	if err != nil {
+		return err
+	}
+	in := workflow.TrainInput{Model: &workflow.Model{Dir: f.model, Options: encoder.Options{MaxLength: f.maxLength, Prompts: prompts}}, Data: rows, Out: f.out}
 	ds, desc, err := f.evalSet(all, heldOut, o.Anchor, o.Positive)
 	if err != nil {
 		return err

@@ -36,6 +36,14 @@ const (
 	// StyleTEI: Hugging Face text-embeddings-inference, POST /rerank {query, texts, truncate, raw_scores} →
 	// [{index, score}].
 	StyleTEI = "tei"
+	// StyleCohereV2 is Cohere's /v2/rerank exactly: POST {model (required), query, documents (strings),
+	// top_n[, max_tokens_per_doc]} — no return_documents, which v2 dropped — → {id, results: [{index,
+	// relevance_score}], meta}.
+	StyleCohereV2 = "cohere-v2"
+	// StyleVoyage is Voyage AI's /v1/rerank: POST {query, documents, model (required), top_k,
+	// return_documents: false, truncation: true} → {object: "list", data: [{index, relevance_score}], model,
+	// usage}.
+	StyleVoyage = "voyage"
 )
 
 // RerankConfig describes a rerank endpoint.
@@ -43,8 +51,10 @@ type RerankConfig struct {
 	// URL is the full endpoint, e.g. https://api.cohere.com/v2/rerank, https://api.jina.ai/v1/rerank,
 	// http://localhost:8080/rerank (TEI).
 	URL string
-	// Style is StyleCohere (default), StyleJina or StyleTEI.
+	// Style is StyleCohere (default), StyleJina, StyleTEI, StyleCohereV2 or StyleVoyage.
 	Style string
+	// MaxTokensPerDoc is Cohere v2's max_tokens_per_doc (0: not sent; the API's default is 4096).
+	MaxTokensPerDoc int
 	// Model is sent with Cohere/Jina requests (TEI serves one model and ignores it).
 	Model string
 	// APIKey is sent as a bearer token when set; never cached or logged.
@@ -94,8 +104,12 @@ func NewRerankAPI(cfg RerankConfig) (*RerankAPI, error) {
 	case "":
 		cfg.Style = StyleCohere
 	case StyleCohere, StyleJina, StyleTEI:
+	case StyleCohereV2, StyleVoyage:
+		if cfg.Model == "" {
+			return nil, fmt.Errorf("rerank api: style %s needs a model (the API requires one)", cfg.Style)
+		}
 	default:
-		return nil, fmt.Errorf("rerank api: unknown style %q (want cohere, jina or tei)", cfg.Style)
+		return nil, fmt.Errorf("rerank api: unknown style %q (want cohere, cohere-v2, jina, tei or voyage)", cfg.Style)
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 32
@@ -188,6 +202,8 @@ type rerankKey struct {
 	Query     string   `json:"query"`
 	Documents []string `json:"documents"`
 	RawScores bool     `json:"raw_scores,omitempty"`
+	// MaxTokensPerDoc truncates documents (Cohere v2), so it changes the scores.
+	MaxTokensPerDoc int `json:"max_tokens_per_doc,omitempty"`
 }
 
 type rerankEntry struct {
@@ -201,7 +217,8 @@ func (r *RerankAPI) rerank(ctx context.Context, query string, docs []string) ([]
 	if style == StyleJina {
 		style = StyleCohere
 	}
-	key := rerankKey{Version: 1, Style: style, Model: r.cfg.Model, Query: query, Documents: docs, RawScores: r.cfg.RawScores && style == StyleTEI}
+	key := rerankKey{Version: 1, Style: style, Model: r.cfg.Model, Query: query, Documents: docs, RawScores: r.cfg.RawScores && style == StyleTEI,
+		MaxTokensPerDoc: r.cfg.MaxTokensPerDoc}
 	if r.cfg.Model == "" {
 		key.URL = r.cfg.URL
 	}
@@ -221,9 +238,19 @@ func (r *RerankAPI) rerank(ctx context.Context, query string, docs []string) ([]
 		}
 	}
 	var body any
-	if style == StyleTEI {
+	switch style {
+	case StyleTEI:
 		body = map[string]any{"query": query, "texts": docs, "truncate": true, "raw_scores": r.cfg.RawScores}
-	} else {
+	case StyleCohereV2:
+		b := map[string]any{"model": r.cfg.Model, "query": query, "documents": docs, "top_n": len(docs)}
+		if r.cfg.MaxTokensPerDoc > 0 {
+			b["max_tokens_per_doc"] = r.cfg.MaxTokensPerDoc
+		}
+		body = b
+	case StyleVoyage:
+		body = map[string]any{"model": r.cfg.Model, "query": query, "documents": docs, "top_k": len(docs),
+			"return_documents": false, "truncation": true}
+	default:
 		b := map[string]any{"query": query, "documents": docs, "top_n": len(docs), "return_documents": false}
 		if r.cfg.Model != "" {
 			b["model"] = r.cfg.Model
@@ -312,11 +339,16 @@ func parseRerank(style string, data []byte, n int) ([]float64, error) {
 	} else {
 		var body struct {
 			Results []result `json:"results"`
+			Data    []result `json:"data"` // Voyage's name
 		}
-		if err := json.Unmarshal(data, &body); err != nil || body.Results == nil {
-			return nil, fmt.Errorf("rerank answer is not {results: [{index, relevance_score}]}: %q", redact.Secrets(snippet(string(data), 200)))
+		field := "results"
+		if style == StyleVoyage {
+			field = "data"
 		}
-		results = body.Results
+		if err := json.Unmarshal(data, &body); err != nil || (style == StyleVoyage) != (body.Data != nil) || (style != StyleVoyage) != (body.Results != nil) {
+			return nil, fmt.Errorf("rerank answer is not {%s: [{index, relevance_score}]}: %q", field, redact.Secrets(snippet(string(data), 200)))
+		}
+		results = append(body.Results, body.Data...)
 	}
 	scores := make([]float64, n)
 	seen := make([]bool, n)

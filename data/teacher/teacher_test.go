@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -470,5 +472,108 @@ func TestRerankAPIErrorsAreRedacted(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "secret-42") || strings.Contains(err.Error(), "url-42") ||
 		!strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "Bearer [redacted]") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// cohereV2Handler serves /v2/rerank as Cohere documents it and refuses what v2 does not take: model is
+// required, documents are strings, return_documents is gone; max_tokens_per_doc and top_n are optional. The
+// official cohere-ai SDK's requests are checked against the same handler (tools/cohere-sdk).
+func cohereV2Handler(t *testing.T, seen *[]map[string]any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if r.URL.Path != "/v2/rerank" || r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil {
+			http.Error(w, `{"message":"bad request"}`, http.StatusBadRequest)
+			return
+		}
+		*seen = append(*seen, body)
+		for k := range body {
+			if !slices.Contains([]string{"model", "query", "documents", "top_n", "max_tokens_per_doc"}, k) {
+				http.Error(w, fmt.Sprintf(`{"message":"invalid request: unknown field %s"}`, k), http.StatusBadRequest)
+				return
+			}
+		}
+		model, _ := body["model"].(string)
+		query, _ := body["query"].(string)
+		docs, _ := body["documents"].([]any)
+		if model == "" || query == "" || len(docs) == 0 {
+			http.Error(w, `{"message":"invalid request: model, query and documents are required"}`, http.StatusBadRequest)
+			return
+		}
+		var results []map[string]any
+		for i, d := range docs {
+			s, ok := d.(string)
+			if !ok {
+				http.Error(w, `{"message":"invalid request: documents must be strings"}`, http.StatusBadRequest)
+				return
+			}
+			results = append(results, map[string]any{"index": i, "relevance_score": float64(len(s)) / 100})
+		}
+		sort.Slice(results, func(a, b int) bool {
+			return results[a]["relevance_score"].(float64) > results[b]["relevance_score"].(float64)
+		})
+		if n, ok := body["top_n"].(float64); ok && int(n) < len(results) {
+			results = results[:int(n)]
+		}
+		json.NewEncoder(w).Encode(map[string]any{"id": "r-1", "results": results,
+			"meta": map[string]any{"api_version": map[string]any{"version": "2"}, "billed_units": map[string]any{"search_units": 1}}})
+	}
+}
+
+// ragnb's cohere-v2 requests are exactly v2's (the handler refuses anything else), scores map back by index,
+// and a model is required before any request.
+func TestRerankAPICohereV2Request(t *testing.T) {
+	var seen []map[string]any
+	srv := httptest.NewServer(cohereV2Handler(t, &seen))
+	defer srv.Close()
+	if _, err := NewRerankAPI(RerankConfig{URL: srv.URL + "/v2/rerank", Style: StyleCohereV2}); err == nil {
+		t.Error("cohere-v2 without a model accepted")
+	}
+	api, err := NewRerankAPI(RerankConfig{URL: srv.URL + "/v2/rerank", Style: StyleCohereV2, Model: "rerank-v3.5", MaxTokensPerDoc: 512, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := []relevance.Pair{{Query: "q", Passage: "short"}, {Query: "q", Passage: "a longer passage"}, {Query: "q", Passage: "mid size"}}
+	scores, err := api.ScorePairs(context.Background(), pairs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pairs {
+		if want := float64(len(p.Passage)) / 100; scores[i] != want {
+			t.Errorf("pair %d: %v, want %v", i, scores[i], want)
+		}
+	}
+	if len(seen) != 1 || seen[0]["model"] != "rerank-v3.5" || seen[0]["top_n"] != float64(3) || seen[0]["max_tokens_per_doc"] != float64(512) {
+		t.Errorf("request %v", seen)
+	}
+}
+
+// Voyage's rerank: top_k, truncation, and the scores under "data"; an answer in Cohere's shape is refused.
+func TestRerankAPIVoyage(t *testing.T) {
+	var body map[string]any
+	answer := func(w http.ResponseWriter, r *http.Request) {
+		json.NewDecoder(r.Body).Decode(&body)
+		docs := body["documents"].([]any)
+		var data []map[string]any
+		for i := len(docs) - 1; i >= 0; i-- {
+			data = append(data, map[string]any{"index": i, "relevance_score": float64(i) / 10})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": body["model"], "usage": map[string]any{"total_tokens": 9}})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(answer))
+	defer srv.Close()
+	api, err := NewRerankAPI(RerankConfig{URL: srv.URL + "/v1/rerank", Style: StyleVoyage, Model: "rerank-2", NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := api.ScorePairs(context.Background(), []relevance.Pair{{Query: "q", Passage: "a"}, {Query: "q", Passage: "b"}}, nil)
+	if err != nil || scores[0] != 0 || scores[1] != 0.1 {
+		t.Fatalf("scores %v, %v", scores, err)
+	}
+	want := map[string]any{"model": "rerank-2", "query": "q", "documents": []any{"a", "b"}, "top_k": float64(2), "return_documents": false, "truncation": true}
+	if !reflect.DeepEqual(body, want) {
+		t.Errorf("request %v, want %v", body, want)
+	}
+	if _, err := parseRerank(StyleVoyage, []byte(`{"results":[{"index":0,"relevance_score":1}]}`), 1); err == nil {
+		t.Error("a Cohere-shaped answer taken for Voyage's")
 	}
 }

@@ -168,6 +168,10 @@ type Options struct {
 	// RangeMax 100 (FlagEmbedding counts the positive among the first ten).
 	RangeMin int `json:"range_min"`
 	RangeMax int `json:"range_max"`
+	// RetrievedRanks makes the range FlagEmbedding's range_for_sampling "a-b" exactly: positions [RangeMin,
+	// RangeMax) of the retrieved list itself (by score, positives and the query's own text counted), applied
+	// before the other filters, as hn_mine slices its search results before removing the positives.
+	RetrievedRanks bool `json:"retrieved_ranks,omitempty"`
 	// Window keeps Min < distance ≤ Max (see Window; zero: no window).
 	Window Window `json:"window"`
 	// MaxScore drops candidates with cosine > MaxScore; MinScore drops those with cosine < MinScore. nil
@@ -247,6 +251,8 @@ func (o Options) WithDefaults() (Options, error) {
 		return o, fmt.Errorf("mine: range_min %d, want ≥ 0", o.RangeMin)
 	case o.RangeMin >= o.RangeMax:
 		return o, fmt.Errorf("mine: range_min %d must be smaller than range_max %d", o.RangeMin, o.RangeMax)
+	case o.RetrievedRanks && o.RangeMax > o.TopK:
+		return o, fmt.Errorf("mine: ranks up to %d of the retrieved list need top-k ≥ %d, got %d", o.RangeMax, o.RangeMax, o.TopK)
 	case o.NumNegatives > o.RangeMax-o.RangeMin:
 		return o, fmt.Errorf("mine: cannot take %d negatives per query from ranks [%d, %d): only %d candidates remain",
 			o.NumNegatives, o.RangeMin, o.RangeMax, o.RangeMax-o.RangeMin)

@@ -107,6 +107,10 @@ func TestSelectionByHand(t *testing.T) {
 		{"rank range", Options{NumNegatives: 2, RangeMin: 1, RangeMax: 3}, []string{"B", "C"}},
 		{"rank range after the window", Options{NumNegatives: 3, RangeMin: 1, RangeMax: 10,
 			Window: Window{Distance: L2, Min: l2("C"), Max: l2("G")}}, []string{"E", "F", "G"}},
+		// FlagEmbedding's range_for_sampling slices the retrieved list itself: ranks 1..3 are pos, B, C (A is
+		// rank 0), and the positive is removed afterwards; among eligible candidates ranks 1..3 are B, C, D.
+		{"retrieved ranks count the positive (hn_mine)", Options{NumNegatives: 3, RangeMin: 1, RangeMax: 4, RetrievedRanks: true}, []string{"B", "C"}},
+		{"eligible ranks skip the positive", Options{NumNegatives: 3, RangeMin: 1, RangeMax: 4}, []string{"B", "C", "D"}},
 		{"top-k limits the candidates", Options{TopK: 4, NumNegatives: 5, RangeMax: 5}, []string{"A", "B", "C"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -212,6 +212,10 @@ func (s *selector) filter(q int) []float64 {
 	for i := range cands {
 		c := &cands[i]
 		c.rank = i + 1
+		if o.RetrievedRanks && (i < o.RangeMin || i >= o.RangeMax) {
+			st.rangeOut++
+			continue
+		}
 		if slices.Contains(pos, c.doc) {
 			st.positive++
 			continue
@@ -238,9 +242,11 @@ func (s *selector) filter(q int) []float64 {
 			eligible = append(eligible, *c)
 		}
 	}
-	lo, hi := min(o.RangeMin, len(eligible)), min(o.RangeMax, len(eligible))
-	st.rangeOut = len(eligible) - (hi - lo)
-	eligible = eligible[lo:hi]
+	if !o.RetrievedRanks {
+		lo, hi := min(o.RangeMin, len(eligible)), min(o.RangeMax, len(eligible))
+		st.rangeOut = len(eligible) - (hi - lo)
+		eligible = eligible[lo:hi]
+	}
 	res.Eligible = len(eligible)
 	if len(eligible) == 0 {
 		st.empty = 1
