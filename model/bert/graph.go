@@ -44,21 +44,18 @@ func variable(scope *model.Scope, g *Graph, name string, dims ...int) *Node {
 // The fused ops of GoMLX's pure-Go backend (dense, GELU, softmax, layer norm) speed up inference, but in a
 // training graph GoMLX also builds the decomposed formula of each fused op and differentiates through it, so the
 // decomposed forward runs as well as the fused one: the fused op is pure overhead there (for the GELU dense layer
-// it means a second matmul and the erf three times). Training graphs therefore use the plain formulas below,
-// which autodiff takes as they are, and inference graphs the fused ops.
+// it means a second matmul and the erf three times). DenseFor, ActivationFor, LayerNormFor and SoftmaxFor
+// therefore build the plain formulas in training graphs (Scope.IsTraining), which autodiff takes as they are,
+// and the fused ops in inference graphs. Other encoders of the family (package modernbert) use them too.
 
-// linear is torch.nn.Linear with HF's [out, in] weight layout: x·Wᵀ + b.
-func linear(scope *model.Scope, x *Node, in, out int, act activation.Type) *Node {
-	g := x.Graph()
-	w := variable(scope, g, "weight", out, in)
-	b := variable(scope, g, "bias", out)
-	if scope.IsTraining(g) {
+// DenseFor is x·Wᵀ + b with w in HF's [out, in] layout, then act; b may be nil.
+func DenseFor(scope *model.Scope, x, w, b *Node, act activation.Type) *Node {
+	if scope.IsTraining(x.Graph()) {
 		y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
-		y = Add(y, ExpandLeftToRank(b, y.Rank()))
-		if act == activation.TypeGelu {
-			return geluExact(y)
+		if b != nil {
+			y = Add(y, ExpandLeftToRank(b, y.Rank()))
 		}
-		return activation.Apply(act, y)
+		return ActivationFor(scope, act, y)
 	}
 	switch act {
 	case activation.TypeNone:
@@ -70,31 +67,47 @@ func linear(scope *model.Scope, x *Node, in, out int, act activation.Type) *Node
 	return activation.Apply(act, nn.Dense(x, w, b, compute.DenseLayoutOutputsInput))
 }
 
-// geluExact is x·Φ(x) = x·(1 + erf(x/√2))/2, the training graph's GELU.
-func geluExact(x *Node) *Node {
-	return Mul(x, MulScalar(AddScalar(Erf(MulScalar(x, 1/math.Sqrt2)), 1), 0.5))
+// ActivationFor applies act; exact GELU is x·Φ(x) = x·(1 + erf(x/√2))/2 in training graphs.
+func ActivationFor(scope *model.Scope, act activation.Type, x *Node) *Node {
+	if act == activation.TypeGelu && scope.IsTraining(x.Graph()) {
+		return Mul(x, MulScalar(AddScalar(Erf(MulScalar(x, 1/math.Sqrt2)), 1), 0.5))
+	}
+	return activation.Apply(act, x)
 }
 
-// layerNorm is torch.nn.LayerNorm over the last axis with HF's weight/bias names.
-func layerNorm(scope *model.Scope, x *Node, hidden int, eps float64) *Node {
-	g := x.Graph()
-	gamma, beta := variable(scope, g, "weight", hidden), variable(scope, g, "bias", hidden)
-	if !scope.IsTraining(g) {
+// LayerNormFor is torch.nn.LayerNorm over the last axis; beta may be nil.
+func LayerNormFor(scope *model.Scope, x, gamma, beta *Node, eps float64) *Node {
+	if !scope.IsTraining(x.Graph()) {
 		return nn.LayerNorm(x, []int{-1}, eps, gamma, beta, nil)
 	}
 	centred := Sub(x, ReduceAndKeep(x, ReduceMean, -1))
 	variance := ReduceAndKeep(Square(centred), ReduceMean, -1)
-	normed := Div(centred, Sqrt(AddScalar(variance, eps)))
-	return Add(Mul(normed, ExpandLeftToRank(gamma, x.Rank())), ExpandLeftToRank(beta, x.Rank()))
+	y := Mul(Div(centred, Sqrt(AddScalar(variance, eps))), ExpandLeftToRank(gamma, x.Rank()))
+	if beta != nil {
+		y = Add(y, ExpandLeftToRank(beta, x.Rank()))
+	}
+	return y
 }
 
-// softmax is softmax over the last axis.
-func softmax(scope *model.Scope, x *Node) *Node {
+// SoftmaxFor is softmax over the last axis.
+func SoftmaxFor(scope *model.Scope, x *Node) *Node {
 	if !scope.IsTraining(x.Graph()) {
 		return Softmax(x, -1)
 	}
 	e := Exp(Sub(x, StopGradient(ReduceAndKeep(x, ReduceMax, -1))))
 	return Div(e, ReduceAndKeep(e, ReduceSum, -1))
+}
+
+// linear is torch.nn.Linear with HF's [out, in] weight layout: x·Wᵀ + b.
+func linear(scope *model.Scope, x *Node, in, out int, act activation.Type) *Node {
+	g := x.Graph()
+	return DenseFor(scope, x, variable(scope, g, "weight", out, in), variable(scope, g, "bias", out), act)
+}
+
+// layerNorm is torch.nn.LayerNorm over the last axis with HF's weight/bias names.
+func layerNorm(scope *model.Scope, x *Node, hidden int, eps float64) *Node {
+	g := x.Graph()
+	return LayerNormFor(scope, x, variable(scope, g, "weight", hidden), variable(scope, g, "bias", hidden), eps)
 }
 
 // Encode builds BertModel's forward pass and returns the last hidden state [batch, seq, hidden].
@@ -173,7 +186,7 @@ func EncodePositions(scope *model.Scope, cfg *Config, ids, typeIDs, positionIDs,
 		vT := split(linear(self.At("value"), x, h, h, activation.TypeNone), 0, 2, 3, 1)
 		// scores[b, a, i, j] = q[b, a, i, :] · k[b, a, j, :]
 		scores := Add(DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}), bias)
-		probs := softmax(scope, scores)
+		probs := SoftmaxFor(scope, scores)
 		probs = layers.DropoutStatic(scope, probs, cfg.AttentionProbsDropoutProb)
 		// ctxᵀ[b, a, :, i] = Σ_j vᵀ[b, a, :, j] probs[b, a, i, j]
 		ctxT := DotGeneral(vT, []int{3}, []int{0, 1}, probs, []int{3}, []int{0, 1})
