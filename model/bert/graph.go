@@ -41,11 +41,22 @@ func variable(scope *model.Scope, g *Graph, name string, dims ...int) *Node {
 	return v.NodeValue(g)
 }
 
-// linear is torch.nn.Linear with HF's [out, in] weight layout: x·Wᵀ + b.
-func linear(scope *model.Scope, x *Node, in, out int, act activation.Type) *Node {
-	g := x.Graph()
-	w := variable(scope, g, "weight", out, in)
-	b := variable(scope, g, "bias", out)
+// The fused ops of GoMLX's pure-Go backend (dense, GELU, softmax, layer norm) speed up inference, but in a
+// training graph GoMLX also builds the decomposed formula of each fused op and differentiates through it, so the
+// decomposed forward runs as well as the fused one: the fused op is pure overhead there (for the GELU dense layer
+// it means a second matmul and the erf three times). DenseFor, ActivationFor, LayerNormFor and SoftmaxFor
+// therefore build the plain formulas in training graphs (Scope.IsTraining), which autodiff takes as they are,
+// and the fused ops in inference graphs. Other encoders of the family (package modernbert) use them too.
+
+// DenseFor is x·Wᵀ + b with w in HF's [out, in] layout, then act; b may be nil.
+func DenseFor(scope *model.Scope, x, w, b *Node, act activation.Type) *Node {
+	if scope.IsTraining(x.Graph()) {
+		y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+		if b != nil {
+			y = Add(y, ExpandLeftToRank(b, y.Rank()))
+		}
+		return ActivationFor(scope, act, y)
+	}
 	switch act {
 	case activation.TypeNone:
 		return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
@@ -56,10 +67,47 @@ func linear(scope *model.Scope, x *Node, in, out int, act activation.Type) *Node
 	return activation.Apply(act, nn.Dense(x, w, b, compute.DenseLayoutOutputsInput))
 }
 
+// ActivationFor applies act; exact GELU is x·Φ(x) = x·(1 + erf(x/√2))/2 in training graphs.
+func ActivationFor(scope *model.Scope, act activation.Type, x *Node) *Node {
+	if act == activation.TypeGelu && scope.IsTraining(x.Graph()) {
+		return Mul(x, MulScalar(AddScalar(Erf(MulScalar(x, 1/math.Sqrt2)), 1), 0.5))
+	}
+	return activation.Apply(act, x)
+}
+
+// LayerNormFor is torch.nn.LayerNorm over the last axis; beta may be nil.
+func LayerNormFor(scope *model.Scope, x, gamma, beta *Node, eps float64) *Node {
+	if !scope.IsTraining(x.Graph()) {
+		return nn.LayerNorm(x, []int{-1}, eps, gamma, beta, nil)
+	}
+	centred := Sub(x, ReduceAndKeep(x, ReduceMean, -1))
+	variance := ReduceAndKeep(Square(centred), ReduceMean, -1)
+	y := Mul(Div(centred, Sqrt(AddScalar(variance, eps))), ExpandLeftToRank(gamma, x.Rank()))
+	if beta != nil {
+		y = Add(y, ExpandLeftToRank(beta, x.Rank()))
+	}
+	return y
+}
+
+// SoftmaxFor is softmax over the last axis.
+func SoftmaxFor(scope *model.Scope, x *Node) *Node {
+	if !scope.IsTraining(x.Graph()) {
+		return Softmax(x, -1)
+	}
+	e := Exp(Sub(x, StopGradient(ReduceAndKeep(x, ReduceMax, -1))))
+	return Div(e, ReduceAndKeep(e, ReduceSum, -1))
+}
+
+// linear is torch.nn.Linear with HF's [out, in] weight layout: x·Wᵀ + b.
+func linear(scope *model.Scope, x *Node, in, out int, act activation.Type) *Node {
+	g := x.Graph()
+	return DenseFor(scope, x, variable(scope, g, "weight", out, in), variable(scope, g, "bias", out), act)
+}
+
 // layerNorm is torch.nn.LayerNorm over the last axis with HF's weight/bias names.
 func layerNorm(scope *model.Scope, x *Node, hidden int, eps float64) *Node {
 	g := x.Graph()
-	return nn.LayerNorm(x, []int{-1}, eps, variable(scope, g, "weight", hidden), variable(scope, g, "bias", hidden), nil)
+	return LayerNormFor(scope, x, variable(scope, g, "weight", hidden), variable(scope, g, "bias", hidden), eps)
 }
 
 // Encode builds BertModel's forward pass and returns the last hidden state [batch, seq, hidden].
@@ -113,30 +161,36 @@ func EncodePositions(scope *model.Scope, cfg *Config, ids, typeIDs, positionIDs,
 	x = layerNorm(emb.At("LayerNorm"), x, h, cfg.LayerNormEps)
 	x = layers.DropoutStatic(scope, x, cfg.HiddenDropoutProb)
 
-	// Additive attention mask [batch, 1, 1, seq]: 0 for tokens, float32's lowest value for padding.
+	// Additive attention mask, 0 for tokens and float32's lowest value for padding, broadcast once to the scores'
+	// full shape [batch, heads, seq, seq]: the pure-Go backend adds same-shape operands on its flat fast path,
+	// while an implicit broadcast in every layer walks index by index. The reshape round trip keeps the
+	// backend's implicit-broadcast pass from folding the broadcast back into each layer's Add.
 	maskF := ConvertDType(mask, dtypes.Float32)
 	bias := MulScalar(OneMinus(maskF), -math.MaxFloat32)
-	bias = Reshape(bias, batch, 1, 1, seq)
+	bias = BroadcastToDims(Reshape(bias, batch, 1, 1, seq), batch, heads, seq, seq)
+	bias = Reshape(Reshape(bias, batch*heads, seq, seq), batch, heads, seq, seq)
 	scale := 1 / math.Sqrt(float64(d))
 
 	for i := range cfg.NumHiddenLayers {
 		layer := scope.At("encoder").At("layer").At("%d", i)
 		att := layer.At("attention")
 		self := att.At("self")
-		// Heads-major layouts that the pure-Go backend's SIMD matmul takes without transposing again:
-		// q [b, a, i, d], kᵀ [b, a, d, j], v [b, a, j, d].
+		// Heads-major layouts whose products are all the pure-Go backend's fastest matmul layout (both operands
+		// [batch, cross, contracting]) with no transpose inside the dot: q, k [b, a, s, d] and vᵀ [b, a, d, s].
+		// In a training graph the gradients then transpose only [b, a, s, d]-sized tensors, except the key
+		// gradient's one transpose of the scores' gradient (a transposed-operand matmul would avoid it).
 		split := func(t *Node, perm ...int) *Node { return TransposeAllAxes(Reshape(t, batch, seq, heads, d), perm...) }
-		q := split(linear(self.At("query"), x, h, h, activation.TypeNone), 0, 2, 1, 3)
-		kT := split(linear(self.At("key"), x, h, h, activation.TypeNone), 0, 2, 3, 1)
-		v := split(linear(self.At("value"), x, h, h, activation.TypeNone), 0, 2, 1, 3)
+		// 1/√d scales q [b, a, i, d] rather than the scores [b, a, i, j]: a quarter of the work at seq 128.
+		q := split(MulScalar(linear(self.At("query"), x, h, h, activation.TypeNone), scale), 0, 2, 1, 3)
+		k := split(linear(self.At("key"), x, h, h, activation.TypeNone), 0, 2, 1, 3)
+		vT := split(linear(self.At("value"), x, h, h, activation.TypeNone), 0, 2, 3, 1)
 		// scores[b, a, i, j] = q[b, a, i, :] · k[b, a, j, :]
-		scores := DotGeneral(q, []int{3}, []int{0, 1}, kT, []int{2}, []int{0, 1})
-		scores = Add(MulScalar(scores, scale), bias)
-		probs := Softmax(scores, -1)
+		scores := Add(DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}), bias)
+		probs := SoftmaxFor(scope, scores)
 		probs = layers.DropoutStatic(scope, probs, cfg.AttentionProbsDropoutProb)
-		// ctx[b, a, i, :] = Σ_j probs[b, a, i, j] v[b, a, j, :]
-		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
-		ctx = Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), batch, seq, h)
+		// ctxᵀ[b, a, :, i] = Σ_j vᵀ[b, a, :, j] probs[b, a, i, j]
+		ctxT := DotGeneral(vT, []int{3}, []int{0, 1}, probs, []int{3}, []int{0, 1})
+		ctx := Reshape(TransposeAllAxes(ctxT, 0, 3, 1, 2), batch, seq, h)
 		out := att.At("output")
 		attOut := linear(out.At("dense"), ctx, h, h, activation.TypeNone)
 		attOut = layers.DropoutStatic(scope, attOut, cfg.HiddenDropoutProb)

@@ -5,14 +5,14 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/nn"
+
+	"github.com/ragnb/ragnb/model/bert"
 )
 
 // activationType maps transformers' ACT2FN names to GoMLX activations: "gelu" is the exact erf GELU,
@@ -63,7 +63,7 @@ func linear(scope *model.Scope, x *Node, in, out int, bias bool) *Node {
 	if bias {
 		b = variable(scope, g, "bias", out)
 	}
-	return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
+	return bert.DenseFor(scope, x, w, b, activation.TypeNone)
 }
 
 // layerNorm is torch.nn.LayerNorm(bias=norm_bias) over the last axis.
@@ -73,7 +73,7 @@ func layerNorm(scope *model.Scope, cfg *Config, x *Node) *Node {
 	if cfg.NormBias {
 		b = variable(scope, g, "bias", cfg.HiddenSize)
 	}
-	return nn.LayerNorm(x, []int{-1}, cfg.NormEps, variable(scope, g, "weight", cfg.HiddenSize), b, nil)
+	return bert.LayerNormFor(scope, x, variable(scope, g, "weight", cfg.HiddenSize), b, cfg.NormEps)
 }
 
 // rotary returns cos and sin [seq, headDim] of the default rotary embedding with base theta at positions
@@ -166,7 +166,7 @@ func Encode(scope *model.Scope, cfg *Config, ids, mask *Node) *Node {
 		} else {
 			scores = Add(scores, localBias)
 		}
-		probs := layers.DropoutStatic(scope, Softmax(scores, -1), cfg.AttentionDropout)
+		probs := layers.DropoutStatic(scope, bert.SoftmaxFor(scope, scores), cfg.AttentionDropout)
 		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
 		ctx = Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), batch, seq, h)
 		attOut := layers.DropoutStatic(scope, linear(att.At("Wo"), ctx, h, h, cfg.AttentionBias), cfg.AttentionDropout)
@@ -176,7 +176,7 @@ func Encode(scope *model.Scope, cfg *Config, ids, mask *Node) *Node {
 		wi := linear(mlp.At("Wi"), layerNorm(layer.At("mlp_norm"), cfg, x), h, 2*inter, cfg.MLPBias)
 		input := Slice(wi, AxisRange(), AxisRange(), AxisRange(0, inter))
 		gate := Slice(wi, AxisRange(), AxisRange(), AxisRange(inter, 2*inter))
-		hidden := layers.DropoutStatic(scope, Mul(activation.Apply(act, input), gate), cfg.MLPDropout)
+		hidden := layers.DropoutStatic(scope, Mul(bert.ActivationFor(scope, act, input), gate), cfg.MLPDropout)
 		x = Add(x, linear(mlp.At("Wo"), hidden, inter, h, cfg.MLPBias))
 	}
 	return layerNorm(scope.At("final_norm"), cfg, x)
@@ -197,7 +197,7 @@ func SequenceClassification(root *model.Scope, cfg *Config, ids, mask *Node) *No
 	}
 	head := root.At("head")
 	pooled = linear(head.At("dense"), pooled, cfg.HiddenSize, cfg.HiddenSize, cfg.ClassifierBias)
-	pooled = layerNorm(head.At("norm"), cfg, activation.Apply(mustActivation(cfg.ClassifierActivation), pooled))
+	pooled = layerNorm(head.At("norm"), cfg, bert.ActivationFor(root, mustActivation(cfg.ClassifierActivation), pooled))
 	pooled = layers.DropoutStatic(root, pooled, cfg.ClassifierDropout)
 	return linear(root.At("classifier"), pooled, cfg.HiddenSize, cfg.NumLabels(), true)
 }
