@@ -242,7 +242,8 @@ func BuildPipeline(ctx context.Context, env Env, in PipelineInput, o PipelineOpt
 		cfg.Retriever = r
 		info["retriever"], info["docs"] = "bm25", len(in.Docs)
 	}
-	if o.Hybrid {
+	// A given retriever (a Weaviate collection) fuses BM25 itself when asked: not a second time here.
+	if o.Hybrid && in.Retriever == nil {
 		if err := hybridRetriever(&cfg, in, o.Fusion); err != nil {
 			return nil, err
 		}

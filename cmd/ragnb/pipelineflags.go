@@ -53,7 +53,7 @@ func (f *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.indexDir, "index", "", "index `directory` made by `ragnb index build` (queries are embedded with --model, default the model the index was built with)")
 	fs.StringVar(&f.modelDir, "model", "", "bi-encoder model `directory` (or Hub id); with --corpus and no --index, the corpus is embedded in memory at start")
 	fs.BoolVar(&f.useBM25, "bm25", false, "retrieve with BM25 over --corpus instead of a model")
-	fs.BoolVar(&f.o.Hybrid, "hybrid", def.Hybrid, "fuse the model's retrieval with BM25 over the same documents (the index's, or --corpus): a convex combination weighted by --hybrid-alpha")
+	fs.Var(&f.weaviate.hybrid, "hybrid", "fuse the model's retrieval with BM25: over the same documents (the index's, or --corpus) a convex combination, with --weaviate Weaviate's own hybrid search; --hybrid=ALPHA or --hybrid-alpha weighs the dense side")
 	fs.Float64Var(&f.o.Fusion.Alpha, "hybrid-alpha", def.Fusion.Alpha, "--hybrid: weight of the dense scores in [0, 1] (use the one `ragnb eval --model hybrid:DIR` chose on a dev set)")
 	f.corpusFlags.register(fs)
 	f.weaviate.register(fs)
@@ -72,6 +72,11 @@ func (f *pipelineFlags) register(fs *flag.FlagSet) {
 // options are the pipeline's options from the flags (the prompt template read, the chat model's key from the
 // environment).
 func (f *pipelineFlags) options() (workflow.PipelineOptions, error) {
+	h := &f.weaviate.hybrid
+	if h.on && h.explicit {
+		f.o.Fusion.Alpha = h.alpha
+	}
+	f.o.Hybrid, h.alpha = h.on, f.o.Fusion.Alpha // one weight for both kinds of hybrid
 	o := f.o
 	if f.template != "" {
 		b, err := os.ReadFile(f.template)

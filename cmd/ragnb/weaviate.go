@@ -90,10 +90,10 @@ func (f *indexPushFlags) run(ctx context.Context, std *stdio, indexDir string, d
 	return nil
 }
 
-// hybridFlag is `--hybrid` (alpha from workflow.DefaultWeaviateOptions) or `--hybrid=ALPHA`.
+// hybridFlag is `--hybrid` or `--hybrid=ALPHA` (explicit then says the weight was given with it).
 type hybridFlag struct {
-	on    bool
-	alpha float64
+	on, explicit bool
+	alpha        float64
 }
 
 func (h *hybridFlag) String() string {
@@ -106,7 +106,7 @@ func (h *hybridFlag) String() string {
 func (h *hybridFlag) Set(s string) error {
 	switch s {
 	case "true":
-		h.on, h.alpha = true, workflow.DefaultWeaviateOptions().Alpha
+		h.on, h.explicit = true, false
 		return nil
 	case "false":
 		h.on = false
@@ -116,7 +116,7 @@ func (h *hybridFlag) Set(s string) error {
 	if err != nil || a < 0 || a > 1 {
 		return fmt.Errorf("want an alpha between 0 (BM25 only) and 1 (vector only), got %q", s)
 	}
-	h.on, h.alpha = true, a
+	h.on, h.explicit, h.alpha = true, true, a
 	return nil
 }
 
@@ -130,8 +130,6 @@ type retrieverFlags struct {
 
 func (f *retrieverFlags) register(fs *flag.FlagSet) {
 	f.weaviateFlags.register(fs, "with --weaviate: the collection `name` (written by `ragnb index push` with --model's model)", "weaviate-api-key-env")
-	fs.Var(&f.hybrid, "hybrid", fmt.Sprintf("with --weaviate: Weaviate's hybrid search, BM25 fused with the vector; --hybrid=ALPHA weighs the vector side (default %g)",
-		workflow.DefaultWeaviateOptions().Alpha))
 }
 
 func (f *retrieverFlags) options() (workflow.WeaviateOptions, error) {

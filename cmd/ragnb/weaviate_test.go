@@ -44,12 +44,15 @@ func TestWeaviateFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 	} {
 		fs := flag.NewFlagSet("ask", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		var r retrieverFlags
-		r.register(fs)
+		var pf pipelineFlags // --hybrid is the pipeline's flag: Weaviate's hybrid with --weaviate
+		pf.register(fs)
 		if err := fs.Parse(c.args); err != nil {
 			t.Fatal(err)
 		}
-		o, err := r.options()
+		if _, err := pf.options(); err != nil {
+			t.Fatal(err)
+		}
+		o, err := pf.weaviate.options()
 		want := workflow.DefaultWeaviateOptions()
 		want.Hybrid, want.Alpha = c.on, c.alpha
 		if err != nil || !reflect.DeepEqual(o, want) {
@@ -58,8 +61,9 @@ func TestWeaviateFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 	}
 	fs = flag.NewFlagSet("ask", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var r retrieverFlags
-	r.register(fs)
+	var pf pipelineFlags
+	pf.register(fs)
+	r := &pf.weaviate
 	if err := fs.Parse([]string{"--hybrid=1.5"}); err == nil {
 		t.Error("--hybrid=1.5 was accepted")
 	}
