@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/ragnb/ragnb/model/hfconfig"
 )
 
 // Layer types of the newer config form (layer_types).
@@ -175,47 +177,19 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &p); err != nil {
 		return err
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	extra, err := hfconfig.Extra(data, knownKey)
+	if err != nil {
 		return err
 	}
 	*c = Config(p)
-	c.extra = map[string]json.RawMessage{}
-	for k, v := range raw {
-		if !knownKey(k) {
-			c.extra[k] = v
-		}
-	}
+	c.extra = extra
 	return nil
 }
 
 // MarshalJSON writes config.json: the known fields, label2id derived from id2label, the kept unknown keys.
 func (c Config) MarshalJSON() ([]byte, error) {
 	type plain Config
-	known, err := json.Marshal(plain(c))
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(known, &m); err != nil {
-		return nil, err
-	}
-	if len(c.ID2Label) > 0 {
-		l2i := map[string]int{}
-		for k, v := range c.ID2Label {
-			var i int
-			fmt.Sscan(k, &i)
-			l2i[v] = i
-		}
-		b, _ := json.Marshal(l2i)
-		m["label2id"] = b
-	}
-	for k, v := range c.extra {
-		if _, ok := m[k]; !ok {
-			m[k] = v
-		}
-	}
-	return json.Marshal(m)
+	return hfconfig.Marshal(plain(c), c.ID2Label, c.extra)
 }
 
 // SetExtra sets a config.json key this type does not model.
