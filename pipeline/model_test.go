@@ -11,8 +11,8 @@ import (
 	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -103,9 +103,9 @@ func TestPipelineOverRealModelDirectories(t *testing.T) {
 		return vector.Cosine(qv.Row(0), dv.Row(idx[x])) > vector.Cosine(qv.Row(0), dv.Row(idx[y]))
 	})
 	top := idx[:6]
-	pairs := make([]relevance.Pair, len(top))
+	pairs := make([]ir.Pair, len(top))
 	for i, j := range top {
-		pairs[i] = relevance.Pair{Query: question, Passage: texts[j]}
+		pairs[i] = ir.Pair{Query: question, Passage: texts[j]}
 	}
 	scores, err := ce.ScorePairs(context.Background(), pairs, nil)
 	if err != nil {

@@ -28,8 +28,8 @@ import (
 	"github.com/ragnb/ragnb/internal/redact"
 
 	"github.com/ragnb/ragnb/data/llm"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // DefaultSystem is the system prompt unless Config.System replaces it.
@@ -61,7 +61,7 @@ type Config struct {
 	// TopK candidates are retrieved (default 20).
 	TopK int
 	// Reranker rescores the candidates (a cross-encoder; any relevance.Scorer); nil keeps retrieval order.
-	Reranker relevance.Scorer
+	Reranker ir.Scorer
 	// TopN passages are kept after reranking and go into the prompt (default 5; at most TopK).
 	TopN int
 	// Template is the user prompt (text/template over PromptData); empty: DefaultTemplate.
@@ -329,10 +329,10 @@ func (p *Pipeline) finish(ctx context.Context, req Request, cands []Candidate, r
 }
 
 // rerank scores every candidate and sorts sources by the new score (stable: ties keep retrieval order).
-func rerank(ctx context.Context, s relevance.Scorer, question string, sources []Source) error {
-	pairs := make([]relevance.Pair, len(sources))
+func rerank(ctx context.Context, s ir.Scorer, question string, sources []Source) error {
+	pairs := make([]ir.Pair, len(sources))
 	for i, src := range sources {
-		pairs[i] = relevance.Pair{Query: question, Passage: content(src)}
+		pairs[i] = ir.Pair{Query: question, Passage: content(src)}
 	}
 	scores, err := s.ScorePairs(ctx, pairs, nil)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/workflow"
 )
 
@@ -28,7 +28,7 @@ func TestNewBertModelsUseTheVocabularyOfAnother(t *testing.T) {
 	if ce.Tokenizer().VocabSize() != bi.Tokenizer().VocabSize() {
 		t.Errorf("the reranker's vocabulary (%d) is not the base model's (%d)", ce.Tokenizer().VocabSize(), bi.Tokenizer().VocabSize())
 	}
-	scores, err := ce.ScorePairs(t.Context(), []relevance.Pair{{Query: test.Column("anchor")[0], Passage: test.Column("positive")[0]}}, nil)
+	scores, err := ce.ScorePairs(t.Context(), []ir.Pair{{Query: test.Column("anchor")[0], Passage: test.Column("positive")[0]}}, nil)
 	if err != nil || len(scores) != 1 {
 		t.Fatalf("scores %v %v", scores, err)
 	}

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/safetensors"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // financialPairs reads n (question, answer) rows of the financial sample.
@@ -65,7 +65,7 @@ func TestOtherArchitectureCrossEncodersTrainSaveReload(t *testing.T) {
 		ex.Columns[1] = append(ex.Columns[1], as[i], as[(i+5)%len(as)])
 		ex.Labels = append(ex.Labels, 1, 0)
 	}
-	pairs := []relevance.Pair{{Query: qs[0], Passage: as[0]}, {Query: qs[1], Passage: as[7]}, {Query: "net income?", Passage: as[3]}}
+	pairs := []ir.Pair{{Query: qs[0], Passage: as[0]}, {Query: qs[1], Passage: as[7]}, {Query: "net income?", Passage: as[3]}}
 	for _, c := range []struct {
 		arch, wantTensor, wantHead string
 	}{{encoder.ArchXLMRoberta, "roberta.embeddings.position_embeddings.weight", "classifier.out_proj.bias"},

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/retrieval/evaluate"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -49,7 +49,7 @@ func TripletEvaluator(m vector.Embedder, anchors, positives, negatives []string,
 // RegressionEvaluator scores (query, passage) pairs with a cross-encoder and compares them with teacher
 // scores — the reranker distillation recipe's evaluator: keys <name>_mse, <name>_pearson, <name>_spearman.
 // For best-checkpoint selection use BestMetric "<name>_mse" with LowerIsBetter, or a correlation.
-func RegressionEvaluator(s relevance.Scorer, pairs []relevance.Pair, teacher []float64, name string) Evaluator {
+func RegressionEvaluator(s ir.Scorer, pairs []ir.Pair, teacher []float64, name string) Evaluator {
 	if name == "" {
 		name = "regression"
 	}

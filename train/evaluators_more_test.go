@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -49,13 +49,13 @@ func TestTripletEvaluatorCountsCloserPositives(t *testing.T) {
 
 type fixedScores []float64
 
-func (f fixedScores) ScorePairs(_ context.Context, p []relevance.Pair, _ progress.Func) ([]float64, error) {
+func (f fixedScores) ScorePairs(_ context.Context, p []ir.Pair, _ progress.Func) ([]float64, error) {
 	return f[:len(p)], nil
 }
 
 // TestRegressionEvaluatorKeys: predictions 1, 2, 3 against teacher 1, 2, 5: MSE 4/3, Spearman 1.
 func TestRegressionEvaluatorKeys(t *testing.T) {
-	pairs := []relevance.Pair{{Query: "q", Passage: "a"}, {Query: "q", Passage: "b"}, {Query: "q", Passage: "c"}}
+	pairs := []ir.Pair{{Query: "q", Passage: "a"}, {Query: "q", Passage: "b"}, {Query: "q", Passage: "c"}}
 	m, err := RegressionEvaluator(fixedScores{1, 2, 3}, pairs, []float64{1, 2, 5}, "").Evaluate(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)

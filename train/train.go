@@ -10,11 +10,11 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/ragnb/ragnb/gpu"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/modelcard"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/train/losses"
 )
 
@@ -219,10 +219,10 @@ func TrainCrossEncoder(ctx context.Context, m *encoder.CrossEncoder, ex *Example
 		save:    m.Save,
 		weights: m.Weights,
 		tokenize: func(rows []int, _ int) (Batch, error) {
-			pairs := make([]relevance.Pair, len(rows))
+			pairs := make([]ir.Pair, len(rows))
 			labels := make([]float32, len(rows))
 			for i, r := range rows {
-				pairs[i] = relevance.Pair{Query: ex.Columns[0][r], Passage: ex.Columns[1][r]}
+				pairs[i] = ir.Pair{Query: ex.Columns[0][r], Passage: ex.Columns[1][r]}
 				labels[i] = float32(ex.Labels[r])
 			}
 			return Batch{Columns: [][]encoder.Sequence{m.Tokenize(pairs)}, Labels: labels}, nil

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/data/teacher"
-	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/ir"
 )
 
 // Teacher kinds.
@@ -47,7 +47,7 @@ func DefaultTeacher(kind string) Teacher {
 }
 
 // scorer makes the teacher's scorer and a function describing its work so far.
-func (t Teacher) scorer() (relevance.Scorer, func() string, error) {
+func (t Teacher) scorer() (ir.Scorer, func() string, error) {
 	requests := func(requests, hits, retries, failed int) string {
 		return fmt.Sprintf("%d requests, %d cache hits, %d retries, %d failed", requests, hits, retries, failed)
 	}

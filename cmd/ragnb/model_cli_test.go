@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -138,7 +138,7 @@ func TestInitModelCrossEncoderAndErrors(t *testing.T) {
 	}
 	txt := writeFile(t, filepath.Join(dir, "in.txt"), "a text\n")
 	long := strings.Repeat("revenue grew again ", 100)
-	scores, err := m.ScorePairs(context.Background(), []relevance.Pair{{Query: "net income", Passage: "Net income was $5 million."},
+	scores, err := m.ScorePairs(context.Background(), []ir.Pair{{Query: "net income", Passage: "Net income was $5 million."},
 		{Query: long, Passage: long}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +252,7 @@ func TestInitModelOtherArchitectures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := m.ScorePairs(context.Background(), []relevance.Pair{{Query: "net income", Passage: strings.Repeat("revenue grew ", 50)}}, nil); err != nil {
+				if _, err := m.ScorePairs(context.Background(), []ir.Pair{{Query: "net income", Passage: strings.Repeat("revenue grew ", 50)}}, nil); err != nil {
 					t.Fatal(err)
 				}
 				continue

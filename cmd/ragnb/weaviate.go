@@ -10,10 +10,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/pipeline"
 	"github.com/ragnb/ragnb/pipeline/server"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/retrieval/index"
 	"github.com/ragnb/ragnb/workflow"
 )
@@ -175,7 +175,7 @@ func (f *retrieverFlags) retriever(ctx context.Context, env workflow.Env, modelD
 type servedModels struct {
 	embedder     *index.Model
 	embedderName string // the model's directory or Hub id when embedder.Name is not it
-	reranker     relevance.Scorer
+	reranker     ir.Scorer
 }
 
 // api is the OpenAI/Cohere/TEI model API over the served models (nil when there are none). A model is named

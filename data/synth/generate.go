@@ -23,8 +23,8 @@ import (
 
 	"github.com/ragnb/ragnb/data/documents"
 	"github.com/ragnb/ragnb/data/llm"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // DefaultSystem is the system prompt sent with every generation request.
@@ -84,7 +84,7 @@ type Config struct {
 	MinOverlap float64
 	// AnswerCheck, when set, scores every (question, chunk) pair that passed the lexical check (an LLM judge
 	// from package teacher, a cross-encoder...); pairs below AnswerCheckMin are filtered.
-	AnswerCheck relevance.Scorer
+	AnswerCheck ir.Scorer
 	// AnswerCheckMin is the AnswerCheck threshold (default 0.5).
 	AnswerCheckMin float64
 	// ParseRetries is how often a chunk is asked again (a new cache entry, see llm.Request.Attempt) when its
@@ -411,9 +411,9 @@ func assemble(ctx context.Context, chunks []documents.Chunk, results []chunkResu
 		keep[i] = true
 	}
 	if cfg.AnswerCheck != nil && len(cands) > 0 && ctx.Err() == nil {
-		pairs := make([]relevance.Pair, len(cands))
+		pairs := make([]ir.Pair, len(cands))
 		for i, c := range cands {
-			pairs[i] = relevance.Pair{Query: c.row.Question, Passage: c.row.Passage}
+			pairs[i] = ir.Pair{Query: c.row.Question, Passage: c.row.Passage}
 		}
 		scores, err := cfg.AnswerCheck.ScorePairs(ctx, pairs, nil)
 		if err != nil {

@@ -15,8 +15,8 @@ import (
 	"github.com/ragnb/ragnb/data/documents"
 	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // passageOf pulls the chunk text out of a prompt built from DefaultTemplate.
@@ -288,7 +288,7 @@ func TestGenerateQACancelledKeepsProducedRows(t *testing.T) {
 // judge marks questions containing "bad" as unanswerable and cannot score those containing "unknown".
 type judge struct{ calls int }
 
-func (j *judge) ScorePairs(ctx context.Context, pairs []relevance.Pair, report progress.Func) ([]float64, error) {
+func (j *judge) ScorePairs(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error) {
 	j.calls++
 	out := make([]float64, len(pairs))
 	var err error

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -16,12 +16,12 @@ type EmbedderTeacher struct {
 }
 
 // ScorePairs implements relevance.Scorer; scores are cosines in [-1, 1].
-func (e EmbedderTeacher) ScorePairs(ctx context.Context, pairs []relevance.Pair, report progress.Func) ([]float64, error) {
+func (e EmbedderTeacher) ScorePairs(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error) {
 	if e.Embedder == nil {
 		return nil, fmt.Errorf("embedder teacher: no embedder")
 	}
-	qi, queries := distinct(pairs, func(p relevance.Pair) string { return p.Query })
-	pi, passages := distinct(pairs, func(p relevance.Pair) string { return p.Passage })
+	qi, queries := distinct(pairs, func(p ir.Pair) string { return p.Query })
+	pi, passages := distinct(pairs, func(p ir.Pair) string { return p.Passage })
 	qm, err := e.Embedder.EmbedQueries(ctx, queries, report)
 	if err != nil {
 		return nil, fmt.Errorf("embedder teacher: embed %d queries: %w", len(queries), err)
@@ -42,7 +42,7 @@ func (e EmbedderTeacher) ScorePairs(ctx context.Context, pairs []relevance.Pair,
 }
 
 // distinct returns, for each pair, the index of its key among the distinct keys (in first-appearance order).
-func distinct(pairs []relevance.Pair, key func(relevance.Pair) string) ([]int, []string) {
+func distinct(pairs []ir.Pair, key func(ir.Pair) string) ([]int, []string) {
 	seen := map[string]int{}
 	var keys []string
 	idx := make([]int, len(pairs))

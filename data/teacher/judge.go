@@ -14,8 +14,8 @@ import (
 	"text/template"
 
 	"github.com/ragnb/ragnb/data/llm"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // DefaultJudgeSystem is the LLM judge's system prompt.
@@ -48,7 +48,7 @@ type LLMJudge struct {
 
 // ScorePairs implements relevance.Scorer. Identical pairs are asked once. A pair whose request fails or whose
 // answers hold no score gets NaN, and the error (returned with all the scores) counts them and names the first.
-func (j *LLMJudge) ScorePairs(ctx context.Context, pairs []relevance.Pair, report progress.Func) ([]float64, error) {
+func (j *LLMJudge) ScorePairs(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error) {
 	if j.Client == nil {
 		return nil, fmt.Errorf("llm judge: no client")
 	}
@@ -63,7 +63,7 @@ func (j *LLMJudge) ScorePairs(ctx context.Context, pairs []relevance.Pair, repor
 	if err != nil {
 		return nil, fmt.Errorf("llm judge template: %w", err)
 	}
-	if err := tpl.Execute(&bytes.Buffer{}, relevance.Pair{}); err != nil {
+	if err := tpl.Execute(&bytes.Buffer{}, ir.Pair{}); err != nil {
 		return nil, fmt.Errorf("llm judge template: %w", err)
 	}
 	retries := j.ParseRetries
@@ -94,7 +94,7 @@ func (j *LLMJudge) ScorePairs(ctx context.Context, pairs []relevance.Pair, repor
 	return out, collect(ctx, "llm judge", index, errs)
 }
 
-func (j *LLMJudge) scoreOne(ctx context.Context, tpl *template.Template, system string, retries int, p relevance.Pair) (float64, error) {
+func (j *LLMJudge) scoreOne(ctx context.Context, tpl *template.Template, system string, retries int, p ir.Pair) (float64, error) {
 	if ctx.Err() != nil {
 		return math.NaN(), ctx.Err()
 	}

@@ -21,8 +21,8 @@ import (
 	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/internal/diskkv"
 	"github.com/ragnb/ragnb/internal/retry"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // Rerank API request/response shapes.
@@ -148,7 +148,7 @@ type rerankJob struct {
 // ScorePairs implements relevance.Scorer: pairs are grouped by query (first-appearance order), identical
 // pairs sent once, and each query's documents sent in batches of BatchSize. A batch that fails leaves its
 // pairs NaN; the error counts them and names the first.
-func (r *RerankAPI) ScorePairs(ctx context.Context, pairs []relevance.Pair, report progress.Func) ([]float64, error) {
+func (r *RerankAPI) ScorePairs(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error) {
 	uniq, index := uniquePairs(pairs)
 	var jobs []rerankJob
 	byQuery := map[string][]int{}

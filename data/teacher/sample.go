@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // Candidates is one query and the passages to choose from (e.g. its mined hard negatives).
@@ -31,16 +31,16 @@ type Sample struct {
 // pick one uniformly at random. The generator of item i is seeded with (seed, i), so the picks do not depend
 // on batching or concurrency and the same seed gives the same samples. Queries without scored candidates
 // are left out, and the error (returned with the samples) says how many pairs could not be scored.
-func SampleTopN(ctx context.Context, scorer relevance.Scorer, items []Candidates, topN int, seed uint64, report progress.Func) ([]Sample, error) {
+func SampleTopN(ctx context.Context, scorer ir.Scorer, items []Candidates, topN int, seed uint64, report progress.Func) ([]Sample, error) {
 	if topN < 1 {
 		return nil, fmt.Errorf("sample top-n: n = %d, want ≥ 1", topN)
 	}
-	var pairs []relevance.Pair
+	var pairs []ir.Pair
 	start := make([]int, len(items)+1)
 	for i, it := range items {
 		start[i] = len(pairs)
 		for _, p := range it.Passages {
-			pairs = append(pairs, relevance.Pair{Query: it.Query, Passage: p})
+			pairs = append(pairs, ir.Pair{Query: it.Query, Passage: p})
 		}
 	}
 	start[len(items)] = len(pairs)

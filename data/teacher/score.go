@@ -10,8 +10,8 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // Normalisations for ScoreOptions.Normalize and Normalize.
@@ -72,7 +72,7 @@ type ScoreOptions struct {
 // or an empty CSV cell) and the error wraps an *UnscoredError saying how many: the scored table comes back with
 // it. Any other error (a missing column, an unknown normalisation, a teacher that returned nothing) returns
 // df unchanged.
-func ScoreWithTeacher(ctx context.Context, df dataframe.DataFrame, scorer relevance.Scorer, opts ScoreOptions, report progress.Func) (dataframe.DataFrame, error) {
+func ScoreWithTeacher(ctx context.Context, df dataframe.DataFrame, scorer ir.Scorer, opts ScoreOptions, report progress.Func) (dataframe.DataFrame, error) {
 	if df.Err != nil {
 		return df, df.Err
 	}
@@ -102,14 +102,14 @@ func ScoreWithTeacher(ctx context.Context, df dataframe.DataFrame, scorer releva
 	}
 	queries := datasets.Texts(df.Col(opts.QueryColumn))
 	type slot struct{ col, row int }
-	var pairs []relevance.Pair
+	var pairs []ir.Pair
 	var slots []slot
 	for c, name := range opts.PassageColumns {
 		for i, p := range datasets.Texts(df.Col(name)) {
 			if p == "" || queries[i] == "" {
 				continue
 			}
-			pairs = append(pairs, relevance.Pair{Query: queries[i], Passage: p})
+			pairs = append(pairs, ir.Pair{Query: queries[i], Passage: p})
 			slots = append(slots, slot{c, i})
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/ir"
 )
 
 // The official cohere-ai npm SDK's rerank call (tools/cohere-sdk/rerank.mjs), pointed at an in-process server,
@@ -66,9 +66,9 @@ func TestCohereSDKRerankIsServedByTheTestHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pairs := make([]relevance.Pair, len(docs))
+	pairs := make([]ir.Pair, len(docs))
 	for i, d := range docs {
-		pairs[i] = relevance.Pair{Query: "what was revenue", Passage: d}
+		pairs[i] = ir.Pair{Query: "what was revenue", Passage: d}
 	}
 	ours, err := api.ScorePairs(ctx, pairs, nil)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"math"
 	"sync"
 
-	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/ir"
 )
 
 // errNotScored marks pairs never scored because the context was cancelled first.
@@ -31,9 +31,9 @@ func notScored(n int) ([]float64, []error) {
 }
 
 // uniquePairs returns the distinct pairs and, for each input pair, the index of its distinct pair.
-func uniquePairs(pairs []relevance.Pair) ([]relevance.Pair, []int) {
-	seen := map[relevance.Pair]int{}
-	var uniq []relevance.Pair
+func uniquePairs(pairs []ir.Pair) ([]ir.Pair, []int) {
+	seen := map[ir.Pair]int{}
+	var uniq []ir.Pair
 	index := make([]int, len(pairs))
 	for i, p := range pairs {
 		u, ok := seen[p]

@@ -24,8 +24,8 @@ import (
 
 	"github.com/ragnb/ragnb/data/llm"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -94,7 +94,7 @@ func TestLLMJudge(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	j := &LLMJudge{Client: newLLM(t, srv, dir)}
-	pairs := []relevance.Pair{
+	pairs := []ir.Pair{
 		{Query: "q1", Passage: "fully relevant"}, {Query: "q1", Passage: "partly"}, {Query: "q2", Passage: "ten scale"},
 		{Query: "q1", Passage: "fully relevant"}, // a duplicate: asked once
 		{Query: "q3", Passage: "gibberish"},      // a refusal twice: NaN, not 0.3
@@ -126,7 +126,7 @@ func TestLLMJudge(t *testing.T) {
 	if srv.Count() != 13 || fmt.Sprint(scores2) != fmt.Sprint(scores) {
 		t.Errorf("cached re-run: %d requests, %v", srv.Count()-8, scores2)
 	}
-	var _ relevance.Scorer = j
+	var _ ir.Scorer = j
 }
 
 // rerankServer answers in the given style with score = len(document)/100, results sorted by score as real
@@ -220,10 +220,10 @@ func TestRerankAPIStyles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var pairs []relevance.Pair
+			var pairs []ir.Pair
 			for _, q := range []string{"alpha", "busy", "broken"} {
 				for k := 1; k <= 5; k++ {
-					pairs = append(pairs, relevance.Pair{Query: q, Passage: strings.Repeat("x", 10*k+len(q))})
+					pairs = append(pairs, ir.Pair{Query: q, Passage: strings.Repeat("x", 10*k+len(q))})
 				}
 			}
 			pairs = append(pairs, pairs[0]) // duplicate pair: sent once
@@ -340,11 +340,11 @@ func (f *fakeEmbedder) EmbedDocuments(ctx context.Context, texts []string, r pro
 func TestEmbedderTeacher(t *testing.T) {
 	f := &fakeEmbedder{vecs: map[string][]float32{"q": {1, 0}, "a": {3, 4}, "b": {0, 2}, "c": {-1, 0}}}
 	scores, err := EmbedderTeacher{f}.ScorePairs(context.Background(),
-		[]relevance.Pair{{Query: "q", Passage: "a"}, {Query: "q", Passage: "b"}, {Query: "q", Passage: "c"}, {Query: "q", Passage: "a"}}, nil)
+		[]ir.Pair{{Query: "q", Passage: "a"}, {Query: "q", Passage: "b"}, {Query: "q", Passage: "c"}, {Query: "q", Passage: "a"}}, nil)
 	if err != nil || fmt.Sprint(scores) != "[0.6 0 -1 0.6]" || f.queries != 1 || f.docs != 3 {
 		t.Errorf("scores %v err %v, embedded %d queries %d docs", scores, err, f.queries, f.docs)
 	}
-	if _, err := (EmbedderTeacher{f}).ScorePairs(context.Background(), []relevance.Pair{{Query: "q", Passage: "zzz"}}, nil); err == nil {
+	if _, err := (EmbedderTeacher{f}).ScorePairs(context.Background(), []ir.Pair{{Query: "q", Passage: "zzz"}}, nil); err == nil {
 		t.Error("an embedder error must surface")
 	}
 }
@@ -371,9 +371,9 @@ func TestNormalize(t *testing.T) {
 }
 
 // tableScorer scores by a fixed table and fails (NaN) on passages containing "fail".
-type tableScorer map[relevance.Pair]float64
+type tableScorer map[ir.Pair]float64
 
-func (s tableScorer) ScorePairs(ctx context.Context, pairs []relevance.Pair, r progress.Func) ([]float64, error) {
+func (s tableScorer) ScorePairs(ctx context.Context, pairs []ir.Pair, r progress.Func) ([]float64, error) {
 	out := make([]float64, len(pairs))
 	var err error
 	for i, p := range pairs {
@@ -407,7 +407,7 @@ func TestScoreWithTeacher(t *testing.T) {
 		t.Errorf("pos %v neg %v", pos, neg)
 	}
 	// A teacher failure keeps the table and the other scores.
-	delete(sc, relevance.Pair{Query: "q2", Passage: "p2"})
+	delete(sc, ir.Pair{Query: "q2", Passage: "p2"})
 	out, err = ScoreWithTeacher(context.Background(), df, sc, ScoreOptions{}, nil)
 	if err == nil || out.Nrow() != 3 || out.Col("score").Float()[0] != 4 || !math.IsNaN(out.Col("score").Float()[1]) {
 		t.Errorf("partial failure: %v %v", out, err)
@@ -468,7 +468,7 @@ func TestRerankAPIErrorsAreRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = api.ScorePairs(context.Background(), []relevance.Pair{{Query: "q", Passage: "p"}}, nil)
+	_, err = api.ScorePairs(context.Background(), []ir.Pair{{Query: "q", Passage: "p"}}, nil)
 	if err == nil || strings.Contains(err.Error(), "secret-42") || strings.Contains(err.Error(), "url-42") ||
 		!strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "Bearer [redacted]") {
 		t.Errorf("error %v", err)
@@ -532,7 +532,7 @@ func TestRerankAPICohereV2Request(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pairs := []relevance.Pair{{Query: "q", Passage: "short"}, {Query: "q", Passage: "a longer passage"}, {Query: "q", Passage: "mid size"}}
+	pairs := []ir.Pair{{Query: "q", Passage: "short"}, {Query: "q", Passage: "a longer passage"}, {Query: "q", Passage: "mid size"}}
 	scores, err := api.ScorePairs(context.Background(), pairs, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -565,7 +565,7 @@ func TestRerankAPIVoyage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scores, err := api.ScorePairs(context.Background(), []relevance.Pair{{Query: "q", Passage: "a"}, {Query: "q", Passage: "b"}}, nil)
+	scores, err := api.ScorePairs(context.Background(), []ir.Pair{{Query: "q", Passage: "a"}, {Query: "q", Passage: "b"}}, nil)
 	if err != nil || scores[0] != 0 || scores[1] != 0.1 {
 		t.Fatalf("scores %v, %v", scores, err)
 	}

@@ -3,7 +3,9 @@
 package repl
 
 import (
+	"context"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/progress"
 	"reflect"
 )
 
@@ -33,8 +35,23 @@ func init() {
 		"Document": reflect.ValueOf((*ir.Document)(nil)),
 		"Hit":      reflect.ValueOf((*ir.Hit)(nil)),
 		"Metrics":  reflect.ValueOf((*ir.Metrics)(nil)),
+		"Pair":     reflect.ValueOf((*ir.Pair)(nil)),
 		"Qrels":    reflect.ValueOf((*ir.Qrels)(nil)),
 		"Query":    reflect.ValueOf((*ir.Query)(nil)),
 		"Run":      reflect.ValueOf((*ir.Run)(nil)),
+		"Scorer":   reflect.ValueOf((*ir.Scorer)(nil)),
+
+		// interface wrapper definitions
+		"_Scorer": reflect.ValueOf((*_github_com_ragnb_ragnb_ir_Scorer)(nil)),
 	}
+}
+
+// _github_com_ragnb_ragnb_ir_Scorer is an interface wrapper for Scorer type
+type _github_com_ragnb_ragnb_ir_Scorer struct {
+	IValue      interface{}
+	WScorePairs func(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error)
+}
+
+func (W _github_com_ragnb_ragnb_ir_Scorer) ScorePairs(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error) {
+	return W.WScorePairs(ctx, pairs, report)
 }

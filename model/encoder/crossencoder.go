@@ -11,11 +11,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/weights"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // CrossEncoder scores (query, passage) pairs with a sequence classifier with one label
@@ -37,7 +37,7 @@ type CrossEncoder struct {
 	exec *model.Exec
 }
 
-var _ relevance.Scorer = (*CrossEncoder)(nil)
+var _ ir.Scorer = (*CrossEncoder)(nil)
 
 // LoadCrossEncoder loads a cross-encoder from a model directory (config.json with a *ForSequenceClassification
 // architecture of BERT, XLM-RoBERTa / RoBERTa or ModernBERT, and one label).
@@ -115,14 +115,14 @@ func (m *CrossEncoder) LogitGraph(scope *model.Scope, ids, typeIDs, mask *graph.
 
 // Tokenize turns pairs into "[CLS] query [SEP] passage [SEP]" sequences with token types 0/1, truncated
 // longest-first to MaxLength.
-func (m *CrossEncoder) Tokenize(pairs []relevance.Pair) []Sequence {
+func (m *CrossEncoder) Tokenize(pairs []ir.Pair) []Sequence {
 	out := make([]Sequence, len(pairs))
 	parallel(len(pairs), func(i int) { out[i] = m.tok.EncodePair(pairs[i].Query, pairs[i].Passage, m.MaxLength()) })
 	return out
 }
 
 // ScorePairs scores pairs in input order.
-func (m *CrossEncoder) ScorePairs(ctx context.Context, pairs []relevance.Pair, report progress.Func) ([]float64, error) {
+func (m *CrossEncoder) ScorePairs(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error) {
 	return m.ScoreSequences(ctx, m.Tokenize(pairs), report)
 }
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -33,7 +33,7 @@ type EmbeddingModel struct {
 type RerankModel struct {
 	Name string
 	// Scorer returns a raw logit per (query, passage) pair; relevance scores are its sigmoid.
-	Scorer relevance.Scorer
+	Scorer ir.Scorer
 	// CountTokens as for EmbeddingModel.
 	CountTokens func(texts []string) int
 }
@@ -442,9 +442,9 @@ func (a *api) rerank(flavour rerankFlavour) http.HandlerFunc {
 		}
 		var logits []float64
 		if !a.run(w, r, func(ctx context.Context) error {
-			pairs := make([]relevance.Pair, len(docs))
+			pairs := make([]ir.Pair, len(docs))
 			for i, d := range docs {
-				pairs[i] = relevance.Pair{Query: req.Query, Passage: d}
+				pairs[i] = ir.Pair{Query: req.Query, Passage: d}
 			}
 			var err error
 			logits, err = a.o.Rerank.Scorer.ScorePairs(ctx, pairs, nil)

@@ -19,7 +19,6 @@ import (
 
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/vector"
@@ -302,7 +301,7 @@ func (e *IR) EvaluateBM25(ctx context.Context, p bm25.Params, report progress.Fu
 
 // EvaluateReranker reranks the top opts.Depth hits of a first-stage run with the scorer and evaluates the
 // result; label prefixes the keys (e.g. "bm25_rerank" gives bm25_rerank_ndcg@10).
-func (e *IR) EvaluateReranker(ctx context.Context, s relevance.Scorer, first ir.Run, opts RerankOptions, label string, report progress.Func) (*Report, ir.Run, error) {
+func (e *IR) EvaluateReranker(ctx context.Context, s ir.Scorer, first ir.Run, opts RerankOptions, label string, report progress.Func) (*Report, ir.Run, error) {
 	queries := make(map[string]string, len(e.queries))
 	for _, q := range e.queries {
 		queries[q.ID] = q.Text

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/retrieval/search"
 	"github.com/ragnb/ragnb/vector"
@@ -163,7 +162,7 @@ func TestEvaluateBM25ByHand(t *testing.T) {
 // longerWins scores a passage by its length when it contains the query text, else -1.
 type longerWins struct{ calls atomic.Int32 }
 
-func (l *longerWins) ScorePairs(_ context.Context, pairs []relevance.Pair, _ progress.Func) ([]float64, error) {
+func (l *longerWins) ScorePairs(_ context.Context, pairs []ir.Pair, _ progress.Func) ([]float64, error) {
 	l.calls.Add(1)
 	out := make([]float64, len(pairs))
 	for i, p := range pairs {
@@ -240,7 +239,7 @@ func TestRegressionByHand(t *testing.T) {
 	}
 	s := &longerWins{}
 	got, err := ScorerRegression(context.Background(), s,
-		[]relevance.Pair{{Query: "a", Passage: "a"}, {Query: "a", Passage: "aaa"}, {Query: "b", Passage: "a"}}, []float64{1, 3, -1}, nil)
+		[]ir.Pair{{Query: "a", Passage: "a"}, {Query: "a", Passage: "aaa"}, {Query: "b", Passage: "a"}}, []float64{1, 3, -1}, nil)
 	if err != nil || got.MSE != 0 || math.Abs(got.Pearson-1) > 1e-15 {
 		t.Errorf("ScorerRegression: %+v %v", got, err)
 	}

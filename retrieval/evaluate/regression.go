@@ -6,8 +6,8 @@ import (
 	"math"
 	"sort"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // Regression compares a scorer's outputs with reference (teacher) scores, as sentence-transformers'
@@ -96,7 +96,7 @@ func AverageRanks(x []float64) []float64 {
 }
 
 // ScorerRegression scores pairs with s and compares the scores with teacher.
-func ScorerRegression(ctx context.Context, s relevance.Scorer, pairs []relevance.Pair, teacher []float64, report progress.Func) (Regression, error) {
+func ScorerRegression(ctx context.Context, s ir.Scorer, pairs []ir.Pair, teacher []float64, report progress.Func) (Regression, error) {
 	if len(pairs) != len(teacher) {
 		return Regression{}, fmt.Errorf("regression: %d pairs but %d teacher scores", len(pairs), len(teacher))
 	}

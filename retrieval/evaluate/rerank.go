@@ -8,7 +8,6 @@ import (
 
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 )
 
 // RerankOptions configure Rerank.
@@ -25,7 +24,7 @@ type RerankOptions struct {
 // queries present in both first and queries are reranked. Unlike sentence-transformers'
 // CrossEncoderRerankingEvaluator with always_rerank_positives, relevant documents the first stage missed are
 // not added: the result measures the real two-stage pipeline.
-func Rerank(ctx context.Context, s relevance.Scorer, first ir.Run, queries, docs map[string]string, opts RerankOptions, report progress.Func) (ir.Run, error) {
+func Rerank(ctx context.Context, s ir.Scorer, first ir.Run, queries, docs map[string]string, opts RerankOptions, report progress.Func) (ir.Run, error) {
 	if opts.Depth <= 0 {
 		opts.Depth = 100
 	}
@@ -43,7 +42,7 @@ func Rerank(ctx context.Context, s relevance.Scorer, first ir.Run, queries, docs
 		qid   string
 		docID string
 	}
-	var pairs []relevance.Pair
+	var pairs []ir.Pair
 	var slots []slot
 	for _, q := range qids {
 		hits := first.Sorted(q)
@@ -55,7 +54,7 @@ func Rerank(ctx context.Context, s relevance.Scorer, first ir.Run, queries, docs
 			if !ok {
 				return nil, fmt.Errorf("rerank: query %q: document %q is not in the corpus", q, h.DocID)
 			}
-			pairs = append(pairs, relevance.Pair{Query: queries[q], Passage: text})
+			pairs = append(pairs, ir.Pair{Query: queries[q], Passage: text})
 			slots = append(slots, slot{q, h.DocID})
 		}
 	}

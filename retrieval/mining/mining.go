@@ -29,7 +29,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/ragnb/ragnb/relevance"
+	"github.com/ragnb/ragnb/ir"
 )
 
 // Distance names how a cosine similarity becomes a distance.
@@ -205,8 +205,8 @@ type Options struct {
 	// with CEThreshold nil, above the score it gives the query's lowest-scored positive. Only as many
 	// candidates as needed are scored (rounds of one ScorePairs call each). Unlike sentence-transformers,
 	// the cross-encoder does not replace the bi-encoder scores that the margins and bounds use: it is a veto.
-	CrossEncoder relevance.Scorer `json:"-"`
-	CEThreshold  *float64         `json:"ce_threshold,omitempty"`
+	CrossEncoder ir.Scorer `json:"-"`
+	CEThreshold  *float64  `json:"ce_threshold,omitempty"`
 }
 
 // Float returns a pointer to v, for the optional fields of Options: Options{MaxScore: mining.Float(0.8)}.

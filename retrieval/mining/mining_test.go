@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -367,7 +367,7 @@ type tableScorer struct {
 	fail   bool
 }
 
-func (s *tableScorer) ScorePairs(ctx context.Context, pairs []relevance.Pair, r progress.Func) ([]float64, error) {
+func (s *tableScorer) ScorePairs(ctx context.Context, pairs []ir.Pair, r progress.Func) ([]float64, error) {
 	if s.fail {
 		return nil, errors.New("cross-encoder down")
 	}

@@ -10,8 +10,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/vector"
 )
 
@@ -311,11 +311,11 @@ func (s *selector) take(ctx context.Context, report progress.Func) error {
 
 // positiveCE scores every (query, positive) pair with the cross-encoder and keeps each query's lowest score.
 func (s *selector) positiveCE(ctx context.Context, report progress.Func) error {
-	var pairs []relevance.Pair
+	var pairs []ir.Pair
 	var owner []int
 	for q, pos := range s.p.Set.Positives {
 		for _, d := range pos {
-			pairs = append(pairs, relevance.Pair{Query: s.p.Set.Queries[q], Passage: s.p.Set.Corpus[d]})
+			pairs = append(pairs, ir.Pair{Query: s.p.Set.Queries[q], Passage: s.p.Set.Corpus[d]})
 			owner = append(owner, q)
 		}
 	}
@@ -372,9 +372,9 @@ func (s *selector) accept(ctx context.Context, queues []*queue, fallback bool, r
 			ce[i] = math.NaN()
 		}
 		if s.o.CrossEncoder != nil {
-			pairs := make([]relevance.Pair, len(batch))
+			pairs := make([]ir.Pair, len(batch))
 			for i, c := range batch {
-				pairs[i] = relevance.Pair{Query: s.p.Set.Queries[owner[i]], Passage: s.p.Set.Corpus[c.doc]}
+				pairs[i] = ir.Pair{Query: s.p.Set.Queries[owner[i]], Passage: s.p.Set.Corpus[c.doc]}
 			}
 			scores, err := s.o.CrossEncoder.ScorePairs(ctx, pairs, report)
 			if err == nil && len(scores) != len(pairs) {

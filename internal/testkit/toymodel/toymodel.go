@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
-	"github.com/ragnb/ragnb/relevance"
 	"github.com/ragnb/ragnb/retrieval/bm25"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -153,7 +153,7 @@ type OverlapScorer struct {
 }
 
 // ScorePairs implements relevance.Scorer.
-func (s *OverlapScorer) ScorePairs(ctx context.Context, pairs []relevance.Pair, report progress.Func) ([]float64, error) {
+func (s *OverlapScorer) ScorePairs(ctx context.Context, pairs []ir.Pair, report progress.Func) ([]float64, error) {
 	if s.Fail != nil {
 		return nil, s.Fail
 	}

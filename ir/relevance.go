@@ -1,7 +1,8 @@
-// Package relevance defines what a relevance scorer looks like: anything that gives a (query, passage) pair a
-// score — a cross-encoder, an LLM judge, a rerank API, a bi-encoder's cosine. Teachers, reranking and the
-// answer pipeline all take a Scorer, so any of them can stand in for another.
-package relevance
+package ir
+
+// What a relevance scorer looks like: anything that gives a (query, passage) pair a score — a cross-encoder,
+// an LLM judge, a rerank API, a bi-encoder's cosine. Teachers, reranking and the answer pipeline all take a
+// Scorer, so any of them can stand in for another.
 
 import (
 	"context"
