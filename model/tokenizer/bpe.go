@@ -24,8 +24,7 @@ type bpeModel struct {
 	byteFall    bool
 	ignoreMerge bool
 
-	mu    sync.RWMutex
-	cache map[string][]bpeToken
+	cache wordCache
 }
 
 type bpeMerge struct {
@@ -38,7 +37,36 @@ type bpeToken struct {
 	lo, hi int32
 }
 
-const bpeCacheSize = 1 << 16
+// wordCache remembers the tokens of up to wordCacheSize words (a corpus's vocabulary repeats; merging or
+// Viterbi per occurrence dominated encoding), for BPE and Unigram alike. Safe for concurrent use.
+type wordCache struct {
+	mu    sync.RWMutex
+	words map[string][]bpeToken
+}
+
+const wordCacheSize = 1 << 16
+
+// get returns word's tokens, computing them with tokenize (and keeping them while there is room) when the word
+// was not seen before.
+func (c *wordCache) get(word []byte, tokenize func(string) []bpeToken) []bpeToken {
+	c.mu.RLock()
+	toks, ok := c.words[string(word)]
+	c.mu.RUnlock()
+	if ok {
+		return toks
+	}
+	w := string(word)
+	toks = tokenize(w)
+	c.mu.Lock()
+	if c.words == nil {
+		c.words = map[string][]bpeToken{}
+	}
+	if len(c.words) < wordCacheSize {
+		c.words[w] = toks
+	}
+	c.mu.Unlock()
+	return toks
+}
 
 type bpeJSON struct {
 	Vocab                   map[string]int32  `json:"vocab"`
@@ -59,7 +87,7 @@ func parseBPE(raw json.RawMessage) (*bpeModel, error) {
 		return nil, fmt.Errorf("parse BPE model: %w", err)
 	}
 	m := &bpeModel{vocab: j.Vocab, unkID: -1, fuseUnk: j.FuseUnk, byteFall: j.ByteFallback, ignoreMerge: j.IgnoreMerges,
-		merges: make(map[uint64]bpeMerge, len(j.Merges)), cache: map[string][]bpeToken{}}
+		merges: make(map[uint64]bpeMerge, len(j.Merges))}
 	if m.vocab == nil {
 		m.vocab = map[string]int32{}
 	}
@@ -121,20 +149,7 @@ func (m *bpeModel) tokenize(word []byte) []bpeToken {
 			return []bpeToken{{id, 0, int32(len(word))}}
 		}
 	}
-	m.mu.RLock()
-	toks, ok := m.cache[string(word)]
-	m.mu.RUnlock()
-	if ok {
-		return toks
-	}
-	w := string(word)
-	toks = m.mergeWord(w)
-	m.mu.Lock()
-	if len(m.cache) < bpeCacheSize {
-		m.cache[w] = toks
-	}
-	m.mu.Unlock()
-	return toks
+	return m.cache.get(word, m.mergeWord)
 }
 
 // bpeSymbol is a symbol of a word being merged, in a doubly linked list over the word's symbols.

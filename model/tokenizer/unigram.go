@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -21,8 +20,7 @@ type unigramModel struct {
 	fuseUnk  bool
 	trie     pieceTrie
 
-	mu    sync.RWMutex
-	cache map[string][]bpeToken
+	cache wordCache
 }
 
 // pieceTrie is a byte trie of the vocabulary: edges keyed by (node, byte), piece[node] ≥ 0 where a piece ends.
@@ -60,7 +58,7 @@ func parseUnigram(raw json.RawMessage) (*unigramModel, error) {
 		return nil, fmt.Errorf("parse Unigram model: %w", err)
 	}
 	m := &unigramModel{ids: make(map[string]int32, len(j.Vocab)), scores: make([]float64, len(j.Vocab)), unkID: -1,
-		byteFall: j.ByteFallback, fuseUnk: true, cache: map[string][]bpeToken{}}
+		byteFall: j.ByteFallback, fuseUnk: true}
 	minScore := math.Inf(1)
 	for i, e := range j.Vocab {
 		var piece string
@@ -90,20 +88,7 @@ func (m *unigramModel) tokenize(word []byte) []bpeToken {
 	if len(word) == 0 {
 		return nil
 	}
-	m.mu.RLock()
-	toks, ok := m.cache[string(word)]
-	m.mu.RUnlock()
-	if ok {
-		return toks
-	}
-	w := string(word)
-	toks = m.viterbi(w)
-	m.mu.Lock()
-	if len(m.cache) < bpeCacheSize {
-		m.cache[w] = toks
-	}
-	m.mu.Unlock()
-	return toks
+	return m.cache.get(word, m.viterbi)
 }
 
 type uniNode struct {
