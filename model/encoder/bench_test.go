@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ragnb/ragnb/model/bert"
-	"github.com/ragnb/ragnb/model/modeldir"
 	"github.com/ragnb/ragnb/model/modernbert"
 )
 
@@ -23,20 +22,37 @@ func miniLMShape() *bert.Config {
 // (forward + mean pooling + normalisation, the texts/s a corpus embeds at). tools/reference.py bench runs
 // the same shape in PyTorch.
 func BenchmarkMiniLMForward(b *testing.B) {
-	cfg := miniLMShape()
-	l := &modeldir.Layout{Kind: modeldir.BiEncoder, Config: cfg, Pooling: bert.PoolMean, Normalize: true, MaxSeqLength: 128}
-	m, err := newBiEncoder(l, nil, nil, bert.InitWeights(cfg, bert.BiEncoderParts(), 1), Options{BatchSize: 32})
+	m, err := RandomBERT(miniLMShape(), bert.PoolMean, 1, Options{BatchSize: 32})
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchEmbed(b, m, 32, 128, 29000, 101, 102, false)
+}
+
+// BenchmarkModernBERTForward embeds 4 texts of 512 tokens per iteration with a random ModernBERT-base-shape
+// model (22 layers, hidden 768, 12 heads, GeGLU intermediate 1152, global attention every 3 layers, local
+// window 128, 50,368 ids; forward + mean pooling + normalisation). tools/bench_modernbert.py times the
+// PyTorch reference at the same shape. One iteration (-benchtime 1x) takes tens of seconds on 2 cores.
+func BenchmarkModernBERTForward(b *testing.B) {
+	m, err := RandomModernBERT(modernbert.Defaults(50368, 50283, 50281, 50282), bert.PoolMean, 1, Options{BatchSize: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchEmbed(b, m, 4, 512, 49000, 50281, 50282, true)
+}
+
+// benchEmbed times m embedding n texts of length tokens — ids drawn from [1000, 1000+span), framed by cls
+// and sep — per iteration, compiled outside the timing, and reports texts/s and CPU ms per text (and the
+// seconds per batch with perBatch).
+func benchEmbed(b *testing.B, m *BiEncoder, n, length, span int, cls, sep int32, perBatch bool) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	seqs := make([]Sequence, 32)
+	seqs := make([]Sequence, n)
 	for i := range seqs {
-		ids := make([]int32, 128)
+		ids := make([]int32, length)
 		for j := range ids {
-			ids[j] = int32(1000 + rng.IntN(29000))
+			ids[j] = int32(1000 + rng.IntN(span))
 		}
-		ids[0], ids[127] = 101, 102
+		ids[0], ids[length-1] = cls, sep
 		seqs[i] = Sequence{IDs: ids}
 	}
 	ctx := context.Background()
@@ -51,6 +67,9 @@ func BenchmarkMiniLMForward(b *testing.B) {
 		}
 	}
 	texts := float64(len(seqs) * b.N)
+	if perBatch {
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/batch")
+	}
 	b.ReportMetric(texts/b.Elapsed().Seconds(), "texts/s")
 	// CPU time per text is less sensitive than wall time to other processes on a shared machine.
 	b.ReportMetric(1000*(cpuSeconds()-cpu0)/texts, "cpu-ms/text")
@@ -63,42 +82,4 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// BenchmarkModernBERTForward embeds 4 texts of 512 tokens per iteration with a random ModernBERT-base-shape
-// model (22 layers, hidden 768, 12 heads, GeGLU intermediate 1152, global attention every 3 layers, local
-// window 128, 50,368 ids; forward + mean pooling + normalisation). tools/bench_modernbert.py times the
-// PyTorch reference at the same shape. One iteration (-benchtime 1x) takes tens of seconds on 2 cores.
-func BenchmarkModernBERTForward(b *testing.B) {
-	cfg := modernbert.Defaults(50368, 50283, 50281, 50282)
-	l := &modeldir.Layout{Kind: modeldir.BiEncoder, ModernBERT: cfg, Pooling: bert.PoolMean, Normalize: true, MaxSeqLength: 512}
-	m, err := newBiEncoder(l, nil, nil, modernbert.InitWeights(cfg, modernbert.BiEncoderParts(), 1), Options{BatchSize: 4})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	seqs := make([]Sequence, 4)
-	for i := range seqs {
-		ids := make([]int32, 512)
-		for j := range ids {
-			ids[j] = int32(1000 + rng.IntN(49000))
-		}
-		ids[0], ids[511] = 50281, 50282
-		seqs[i] = Sequence{IDs: ids}
-	}
-	ctx := context.Background()
-	if _, err := m.EmbedSequences(ctx, seqs, nil); err != nil { // compile outside the timing
-		b.Fatal(err)
-	}
-	cpu0 := cpuSeconds()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := m.EmbedSequences(ctx, seqs, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	texts := float64(len(seqs) * b.N)
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/batch")
-	b.ReportMetric(texts/b.Elapsed().Seconds(), "texts/s")
-	b.ReportMetric(1000*(cpuSeconds()-cpu0)/texts, "cpu-ms/text")
 }
