@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/ui/tables"
 )
@@ -20,12 +22,16 @@ type ComparisonRow struct {
 	// Gold is the id of the passage that answers the question ("" when unknown).
 	Gold        string
 	Base, Tuned Answer
+	// BaseScore and TunedScore are the answer judge's scores (JudgeAnswers; NaN when not judged).
+	BaseScore, TunedScore float64
 }
 
 // Comparison is the same questions through a base and a fine-tuned pipeline.
 type Comparison struct {
 	BaseName, TunedName string
 	Rows                []ComparisonRow
+	// Judged says JudgeAnswers scored the answers.
+	Judged bool
 }
 
 // Compare answers questions with both pipelines. gold, when not nil, holds each question's relevant
@@ -180,15 +186,88 @@ func (c *Comparison) Summary() string {
 	f := func(name string, a acc) string {
 		return fmt.Sprintf("%s: gold in sources %d/%d (MRR %.3f)", name, a.hits, a.n, a.rr/float64(a.n))
 	}
-	return f(c.BaseName, b) + "; " + f(c.TunedName, t)
+	out := f(c.BaseName, b) + "; " + f(c.TunedName, t)
+	if c.Judged {
+		bm, bn := meanScores(c.Rows, false)
+		tm, tn := meanScores(c.Rows, true)
+		out += fmt.Sprintf("; answers judged (mean 0–1): %s %.3f over %d, %s %.3f over %d", c.BaseName, bm, bn, c.TunedName, tm, tn)
+	}
+	return out
 }
 
-// HTML renders the table (every row) and the summary for a notebook.
-func (c *Comparison) HTML() string {
-	return tables.HTML(c.Frame(), tables.Options{Head: len(c.Rows), Tail: -1, Caption: c.BaseName + " vs " + c.TunedName + " — " + c.Summary()})
+// ShownRows is how many questions HTML and Text show: a comparison over a whole held-out set (hundreds of
+// questions) is read from its summary, the rows are examples.
+const ShownRows = 20
+
+// tableOptions shows the first ShownRows questions, the summary, over every question, in the caption.
+func (c *Comparison) tableOptions() tables.Options {
+	return tables.Options{Head: ShownRows, Tail: -1, Caption: c.BaseName + " vs " + c.TunedName + " — " + c.Summary()}
 }
 
-// Text renders the table and the summary for a terminal.
-func (c *Comparison) Text() string {
-	return tables.Text(c.Frame(), tables.Options{Head: len(c.Rows), Tail: -1, Caption: c.BaseName + " vs " + c.TunedName + " — " + c.Summary()})
+// HTML renders the summary and the first ShownRows questions for a notebook.
+func (c *Comparison) HTML() string { return tables.HTML(c.Frame(), c.tableOptions()) }
+
+// Text renders the summary and the first ShownRows questions for a terminal.
+func (c *Comparison) Text() string { return tables.Text(c.Frame(), c.tableOptions()) }
+
+// JudgedPair is what an answer judge reads for a: the question as the query, and as the passage the answer
+// followed by the numbered sources it was given, so a judge can tell a supported answer from an invented one.
+func JudgedPair(a Answer) ir.Pair {
+	var b strings.Builder
+	b.WriteString("Answer: " + a.Text + "\n\nSources:")
+	for _, s := range a.Sources {
+		fmt.Fprintf(&b, "\n[%d] %s", s.Rank, s.Text)
+	}
+	return ir.Pair{Query: a.Question, Passage: b.String()}
+}
+
+// JudgeAnswers scores every answer of both pipelines with judge (an LLM judge asked how well the answer
+// responds to the question from its sources, teacher.DefaultAnswerJudgeTemplate) into Rows[i].BaseScore and
+// TunedScore; the summary then adds their means. Questions without an answer text (no LLM, a failure) are
+// not sent and keep NaN; so do answers whose judging failed (the error names how many).
+func (c *Comparison) JudgeAnswers(ctx context.Context, judge ir.Scorer, report progress.Func) error {
+	var pairs []ir.Pair
+	var dst []*float64
+	for i := range c.Rows {
+		r := &c.Rows[i]
+		r.BaseScore, r.TunedScore = math.NaN(), math.NaN()
+		for _, x := range []struct {
+			a Answer
+			s *float64
+		}{{r.Base, &r.BaseScore}, {r.Tuned, &r.TunedScore}} {
+			if x.a.Text != "" && x.a.Error == "" {
+				pairs, dst = append(pairs, JudgedPair(x.a)), append(dst, x.s)
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return fmt.Errorf("pipeline: no answers to judge (is an LLM configured?)")
+	}
+	scores, err := judge.ScorePairs(ctx, pairs, report)
+	if len(scores) == len(dst) {
+		for i, s := range scores {
+			*dst[i] = s
+		}
+	}
+	c.Judged = len(scores) == len(dst)
+	return err
+}
+
+// meanScores is the mean of the judged scores (NaN ones left out) and how many there were.
+func meanScores(rows []ComparisonRow, tuned bool) (float64, int) {
+	var sum float64
+	var n int
+	for _, r := range rows {
+		s := r.BaseScore
+		if tuned {
+			s = r.TunedScore
+		}
+		if !math.IsNaN(s) {
+			sum, n = sum+s, n+1
+		}
+	}
+	if n == 0 {
+		return math.NaN(), 0
+	}
+	return sum / float64(n), n
 }

@@ -506,6 +506,25 @@ func TestCompareSideBySide(t *testing.T) {
 	if _, err := Compare(context.Background(), base, tuned, qs, gold[:1], nil); err == nil {
 		t.Error("gold of the wrong length: want an error")
 	}
+
+	// Over a whole held-out set the summary counts every question and the table shows the first ShownRows.
+	var many, manyGold []string
+	for i := range ShownRows + 5 {
+		many, manyGold = append(many, qs[i%3]), append(manyGold, gold[i%3])
+	}
+	c, err = Compare(context.Background(), base, tuned, many, manyGold, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := c.Text()
+	last := ""
+	for _, m := range regexp.MustCompile(`(?m)^ *(\d+)  `).FindAllStringSubmatch(text, -1) {
+		last = m[1]
+	}
+	n := ShownRows + 5
+	if !strings.Contains(text, fmt.Sprintf("gold in sources %d/%d", n-n/3, n)) || last != fmt.Sprint(ShownRows-1) {
+		t.Errorf("a %d-question comparison (last row shown %q) renders as:\n%s", n, last, text)
+	}
 }
 
 func TestAnswerJSON(t *testing.T) {

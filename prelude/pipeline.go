@@ -49,7 +49,8 @@ type PipelineOptions struct {
 type Pipeline struct {
 	name, chain string
 	p           *pipeline.Pipeline
-	ids         map[string]string // passage text → document id, one entry per indexed passage
+	ids         map[string]string   // passage text → document id, one entry per indexed passage
+	llm         workflow.LLMOptions // the answering model (Model "" when none): ComparePipelines' answer judge
 	err         error
 	notes       []string
 }
@@ -124,7 +125,7 @@ func BuildPipeline(retriever *Model, opts PipelineOptions) *Pipeline {
 	if err != nil {
 		return fail(err)
 	}
-	p.p = b.Pipeline
+	p.p, p.llm = b.Pipeline, wo.LLM
 	return p
 }
 
@@ -229,7 +230,8 @@ func (p *Pipeline) Display() { showHTML(p.HTML(), p.String()) }
 
 // ComparePipelines answers the test set's anchors (the first n; 0 = all) with a base and a fine-tuned
 // pipeline built over the same corpus and shows them side by side: each one's top sources, where each put the
-// gold passage (the anchor's positive), and the answers.
+// gold passage (the anchor's positive), and the answers. With an LLM configured on the fine-tuned pipeline, that
+// model also judges every answer of both (workflow.JudgeAnswers) and the summary gives their mean scores.
 func ComparePipelines(base, tuned *Pipeline, test *Dataset, n int) *pipeline.Comparison {
 	chain := fmt.Sprintf("ComparePipelines(%s, %s)", base.name, tuned.name)
 	for _, p := range []*Pipeline{base, tuned} {
@@ -263,6 +265,16 @@ func ComparePipelines(base, tuned *Pipeline, test *Dataset, n int) *pipeline.Com
 	ctx, cancel := cellContext()
 	defer cancel()
 	c, err := pipeline.Compare(ctx, base.p, tuned.p, questions, gold, display.Progress())
+	if c != nil && err == nil && tuned.llm.Model != "" {
+		// The answering model judges the answers too: answer quality beside the retrieval figures.
+		env, eerr := stepEnv()
+		if eerr == nil {
+			eerr = workflow.JudgeAnswers(ctx, env, c, tuned.llm)
+		}
+		if eerr != nil {
+			err = fmt.Errorf("judging the answers: %w", eerr)
+		}
+	}
 	if c != nil {
 		ShowComparison(c)
 	}

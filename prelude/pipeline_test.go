@@ -82,3 +82,52 @@ func TestBuildPipelineAndAsk(t *testing.T) {
 		t.Errorf("a static model as reranker: %v", bad.Err())
 	}
 }
+
+// TestComparePipelinesJudgesAnswers: with an LLM on the fine-tuned pipeline, every answer of both is judged
+// with the answer template and the summary reports the means; the judge's scores are the server's.
+func TestComparePipelinesJudgesAnswers(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	pairs, _, test := samplePairs(t)
+	m := StaticModel(pairs, "positive", StaticOptions{Dim: 128})
+	srv := llmtest.New(func(req llmtest.Request, n int) llmtest.Reply {
+		if strings.Contains(req.Last(), "How good is the answer") {
+			if strings.Contains(req.Last(), "Answer: from BM25") {
+				return llmtest.Reply{Content: `{"score": 0.25}`}
+			}
+			return llmtest.Reply{Content: `{"score": 0.75}`}
+		}
+		if strings.Contains(req.Messages[0].Content, "bm25 system") {
+			return llmtest.Reply{Content: "from BM25 [1]"}
+		}
+		return llmtest.Reply{Content: "from the model [1]"}
+	})
+	defer srv.Close()
+	llm := LLM{BaseURL: srv.BaseURL(), Model: "chat"}
+	bm := BuildPipeline(nil, PipelineOptions{Corpus: pairs, TopN: 2, Name: "bm25", LLM: llm, System: "bm25 system"})
+	p := BuildPipeline(m, PipelineOptions{Corpus: pairs, TopN: 2, LLM: llm})
+	c := ComparePipelines(bm, p, test, 6)
+	if c == nil || !c.Judged {
+		t.Fatalf("comparison not judged: %+v", c)
+	}
+	for _, r := range c.Rows {
+		if r.BaseScore != 0.25 || r.TunedScore != 0.75 {
+			t.Errorf("row %q: scores %v, %v", r.Question, r.BaseScore, r.TunedScore)
+		}
+	}
+	if s := c.Summary(); !strings.Contains(s, "answers judged (mean 0–1): bm25 0.250 over 6") || !strings.Contains(s, "0.750 over 6") {
+		t.Errorf("summary %q", s)
+	}
+	judged := 0
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.Last(), "How good is the answer") {
+			judged++
+			if !strings.Contains(r.Last(), "Sources:\n[1] ") {
+				t.Errorf("the judge did not see the sources: %q", r.Last())
+			}
+		}
+	}
+	if judged != 12 {
+		t.Errorf("%d judge requests, want 12 (6 questions × 2 pipelines)", judged)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/data/teacher"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/pipeline"
@@ -301,3 +302,16 @@ type OptionsError struct{ Err error }
 
 func (e *OptionsError) Error() string { return e.Err.Error() }
 func (e *OptionsError) Unwrap() error { return e.Err }
+
+// JudgeAnswers scores both pipelines' answers in c with the chat model llm as an answer judge
+// (teacher.DefaultAnswerJudgeTemplate over the question, the answer and its sources; answers cached by the llm
+// client like every judge's), so a comparison reports answer quality beside retrieval.
+func JudgeAnswers(ctx context.Context, env Env, c *pipeline.Comparison, llm LLMOptions) error {
+	t := DefaultTeacher(TeacherLLM)
+	t.LLM, t.JudgeTemplate = llm, teacher.DefaultAnswerJudgeTemplate
+	s, _, err := t.scorer()
+	if err != nil {
+		return fmt.Errorf("answer judge: %w", err)
+	}
+	return c.JudgeAnswers(ctx, s, env.Progress)
+}

@@ -34,6 +34,21 @@ Passage:
 
 Answer with JSON only: {"score": <a number from 0 to 1>}`
 
+// DefaultAnswerJudgeTemplate asks the judge about a pipeline's answer instead of a passage: {{.Query}} is the
+// question, {{.Passage}} the answer followed by its numbered sources (pipeline.JudgedPair). It rewards answers
+// that are correct and supported by the sources, as RAG answer-quality judges (faithfulness, relevance) do.
+const DefaultAnswerJudgeTemplate = `How good is the answer to the query? Judge it only by the sources the answer was given. Score it from 0 to 1:
+1 = answers the query correctly and completely, every claim supported by the sources; 0.5 = partly answers it, or partly unsupported; 0 = wrong, unsupported by the sources, or no answer.
+
+Query: {{.Query}}
+
+Answer and sources:
+"""
+{{.Passage}}
+"""
+
+Answer with JSON only: {"score": <a number from 0 to 1>}`
+
 // LLMJudge scores (query, passage) pairs with a chat model: a relevance in [0, 1] read from each answer by
 // ParseScore. Answers are cached by the llm client, so re-scoring costs nothing.
 type LLMJudge struct {
