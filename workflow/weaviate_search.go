@@ -248,9 +248,9 @@ func agreementAt(c ir.Config) []int {
 // in-process search at the collection's dimension and reports how far the two agree (weaviate_agreement@k),
 // the HNSW recall as the evaluation sees it.
 //
-// A document of the evaluation set is found in the collection under its own id or, for a set built from pairs
-// (ids d0, d1, …), under the content id a pushed corpus gives it (index.ContentID of its title and text). A
-// set the collection does not wholly hold is an error naming the missing documents. Nothing is cached: a
+// A document of the evaluation set is found in the collection under its own id, under the content id a pushed
+// corpus gives it (index.ContentID of its title and text), or by its text (locateCorpus); a set the collection
+// does not wholly hold is an error naming the missing documents. Nothing is cached: a
 // collection changes in place.
 func EvaluateWeaviate(ctx context.Context, env Env, set *EvalSet, m *Model, o EvalOptions, src WeaviateSource) (*WeaviateEvaluated, error) {
 	c, col, err := src.open(ctx, m)
@@ -264,25 +264,9 @@ func EvaluateWeaviate(ctx context.Context, env Env, set *EvalSet, m *Model, o Ev
 	}
 	defer e.Close()
 	corpus := e.Corpus()
-	var candidates []string
-	for _, d := range corpus {
-		candidates = append(candidates, d.ID, index.ContentID(d.Content()))
-	}
-	present, err := weaviate.FetchDocs(ctx, c, col.Name, candidates, false, src.many(), env.Progress)
+	toEval, missing, err := locateCorpus(ctx, env, c, col.Name, corpus, src.many())
 	if err != nil {
-		return nil, fmt.Errorf("weaviate: look up the evaluation corpus in %s: %w", col.Name, err)
-	}
-	toEval := make(map[string]string, len(corpus)) // collection doc_id → evaluation doc id
-	var missing []string
-	for i, d := range corpus {
-		switch own, content := candidates[2*i], candidates[2*i+1]; {
-		case has(present, own):
-			toEval[own] = d.ID
-		case has(present, content):
-			toEval[content] = d.ID
-		default:
-			missing = append(missing, d.ID)
-		}
+		return nil, err
 	}
 	if len(missing) > 0 {
 		show := missing[:min(len(missing), 10)]
@@ -355,9 +339,59 @@ func EvaluateWeaviate(ctx context.Context, env Env, set *EvalSet, m *Model, o Ev
 	return out, nil
 }
 
-func has(m map[string]weaviate.Object, id string) bool {
-	_, ok := m[id]
-	return ok
+// locateCorpus finds each evaluation document in the collection and returns the map from the collection's
+// doc_id to the evaluation id, and the evaluation ids not found. A document is looked for under its own id and
+// its content id (index.ContentID: what `ragnb index build` gives a passage without an id), then, failing
+// both, by its text (the prelude's push and a pairs set number the same passages differently); a candidate
+// counts only when its title and text are the document's exactly.
+func locateCorpus(ctx context.Context, env Env, c *weaviate.Client, class string, corpus []ir.Document, o weaviate.ManyOptions) (map[string]string, []string, error) {
+	var candidates []string
+	for _, d := range corpus {
+		candidates = append(candidates, d.ID, index.ContentID(d.Content()))
+	}
+	byID, err := weaviate.FetchDocs(ctx, c, class, candidates, false, o, env.Progress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("weaviate: look up the evaluation corpus in %s: %w", class, err)
+	}
+	toEval := make(map[string]string, len(corpus))
+	var rest []int
+	for i, d := range corpus {
+		found := false
+		for _, id := range candidates[2*i : 2*i+2] {
+			if ob, ok := byID[id]; ok && (ir.Document{Title: ob.Title, Text: ob.Text}).Content() == d.Content() {
+				toEval[id], found = d.ID, true
+				break
+			}
+		}
+		if !found {
+			rest = append(rest, i)
+		}
+	}
+	if len(rest) == 0 {
+		return toEval, nil, nil
+	}
+	texts := make([]string, len(rest))
+	for j, i := range rest {
+		texts[j] = corpus[i].Text
+	}
+	matches, err := weaviate.FindTexts(ctx, c, class, texts, o, env.Progress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("weaviate: look up the evaluation corpus in %s by text: %w", class, err)
+	}
+	var missing []string
+	for j, i := range rest {
+		d, found := corpus[i], false
+		for _, ob := range matches[j] {
+			if (ir.Document{Title: ob.Title, Text: ob.Text}).Content() == d.Content() {
+				toEval[ob.DocID], found = d.ID, true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, d.ID)
+		}
+	}
+	return toEval, missing, nil
 }
 
 // Agreement is the mean, over the queries of b, of the share of b's top k (ir.Run.Sorted) that a's top k

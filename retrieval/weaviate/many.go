@@ -206,6 +206,63 @@ func (c *Client) Docs(ctx context.Context, class string, docIDs []string, withVe
 	return out, nil
 }
 
+// TextMatches is how many objects DocsWithText reads per text: the filter matches by tokens, so a passage
+// whose words another passage holds too comes back beside it, and the caller compares the texts exactly.
+const TextMatches = 8
+
+// DocsWithText finds, for each text, the objects of class whose text property holds its words (a text Equal
+// filter, one aliased Get per text in a request), up to TextMatches each, without vectors. Comparing the
+// texts exactly is the caller's: Weaviate's filter on a word-tokenized property matches tokens, not strings.
+func (c *Client) DocsWithText(ctx context.Context, class string, texts []string) ([][]Object, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteString("{Get{")
+	for i, t := range texts {
+		fmt.Fprintf(&b, "q%d:%s(where:{path:[%q], operator:Equal, valueText:%s}, limit:%d){%s %s %s} ", i, class, PropText,
+			gqlString(t), TextMatches, PropDocID, PropTitle, PropText)
+	}
+	b.WriteString("}}")
+	var d struct {
+		Get map[string][]struct {
+			DocID string `json:"doc_id"`
+			Title string `json:"title"`
+			Text  string `json:"text"`
+		} `json:"Get"`
+	}
+	if err := c.graphQL(ctx, b.String(), &d); err != nil {
+		return nil, err
+	}
+	out := make([][]Object, len(texts))
+	for i := range texts {
+		for _, r := range d.Get[fmt.Sprintf("q%d", i)] {
+			out[i] = append(out[i], Object{DocID: r.DocID, Title: r.Title, Text: r.Text})
+		}
+	}
+	return out, nil
+}
+
+// FindTexts is DocsWithText for many texts: PerRequest per request, Concurrency requests in flight.
+func FindTexts(ctx context.Context, c *Client, class string, texts []string, o ManyOptions, report progress.Func) ([][]Object, error) {
+	o = o.withDefaults()
+	out := make([][]Object, len(texts))
+	tracker := startTracker(report, "weaviate find texts", len(texts), "documents")
+	n := (len(texts) + o.PerRequest - 1) / o.PerRequest
+	err := forEach(ctx, n, o.Concurrency, func(ctx context.Context, i int) error {
+		lo, hi := i*o.PerRequest, min((i+1)*o.PerRequest, len(texts))
+		res, err := c.DocsWithText(ctx, class, texts[lo:hi])
+		if err != nil {
+			return err
+		}
+		copy(out[lo:hi], res)
+		tracker.Add(hi - lo)
+		return nil
+	})
+	tracker.End(err)
+	return out, err
+}
+
 // forEach runs fn(0..n-1) with at most workers calls at once and returns the first error (which cancels the
 // calls still to start and those running).
 func forEach(ctx context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
