@@ -75,3 +75,20 @@ func TestZeroOptionsTakeTheWorkflowDefaults(t *testing.T) {
 		t.Errorf("the pipeline's LLM is %+v, want %+v", p.LLM, wantLLM)
 	}
 }
+
+// MineOptions.Weaviate and EvalOptions.Weaviate search a collection with the workflow's bulk-search defaults,
+// the source `ragnb mine|eval --weaviate URL --collection NAME` builds too; the collection defaults to the
+// model's name as for PushIndex.
+func TestWeaviateSourceTakesTheWorkflowDefaults(t *testing.T) {
+	m := &Model{name: "fin-model"}
+	got, err := Weaviate{URL: "http://127.0.0.1:8080", Collection: "Fin"}.source(m)
+	if want := (workflow.WeaviateSource{URL: "http://127.0.0.1:8080", Collection: "Fin"}); err != nil || *got != want {
+		t.Errorf("source %+v (%v), want %+v", got, err, want)
+	}
+	if got, _ := (Weaviate{URL: "http://127.0.0.1:8080"}).source(m); got.Collection != "Fin_model" {
+		t.Errorf("default collection %q", got.Collection)
+	}
+	if _, err := (Weaviate{}).source(m); err == nil {
+		t.Error("a source without a URL accepted")
+	}
+}

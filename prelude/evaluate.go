@@ -30,6 +30,11 @@ type EvalOptions struct {
 	Dev         *Dataset
 	HybridAlpha float64
 	HybridRRF   bool
+	// Weaviate makes Evaluate also search that collection (pushed with the model, Model.PushIndex) and score
+	// its run beside the in-process one: keys weaviate_cosine_<metric>@k, and weaviate_agreement@k, the share
+	// of the exact search's top k the collection returns at its stored dimension (workflow.EvaluateWeaviate).
+	// The Corpus's passages must all be in the collection. Not with Hybrid.
+	Weaviate *Weaviate
 }
 
 // hybrid is the workflow's hybrid options for these: workflow.DefaultHybridOptions with the prelude's weight
@@ -105,6 +110,32 @@ func Evaluate(m *Model, test *Dataset, opts EvalOptions) *Metrics {
 	name := opts.Name
 	if name == "" {
 		name = m.Name()
+	}
+	if opts.Weaviate != nil {
+		var note string
+		out := evalStep(name, chain, []*Model{m}, test, opts, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
+			if opts.Hybrid {
+				return nil, fmt.Errorf("EvalOptions.Weaviate and Hybrid: evaluate one at a time")
+			}
+			src, err := opts.Weaviate.source(m)
+			if err != nil {
+				return nil, err
+			}
+			local, err := workflow.EvaluateModel(ctx, env, set, m.handle(), opts.workflow())
+			if err != nil {
+				return nil, err
+			}
+			w, err := workflow.EvaluateWeaviate(ctx, env, set, m.handle(), opts.workflow(), *src)
+			if err != nil {
+				return nil, err
+			}
+			note = "weaviate: " + w.Describe()
+			return &workflow.Evaluated{Report: evaluate.Merge(local.Report, w.Report)}, nil
+		})
+		if note != "" {
+			out.notes = append(out.notes, note)
+		}
+		return out
 	}
 	if !opts.Hybrid {
 		return evalStep(name, chain, []*Model{m}, test, opts, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {

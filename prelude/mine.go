@@ -48,6 +48,12 @@ type MineOptions struct {
 	// Distance; the display shows it and how many anchors it covers.
 	SuggestWindow           bool
 	SuggestLow, SuggestHigh float64
+	// Weaviate, when set, mines from that collection (pushed with the same model, Model.PushIndex) instead of
+	// the exact in-process search: each anchor's TopK come from its nearVector search, and the selection runs
+	// over the passages retrieved plus the positives, so a corpus far larger than memory is mined where it is
+	// served (Corpus must then be nil; a random Fallback draws from the retrieved passages). Nothing read from
+	// the collection is cached.
+	Weaviate *Weaviate
 }
 
 // Float returns a pointer to v, for the optional thresholds of MineOptions: MaxScore: prelude.Float(0.8).
@@ -163,6 +169,11 @@ func (d *Dataset) MineNegatives(m *Model, opts MineOptions) *Mined {
 		}
 		in.CorpusID = opts.Corpus.Hash()
 	}
+	if opts.Weaviate != nil {
+		if in.Weaviate, err = opts.Weaviate.source(m); err != nil {
+			return fail(err)
+		}
+	}
 	if opts.CrossEncoder != nil {
 		if opts.CrossEncoder.Err() != nil {
 			return fail(opts.CrossEncoder.Err())
@@ -187,6 +198,9 @@ func (d *Dataset) MineNegatives(m *Model, opts MineOptions) *Mined {
 	}
 	note := fmt.Sprintf("%s: %d negatives for %d anchors, %d with an empty window", op, r.Stats.Negatives,
 		r.Stats.Queries, r.Stats.EmptyWindow)
+	if res.Weaviate != nil {
+		note += "; " + res.Weaviate.String()
+	}
 	if hit {
 		note += " (from cache)"
 	}

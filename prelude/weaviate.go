@@ -35,6 +35,19 @@ func (w Weaviate) apiKey() (string, error) {
 	return "", fmt.Errorf("weaviate: $%s (Weaviate.APIKeyEnv) is unset or empty", w.APIKeyEnv)
 }
 
+// source is the collection as MineOptions.Weaviate and EvalOptions.Weaviate search it (the bulk search's
+// defaults: workflow.WeaviateSource's zero tuning).
+func (w Weaviate) source(m *Model) (*workflow.WeaviateSource, error) {
+	if w.URL == "" {
+		return nil, fmt.Errorf("weaviate: no server URL (Weaviate.URL)")
+	}
+	k, err := w.apiKey()
+	if err != nil {
+		return nil, err
+	}
+	return &workflow.WeaviateSource{URL: w.URL, Collection: w.collection(m), APIKey: k}, nil
+}
+
 func (w Weaviate) collection(m *Model) string {
 	if w.Collection != "" {
 		return w.Collection

@@ -91,6 +91,12 @@ type MineInput struct {
 	// Model embeds queries and passages; CrossEncoder (optional) vetoes likely false negatives.
 	Model        *Model
 	CrossEncoder *Model
+	// Weaviate, when set, is the corpus: each anchor's top-k comes from a nearVector search of that
+	// collection (written with Model) instead of the exact search over Corpus (which must then be empty),
+	// and the selection runs over the passages retrieved plus the positives. A random fallback then
+	// draws from that pool, not from the whole collection. Nothing read from a collection is cached: it
+	// changes in place.
+	Weaviate *WeaviateSource
 }
 
 // Mined is Mine's outcome.
@@ -103,6 +109,8 @@ type Mined struct {
 	Suggestion *mining.Suggestion
 	// Format is the output's layout: the selection's, or mining.Flag.
 	Format string
+	// Weaviate says how the search through a collection went (nil: the exact search).
+	Weaviate *WeaviateMined
 }
 
 // Save writes the mined rows to path in r.Format: a table (datasets.Save, by the file's extension) or, for
@@ -116,7 +124,8 @@ func (r *Mined) Save(path string) (int, error) {
 	return table.Nrow(), datasets.Save(table, path)
 }
 
-// Mine mines hard negatives: each anchor's TopK nearest passages (exact search), filtered by rank range, score
+// Mine mines hard negatives: each anchor's TopK nearest passages (exact search, or a Weaviate collection's
+// nearVector search: MineInput.Weaviate), filtered by rank range, score
 // bounds, margins and the distance window, optionally checked by a cross-encoder; never a positive of the
 // anchor or a copy of one. With a cache the embeddings (step "embed", shared with evaluation), the top-k
 // ("mine-topk") and the selection ("mine-select") are memoised, so a sweep over windows re-runs only the
@@ -152,11 +161,11 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 		if prepared != nil {
 			return prepared, nil
 		}
-		p, err := PrepareMine(ctx, env, in, o)
+		p, w, err := prepareMine(ctx, env, in, o)
 		if err != nil {
 			return nil, err
 		}
-		out.EmbedCached, out.RetrieveCached, prepared = p.EmbedCached, p.RetrieveCached, p
+		out.EmbedCached, out.RetrieveCached, prepared, out.Weaviate = p.EmbedCached, p.RetrieveCached, p, w
 		return p, nil
 	}
 	if o.SuggestWindow {
@@ -180,6 +189,9 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 			return err
 		}
 		sel := mo
+		if out.Weaviate != nil {
+			sel.TopK = min(sel.TopK, p.K()) // a collection smaller than top-k
+		}
 		if in.CrossEncoder != nil {
 			if sel.CrossEncoder, err = in.CrossEncoder.CrossEncoder(); err != nil {
 				return err
@@ -192,6 +204,12 @@ func Mine(ctx context.Context, env Env, in MineInput, o MineOptions) (*Mined, er
 			return nil
 		}
 		return out.Result.Save(filepath.Join(dir, "result.gob"))
+	}
+	if in.Weaviate != nil {
+		if err := compute(ctx, ""); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	out.Cached, err = env.memo(ctx, key, compute, func(dir string) (err error) {
 		out.Result, err = mining.LoadResult(filepath.Join(dir, "result.gob"))

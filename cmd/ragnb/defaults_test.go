@@ -181,3 +181,40 @@ func TestEvalHybridFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 		t.Error("--hybrid-alpha 1.5 accepted")
 	}
 }
+
+// `mine` and `eval` search a collection only with --weaviate, and then with the workflow's bulk-search
+// defaults (a WeaviateSource whose zero tuning takes weaviate.DefaultConcurrency and DefaultPerRequest, as the
+// prelude's MineOptions.Weaviate and EvalOptions.Weaviate do); --collection alone is an error.
+func TestMineAndEvalWeaviateFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
+	for _, cmd := range []string{"mine", "eval"} {
+		src := func(args ...string) (*workflow.WeaviateSource, error) {
+			fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			var w *weaviateFlags
+			if cmd == "mine" {
+				w = &newMineArgs(fs).weaviate
+			} else {
+				f := &evalFlags{}
+				f.register(fs)
+				w = &f.weaviate
+			}
+			if err := fs.Parse(args); err != nil {
+				t.Fatal(err)
+			}
+			return w.source()
+		}
+		if s, err := src(); s != nil || err != nil {
+			t.Errorf("%s without --weaviate: %+v, %v", cmd, s, err)
+		}
+		s, err := src("--weaviate", "http://127.0.0.1:8080", "--collection", "Fin")
+		if want := (workflow.WeaviateSource{URL: "http://127.0.0.1:8080", Collection: "Fin"}); err != nil || s == nil || *s != want {
+			t.Errorf("%s --weaviate: %+v, %v", cmd, s, err)
+		}
+		if _, err := src("--collection", "Fin"); err == nil {
+			t.Errorf("%s: --collection without --weaviate accepted", cmd)
+		}
+		if _, err := src("--weaviate", "http://127.0.0.1:8080"); err == nil || !strings.Contains(err.Error(), "--collection") {
+			t.Errorf("%s: --weaviate without --collection: %v", cmd, err)
+		}
+	}
+}

@@ -46,6 +46,7 @@ type evalFlags struct {
 	devFraction                            float64
 	devQueries, devQrels                   string
 	query                                  queryInstructionFlags
+	weaviate                               weaviateFlags
 }
 
 // setFloat is a float flag that knows whether it was given.
@@ -70,6 +71,7 @@ func evalCmd() *command {
 		summary: "evaluate retrieval with sentence-transformers' IR metrics: BM25, a model at every Matryoshka " +
 			"dimension, or a TREC run; compare two results",
 		usage: "--model bm25|DIR|hybrid:DIR (--corpus C --queries Q --qrels R | --beir DIR | --pairs FILE | --llamaindex FILE) [flags]\n" +
+			"       ragnb eval --model DIR --weaviate URL --collection NAME (data flags as above) [--api-key-env VAR]\n" +
 			"       ragnb eval --run RUN.trec --qrels R [--json OUT]\n" +
 			"       ragnb eval --compare BASE.json TUNED.json",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
@@ -120,6 +122,8 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.jsonOut, "json", "", "write the metrics as a flat JSON object to `file` (keys dim_<d>_cosine_<metric>@k, bm25_<metric>@k, or <metric>@k for --run)")
 	fs.StringVar(&f.saveRun, "save-run", "", "write the retrieval run of the (single) --model to `file` in TREC format")
 	f.query.register(fs)
+	f.weaviate.register(fs, "with --weaviate: also search the `collection` (written by `ragnb index push` with the --model's model) and score "+
+		"that run (keys weaviate_cosine_<metric>@k) and its agreement with the exact search at the stored dimension (weaviate_agreement@k)", "api-key-env")
 	fs.BoolVar(&f.compare, "compare", false, "compare two metrics JSON files given as arguments (base, then fine-tuned): absolute and % change")
 }
 
@@ -444,6 +448,13 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 	if err != nil {
 		return err
 	}
+	src, err := f.weaviate.source()
+	if err != nil {
+		return err
+	}
+	if src != nil && (len(f.models) != 1 || f.models[0] == "bm25" || strings.HasPrefix(f.models[0], hybridPrefix)) {
+		return usagef("--weaviate evaluates the collection of one bi-encoder: give exactly one --model DIR")
+	}
 	ds, devDS, desc, err := loadEvalSets(f)
 	if err != nil {
 		return err
@@ -523,6 +534,15 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 				fmt.Fprintf(std.out, "run      %s written to %s\n", label, f.saveRun)
 			}
 			report = evaluate.Merge(report, rep)
+			if src != nil {
+				start := time.Now()
+				w, err := workflow.EvaluateWeaviate(ctx, env, set, model, o, *src)
+				if err != nil {
+					return fmt.Errorf("--weaviate %s: %w", f.weaviate.url, err)
+				}
+				fmt.Fprintf(std.out, "weaviate %s; with the exact search at dim %d in %.2fs\n", w.Describe(), w.Dim, time.Since(start).Seconds())
+				report = evaluate.Merge(report, w.Report)
+			}
 			continue
 		}
 		r, err := workflow.EvaluateBM25(ctx, env, set, o)

@@ -20,7 +20,7 @@ func mineCmd() *command {
 	return &command{
 		name:    "mine",
 		summary: "mine hard negatives for (anchor, positive) pairs with a bi-encoder: rank range, distance window, margins, cross-encoder check",
-		usage:   "--model DIR --data pairs.jsonl --out triplets.jsonl [flags]",
+		usage:   "--model DIR --data pairs.jsonl --out triplets.jsonl [--corpus FILE | --weaviate URL --collection NAME] [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			a := newMineArgs(fs)
 			return func(ctx context.Context, std *stdio, args []string) error {
@@ -52,6 +52,12 @@ func mineCmd() *command {
 				if in.Positives, err = datasets.Strings(df, wo.Positive); err != nil {
 					return fmt.Errorf("%s: %w", *a.data, err)
 				}
+				if in.Weaviate, err = a.weaviate.source(); err != nil {
+					return err
+				}
+				if in.Weaviate != nil && *a.corpus != "" {
+					return usagef("--corpus and --weaviate: the collection is the corpus, give one or the other")
+				}
 				if *a.corpus != "" {
 					if in.Corpus, err = readTexts(*a.corpus, wo.CorpusColumn); err != nil {
 						return err
@@ -81,6 +87,9 @@ func mineCmd() *command {
 				rows, err := r.Save(*a.out)
 				if err != nil {
 					return err
+				}
+				if r.Weaviate != nil {
+					fmt.Fprintln(std.out, r.Weaviate.String())
 				}
 				if r.Suggestion != nil {
 					fmt.Fprintln(std.out, r.Suggestion.String())
@@ -158,6 +167,7 @@ type mineArgs struct {
 	dim          *int
 	suggest      *bool
 	suggestQ     *string
+	weaviate     weaviateFlags
 }
 
 // options are the mining options the flags ask for: workflow.DefaultMineOptions where a flag is left alone.
@@ -262,5 +272,7 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	a.suggestQ = fs.String("suggest-quantiles", strconv.FormatFloat(wdef.SuggestQuantiles[0], 'g', -1, 64)+","+strconv.FormatFloat(wdef.SuggestQuantiles[1], 'g', -1, 64),
 		"`LOW,HIGH` quantiles of the positives' distances that bound --suggest-window")
 	a.dim = fs.Int("dim", 0, "keep the first D embedding dimensions and renormalise (Matryoshka); 0 keeps all")
+	a.weaviate.register(fs, "with --weaviate: the collection `name` to mine from (written by `ragnb index push` with --model's model); "+
+		"each anchor's top-k comes from its nearVector search instead of the exact search over --corpus, and a random fallback draws from the passages retrieved", "api-key-env")
 	return a
 }

@@ -45,6 +45,25 @@ func (f *weaviateFlags) apiKey() (string, error) {
 	return k, nil
 }
 
+// source is the collection mine and eval search instead of the in-process exact search (nil without
+// --weaviate).
+func (f *weaviateFlags) source() (*workflow.WeaviateSource, error) {
+	if f.url == "" {
+		if f.collection != "" {
+			return nil, usagef("--collection goes with --weaviate URL")
+		}
+		return nil, nil
+	}
+	if f.collection == "" {
+		return nil, usagef("--weaviate needs --collection (the collection `ragnb index push` wrote with --model's model)")
+	}
+	k, err := f.apiKey()
+	if err != nil {
+		return nil, err
+	}
+	return &workflow.WeaviateSource{URL: f.url, Collection: f.collection, APIKey: k}, nil
+}
+
 // indexPushFlags are `ragnb index push`'s own flags.
 type indexPushFlags struct {
 	weaviateFlags

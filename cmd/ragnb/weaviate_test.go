@@ -213,3 +213,66 @@ func TestWeaviateIndexPushAskAndServe(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// `mine` and `eval` through a collection, on a real server: the same triplets as the exact search (HNSW
+// finds the true top-k among 223 passages), the same metrics with weaviate_agreement@k beside them, and a
+// collection of another model refused.
+func TestWeaviateMineAndEval(t *testing.T) {
+	srv := weaviatetest.Start(t)
+	bi := tinyModel(t, "bert", 1)
+	dir := t.TempDir()
+	ix := filepath.Join(dir, "fin.index")
+	if code, _, errOut := runCLI(t, "index", "build", "--model", bi, "--corpus", sampleQA, "--out", ix); code != 0 {
+		t.Fatalf("index build: %s", errOut)
+	}
+	if code, _, errOut := runCLI(t, "index", "push", "--index", ix, "--weaviate", srv.URL, "--collection", "Fin"); code != 0 {
+		t.Fatalf("push: %s", errOut)
+	}
+	mine := []string{"mine", "--model", bi, "--data", sampleQA, "--anchor", "question", "--positive", "context",
+		"--max-distance", "0", "--num-negatives", "2", "--top-k", "30"}
+	local, remote := filepath.Join(dir, "local.jsonl"), filepath.Join(dir, "weaviate.jsonl")
+	if code, _, errOut := runCLI(t, append(mine, "--out", local)...); code != 0 {
+		t.Fatalf("mine: %s", errOut)
+	}
+	code, out, errOut := runCLI(t, append(mine, "--out", remote, "--weaviate", srv.URL, "--collection", "Fin")...)
+	if code != 0 || !strings.Contains(out, "weaviate Fin (dim 32): 518 queries × top 30") {
+		t.Fatalf("mine --weaviate: %d %q %q", code, out, errOut)
+	}
+	want, got := strings.Split(readFile(t, local), "\n"), strings.Split(readFile(t, remote), "\n")
+	same := 0
+	for i := range min(len(want), len(got)) {
+		if want[i] == got[i] {
+			same++
+		}
+	}
+	if len(want) != len(got) || same < len(want)*98/100 {
+		t.Errorf("%d of %d triplet lines identical (%d lines through Weaviate)", same, len(want), len(got))
+	}
+	if code, _, errOut := runCLI(t, append(mine, "--out", remote, "--weaviate", srv.URL, "--collection", "Fin", "--corpus", sampleQA)...); code != 2 ||
+		!strings.Contains(errOut, "the collection is the corpus") {
+		t.Errorf("--corpus with --weaviate: exit %d %q", code, errOut)
+	}
+
+	js := filepath.Join(dir, "eval.json")
+	code, out, errOut = runCLI(t, "eval", "--model", bi, "--pairs", sampleQA, "--anchor", "question", "--positive", "context",
+		"--test-fraction", "0", "--weaviate", srv.URL, "--collection", "Fin", "--json", js)
+	if code != 0 || !strings.Contains(out, "weaviate collection Fin (dim 32): 518 queries") {
+		t.Fatalf("eval --weaviate: %d %q %q", code, out, errOut)
+	}
+	var m map[string]float64
+	if err := json.Unmarshal([]byte(readFile(t, js)), &m); err != nil {
+		t.Fatal(err)
+	}
+	if l, r := m["dim_32_cosine_ndcg@10"], m["weaviate_cosine_ndcg@10"]; l == 0 || l-r > 0.01 || r-l > 0.01 || m["weaviate_agreement@10"] < 0.98 {
+		t.Errorf("ndcg@10 local %v, weaviate %v, agreement@10 %v", l, r, m["weaviate_agreement@10"])
+	}
+	other := tinyModel(t, "bert", 3)
+	code, _, errOut = runCLI(t, "eval", "--model", other, "--pairs", sampleQA, "--anchor", "question", "--positive", "context",
+		"--weaviate", srv.URL, "--collection", "Fin")
+	if code != 1 || !strings.Contains(errOut, "was written with model "+bi) {
+		t.Errorf("eval with another model: exit %d %q", code, errOut)
+	}
+	if code, _, errOut = runCLI(t, "eval", "--model", "bm25", "--pairs", sampleQA, "--weaviate", srv.URL, "--collection", "Fin"); code != 2 {
+		t.Errorf("eval --model bm25 --weaviate: exit %d %q", code, errOut)
+	}
+}

@@ -260,7 +260,7 @@ func (c *Client) graphQL(ctx context.Context, query string, out any) error {
 	if len(res.Errors) > 0 {
 		msgs := make([]string, len(res.Errors))
 		for i, e := range res.Errors {
-			msgs[i] = e.Message
+			msgs[i] = clip(e.Message, 300) // a message can quote the whole query back
 		}
 		return fmt.Errorf("weaviate: graphql: %s", strings.Join(msgs, "; "))
 	}

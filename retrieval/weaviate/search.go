@@ -159,24 +159,34 @@ func short(h string) string {
 // OpenSearcher checks that class exists, carries a ragnb record and was written with the model whose hash is
 // modelHash, and returns a searcher embedding questions with emb.
 func OpenSearcher(ctx context.Context, c *Client, class string, emb vector.Embedder, modelHash, modelName string, o SearcherOptions) (*Searcher, error) {
-	col, found, err := c.GetCollection(ctx, class)
+	col, err := OpenCollection(ctx, c, class, modelHash, modelName)
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("weaviate: %s has no collection %s (push one with ragnb index push)", c.URL(), class)
-	}
-	if col.Record == nil {
-		return nil, fmt.Errorf("weaviate: collection %s was not written by ragnb (its description holds no record)", class)
-	}
-	if col.Record.ModelHash != modelHash {
-		return nil, &MismatchError{Collection: class, BuiltHash: col.Record.ModelHash, BuiltName: col.Record.ModelName,
-			NowHash: modelHash, NowName: modelName}
 	}
 	if o.Hybrid && (o.Alpha < 0 || o.Alpha > 1) {
 		return nil, fmt.Errorf("weaviate: hybrid alpha %g: want 0..1", o.Alpha)
 	}
 	return &Searcher{c: c, class: col.Name, rec: *col.Record, emb: emb, o: o}, nil
+}
+
+// OpenCollection checks that class exists, carries a ragnb record and was written with the model whose hash is
+// modelHash (else a *MismatchError), and returns it.
+func OpenCollection(ctx context.Context, c *Client, class, modelHash, modelName string) (Collection, error) {
+	col, found, err := c.GetCollection(ctx, class)
+	if err != nil {
+		return col, err
+	}
+	if !found {
+		return col, fmt.Errorf("weaviate: %s has no collection %s (push one with ragnb index push)", c.URL(), class)
+	}
+	if col.Record == nil {
+		return col, fmt.Errorf("weaviate: collection %s was not written by ragnb (its description holds no record)", class)
+	}
+	if col.Record.ModelHash != modelHash {
+		return col, &MismatchError{Collection: class, BuiltHash: col.Record.ModelHash, BuiltName: col.Record.ModelName,
+			NowHash: modelHash, NowName: modelName}
+	}
+	return col, nil
 }
 
 // Record is the collection's record.
