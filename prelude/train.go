@@ -171,16 +171,26 @@ func TrainCrossEncoder(base *Model, data *Dataset, opts TrainOptions) *Model {
 	return trainModel("fine-tuned reranker", chain, base, data, opts, workflow.TrainReranker)
 }
 
+// historyFile is where the model's training history is: its adapter's (TrainAdapter: the loss per step) when it
+// has one, else the model directory's.
+func (m *Model) historyFile() string {
+	if m.adapterDir != "" {
+		return filepath.Join(m.adapterDir, workflow.AdapterHistory)
+	}
+	return filepath.Join(m.dir, "training_history.jsonl")
+}
+
 // TrainingHistory is a trained model's history as a table: one row per optimizer step (step, epoch, loss,
-// learning_rate, grad_norm) with the evaluation metrics (eval_<key>) on the steps that were evaluated.
+// learning_rate, grad_norm) with the evaluation metrics (eval_<key>) on the steps that were evaluated. For a
+// model with an adapter it is the adapter's (step, epoch, loss).
 func (m *Model) TrainingHistory() *Dataset {
 	chain := m.chain + ".TrainingHistory()"
 	if m.err != nil {
 		return Errorf(chain, "%w", m.err)
 	}
-	h, err := train.LoadHistory(filepath.Join(m.dir, "training_history.jsonl"))
+	h, err := train.LoadHistory(m.historyFile())
 	if err != nil {
-		return Errorf(chain, "%s has no training history: %w", m.dir, err)
+		return Errorf(chain, "%s has no training history: %w", filepath.Dir(m.historyFile()), err)
 	}
 	d := FromFrame("history", h.Frame())
 	d.chain = chain
@@ -194,7 +204,7 @@ func PlotTrainingHistory(m *Model, metric string) *Chart {
 	if m.err != nil {
 		return &Chart{chain: chain, err: m.err}
 	}
-	h, err := train.LoadHistory(filepath.Join(m.dir, "training_history.jsonl"))
+	h, err := train.LoadHistory(m.historyFile())
 	if err != nil {
 		return &Chart{chain: chain, err: err}
 	}

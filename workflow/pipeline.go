@@ -64,7 +64,9 @@ type Indexed struct {
 // and a name that finds it again from any working directory (the absolute directory, or the reference given
 // when it is not a local directory).
 func IndexModel(m *Model, name string) (index.Model, error) {
-	bi, err := m.BiEncoder()
+	// Documents are the base model's vectors (Hash: the directory's identity, so an index built with the base
+	// model opens); an adapter changes the queries only.
+	e, err := m.Embedder()
 	if err != nil {
 		return index.Model{}, err
 	}
@@ -76,7 +78,7 @@ func IndexModel(m *Model, name string) (index.Model, error) {
 			name = abs
 		}
 	}
-	return index.Model{Embedder: bi, Hash: m.ID, Name: name}, nil
+	return index.Model{Embedder: e, Hash: m.ID, Name: name}, nil
 }
 
 // BuildIndex embeds the documents with the model into a vector index, memoised (step "index") when the

@@ -82,11 +82,11 @@ func (t Teacher) scorer() (ir.Scorer, func() string, error) {
 		}
 		describe := func() string { return "local model " + t.Model.Dir }
 		if t.Kind == TeacherEmbedder {
-			bi, err := t.Model.BiEncoder()
+			e, err := t.Model.Embedder()
 			if err != nil {
 				return nil, nil, err
 			}
-			return teacher.EmbedderTeacher{Embedder: bi}, describe, nil
+			return teacher.EmbedderTeacher{Embedder: e}, describe, nil
 		}
 		ce, err := t.Model.CrossEncoder()
 		if err != nil {

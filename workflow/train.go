@@ -311,6 +311,10 @@ func trainStep(ctx context.Context, env Env, step string, in TrainInput, o Train
 	if in.Model == nil {
 		return nil, fmt.Errorf("%s: no base model", step)
 	}
+	if in.Model.Adapter != nil {
+		// Fine-tuning changes the weights an adapter was trained over: train the base model, then an adapter.
+		return nil, fmt.Errorf("%s: the base model has an adapter; fine-tune the base model itself", step)
+	}
 	key := trainKey(step, in, o)
 	out := &Trained{}
 	compute := func(ctx context.Context, dir string) error {
