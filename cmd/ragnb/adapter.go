@@ -26,7 +26,7 @@ func newAdapterArgs(fs *flag.FlagSet) *adapterArgs {
 	d := workflow.DefaultAdapterOptions()
 	return &adapterArgs{fs: fs,
 		model:      fs.String("model", "", "frozen base bi-encoder directory or Hub id (required)"),
-		data:       fs.String("data", "", "(query, passage) pairs table (.jsonl, .json, .csv, .tsv, .parquet) (required)"),
+		data:       fs.String("data", "", "(query, passage) pairs: a table (.jsonl, .json, .csv, .tsv, .parquet) or a LlamaIndex EmbeddingQAFinetuneDataset .json (required)"),
 		anchor:     fs.String("anchor", "anchor", "column of --data holding the queries"),
 		positive:   fs.String("positive", "positive", "column of --data holding the passages"),
 		out:        fs.String("out", "", "output directory: config.json and model.safetensors, checkpoints/step_<N> (required)"),
@@ -76,10 +76,11 @@ func trainAdapterCmd() *command {
 				if *a.model == "" || *a.data == "" || *a.out == "" {
 					return usagef("--model, --data and --out are required")
 				}
-				df, err := datasets.Load(*a.data)
+				td, err := workflow.LoadTrainingData(*a.data) // a table, or LlamaIndex's JSON (its anchor, positive pairs)
 				if err != nil {
 					return err
 				}
+				df := td.Rows
 				var in workflow.AdapterInput
 				if in.Queries, err = datasets.Strings(df, *a.anchor); err != nil {
 					return fmt.Errorf("%s: %w", *a.data, err)

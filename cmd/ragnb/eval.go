@@ -46,6 +46,7 @@ type evalFlags struct {
 	devFraction                            float64
 	devQueries, devQrels                   string
 	query                                  queryInstructionFlags
+	adapter                                string
 }
 
 // setFloat is a float flag that knows whether it was given.
@@ -120,6 +121,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.jsonOut, "json", "", "write the metrics as a flat JSON object to `file` (keys dim_<d>_cosine_<metric>@k, bm25_<metric>@k, or <metric>@k for --run)")
 	fs.StringVar(&f.saveRun, "save-run", "", "write the retrieval run of the (single) --model to `file` in TREC format")
 	f.query.register(fs)
+	fs.StringVar(&f.adapter, "adapter", "", "adapter `directory` from `ragnb train-adapter`, applied to the query embeddings of every --model DIR and hybrid:DIR (passages keep the base model's vectors); evaluate the base model in a run without it")
 	fs.BoolVar(&f.compare, "compare", false, "compare two metrics JSON files given as arguments (base, then fine-tuned): absolute and % change")
 }
 
@@ -485,7 +487,7 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 			if f.saveRun != "" {
 				return usagef("--save-run writes a model's or BM25's run, not a hybrid's")
 			}
-			model, err := workflow.OpenModel(ctx, env, dir, encoder.Options{})
+			model, err := workflow.OpenAdapted(ctx, env, dir, f.adapter, encoder.Options{})
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", m, err)
 			}
@@ -502,7 +504,7 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 			continue
 		}
 		if m != "bm25" {
-			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{Prompts: prompts})
+			model, err := workflow.OpenAdapted(ctx, env, m, f.adapter, encoder.Options{Prompts: prompts})
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", m, err)
 			}
