@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
+
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/workflow"
 )
@@ -122,5 +125,34 @@ func historyOf(t *testing.T, m *Model) *Dataset {
 func TestTrainDefaultsAreTheWorkflowDefaults(t *testing.T) {
 	if got, want := (TrainOptions{}).workflow().WithDefaults(), workflow.DefaultTrainOptions(); !reflect.DeepEqual(got, want) {
 		t.Errorf("TrainOptions{} runs as %+v, want %+v", got, want)
+	}
+}
+
+// TestTrainMatryoshkaWithTripletEvaluator: TrainOptions.EvalTriplets evaluates triplet_cosine_accuracy during
+// training, and BestMetric can pick the weights by it.
+func TestTrainMatryoshkaWithTripletEvaluator(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	pairs, trainSet, test := samplePairs(t)
+	a, p := test.Column("anchor"), test.Column("positive")
+	neg := append(p[1:], p[0])
+	trip := FromFrame("triplets", dataframe.New(series.New(a, series.String, "anchor"), series.New(p, series.String, "positive"),
+		series.New(neg, series.String, "negative")))
+	base := StaticModel(pairs, "positive", StaticOptions{Dim: 32})
+	tuned := TrainMatryoshka(base, trainSet, TrainOptions{Epochs: 2, BatchSize: 32, Dims: []int{32}, EvalTriplets: trip,
+		BestMetric: "triplet_cosine_accuracy"})
+	if err := tuned.Err(); err != nil {
+		t.Fatal(err)
+	}
+	h := historyOf(t, tuned)
+	col := h.Frame().Col("eval_triplet_cosine_accuracy").Float()
+	n := 0
+	for _, v := range col {
+		if !math.IsNaN(v) {
+			n++
+		}
+	}
+	if n != 3 || len(a) != len(neg) {
+		t.Errorf("triplet accuracy evaluated %d times: %v", n, col)
 	}
 }
