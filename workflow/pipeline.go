@@ -132,10 +132,10 @@ func (o IndexOptions) keyParams(column string) map[string]any {
 }
 
 // OpenIndex opens the index saved in dir with the bi-encoder modelRef, by default the model the index was
-// built with (its manifest's model name), with the adapter in adapterDir on its queries when given (the
-// index's passages are the base model's vectors either way). It returns the manifest as read before opening
-// and the model reference used.
-func OpenIndex(ctx context.Context, env Env, dir, modelRef, adapterDir string, o index.OpenOptions) (*index.Index, index.Manifest, string, error) {
+// built with (its manifest's model name), loaded with mo (e.g. a query instruction: Options.Prompts), with the
+// adapter in adapterDir on its queries when given (the index's passages are the base model's vectors either
+// way). It returns the manifest as read before opening and the model reference used.
+func OpenIndex(ctx context.Context, env Env, dir, modelRef, adapterDir string, mo encoder.Options, o index.OpenOptions) (*index.Index, index.Manifest, string, error) {
 	man, err := index.ReadManifest(dir)
 	if err != nil {
 		return nil, man, "", err
@@ -143,7 +143,7 @@ func OpenIndex(ctx context.Context, env Env, dir, modelRef, adapterDir string, o
 	if modelRef == "" {
 		modelRef = man.ModelName
 	}
-	m, err := OpenAdapted(ctx, env, modelRef, adapterDir, encoder.Options{})
+	m, err := OpenAdapted(ctx, env, modelRef, adapterDir, mo)
 	if err != nil {
 		return nil, man, modelRef, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,8 +156,36 @@ func TestEvalAndAskWithAdapter(t *testing.T) {
 		}
 		return a
 	}
-	if a, b := ask(), ask("--adapter", ad); a.Sources[0].RetrieveScore == b.Sources[0].RetrieveScore {
+	plain := ask()
+	if b := ask("--adapter", ad); plain.Sources[0].RetrieveScore == b.Sources[0].RetrieveScore {
 		t.Errorf("ask --adapter scored like the base model: %v", b.Sources[0].RetrieveScore)
+	}
+	// An index built with the base model serves the adapted queries (its passages are the base vectors), and
+	// a query instruction reaches the query embedding in both ways of asking.
+	ix := filepath.Join(dir, "ix")
+	if code, o, e := runCLI(t, "index", "build", "--model", model, "--corpus", sampleQA, "--text-column", "context", "--out", ix); code != 0 {
+		t.Fatalf("index build: %d\n%s%s", code, o, e)
+	}
+	askIndex := func(extra ...string) pipeline.Answer {
+		t.Helper()
+		args := append([]string{"ask", "--index", ix, "--top-k", "3", "--top-n", "3", "--json"}, extra...)
+		code, o, e := runCLI(t, append(args, "What was the gross margin?")...)
+		var a pipeline.Answer
+		if code != 0 || json.Unmarshal([]byte(o), &a) != nil || len(a.Sources) != 3 {
+			t.Fatalf("ask %v: %d\n%s%s", extra, code, o, e)
+		}
+		return a
+	}
+	adaptedModel, adaptedIndex := ask("--adapter", ad), askIndex("--adapter", ad)
+	if math.Abs(adaptedModel.Sources[0].RetrieveScore-adaptedIndex.Sources[0].RetrieveScore) > 1e-5 || adaptedModel.Sources[0].DocID != adaptedIndex.Sources[0].DocID {
+		t.Errorf("--index --adapter %v %s, --model --adapter %v %s", adaptedIndex.Sources[0].RetrieveScore, adaptedIndex.Sources[0].DocID,
+			adaptedModel.Sources[0].RetrieveScore, adaptedModel.Sources[0].DocID)
+	}
+	for _, a := range []pipeline.Answer{ask("--query-instruction", "Represent this question about a filing: "),
+		askIndex("--query-instruction", "Represent this question about a filing: ")} {
+		if a.Sources[0].RetrieveScore == plain.Sources[0].RetrieveScore {
+			t.Errorf("--query-instruction did not change the query embedding (score %v)", a.Sources[0].RetrieveScore)
+		}
 	}
 	if code, _, e := runCLI(t, "eval", "--model", model, "--pairs", sampleQA, "--anchor", "question", "--positive", "context", "--adapter", dir); code == 0 || !strings.Contains(e, "adapter") {
 		t.Errorf("a directory without an adapter: exit %d %s", code, e)

@@ -40,6 +40,7 @@ type pipelineFlags struct {
 	corpusFlags
 	indexDir, modelDir, rerankerDir string
 	adapterDir                      string
+	query                           queryInstructionFlags
 	useBM25, noLLM, rebuildStale    bool
 	efSearch                        int
 	template                        string
@@ -59,6 +60,7 @@ func (f *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.o.Fusion.Alpha, "hybrid-alpha", def.Fusion.Alpha, "--hybrid: weight of the dense scores in [0, 1] (use the one `ragnb eval --model hybrid:DIR` chose on a dev set)")
 	f.corpusFlags.register(fs)
 	f.weaviate.register(fs)
+	f.query.register(fs)
 	fs.StringVar(&f.adapterDir, "adapter", "", "adapter `directory` from `ragnb train-adapter`, applied to the query embeddings only (the documents and an index keep the base model's vectors)")
 	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` (or Hub id) that reranks the top k (default: no reranking)")
 	fs.IntVar(&f.o.TopK, "top-k", def.TopK, "passages retrieved")
@@ -134,7 +136,11 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 		if f.corpus != "" {
 			return nil, nil, usagef("--corpus is for building an index in memory; add documents to --index with `ragnb index add`")
 		}
-		ix, _, dir, err := workflow.OpenIndex(ctx, env, f.indexDir, f.modelDir, f.adapterDir, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch})
+		prompts, err := f.query.prompts()
+		if err != nil {
+			return nil, nil, err
+		}
+		ix, _, dir, err := workflow.OpenIndex(ctx, env, f.indexDir, f.modelDir, f.adapterDir, encoder.Options{Prompts: prompts}, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -145,8 +151,12 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 		if in.Docs, err = f.load(); err != nil {
 			return nil, nil, err
 		}
+		prompts, err := f.query.prompts()
+		if err != nil {
+			return nil, nil, err
+		}
 		var e vector.Embedder
-		if in.Model, err = workflow.OpenAdapted(ctx, env, f.modelDir, f.adapterDir, encoder.Options{}); err == nil {
+		if in.Model, err = workflow.OpenAdapted(ctx, env, f.modelDir, f.adapterDir, encoder.Options{Prompts: prompts}); err == nil {
 			e, err = in.Model.Embedder() // loaded now, so that an error names the flag
 		}
 		if err != nil {
