@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,5 +155,31 @@ func TestTrainMatryoshkaWithTripletEvaluator(t *testing.T) {
 	}
 	if n != 3 || len(a) != len(neg) {
 		t.Errorf("triplet accuracy evaluated %d times: %v", n, col)
+	}
+}
+
+// TestLoadFlagEmbeddingJSONLTrainsInGroups: Load reads FlagEmbedding's JSONL ({query, pos, neg, pos_scores,
+// neg_scores, prompt}) and TrainMatryoshka trains it in groups of GroupSize, with the KL distillation from its
+// scores unless NoDistillation — the same run as `ragnb train --data flag.jsonl` (cmd/ragnb's
+// TestTrainOnFlagEmbeddingGroupsAndDistillation).
+func TestLoadFlagEmbeddingJSONLTrainsInGroups(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	data := Load("../testdata/formats/flag_train.jsonl")
+	if err := data.Err(); err != nil || !slices.Contains(data.Columns(), "pos_1") || !slices.Contains(data.Columns(), "neg_scores_1") {
+		t.Fatalf("Load: %v %v", err, data.Columns())
+	}
+	pairs, _, _ := samplePairs(t)
+	base := StaticModel(pairs, "positive", StaticOptions{Dim: 32})
+	losses := map[bool]float64{}
+	for _, nd := range []bool{false, true} {
+		m := TrainMatryoshka(base, data, TrainOptions{GroupSize: 2, Temperature: 0.02, NoDistillation: nd, Dims: []int{32}, BatchSize: 2, MaxSteps: 2})
+		if err := m.Err(); err != nil {
+			t.Fatal(err)
+		}
+		losses[nd] = historyOf(t, m).Frame().Col("loss").Float()[0]
+	}
+	if losses[false] == losses[true] {
+		t.Errorf("the distillation loss changed nothing: %v", losses)
 	}
 }
