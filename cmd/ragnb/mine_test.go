@@ -285,3 +285,36 @@ func TestMineRangeForSamplingDrawsFromTheRetrievedRanks(t *testing.T) {
 		t.Errorf("--range-for-sampling with --range-min: exit %d %s", code, e)
 	}
 }
+
+// TestMineQueryInstruction: `ragnb mine --query-instruction` embeds the anchors with that instruction (other
+// negatives are mined than with the model's own prompt, through the same step cache without mixing them), and
+// --no-query-instruction with an instruction is refused.
+func TestMineQueryInstruction(t *testing.T) {
+	_, dir, pairs, model := minePairsAndModel(t)
+	cacheDir := filepath.Join(dir, "cache")
+	mine := func(extra ...string) []string {
+		t.Helper()
+		out := filepath.Join(dir, fmt.Sprintf("mined%d.jsonl", len(extra)))
+		args := append([]string{"mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+			"--max-distance", "0", "--num-negatives", "1", "--cache", cacheDir, "--out", out}, extra...)
+		if code, o, e := runCLI(t, args...); code != 0 {
+			t.Fatalf("mine %v: %d %s %s", extra, code, o, e)
+		}
+		var negs []string
+		for _, r := range readJSONL(t, out) {
+			negs = append(negs, r["negative"].(string))
+		}
+		return negs
+	}
+	plain, instructed := mine(), mine("--query-instruction", "Represent this question about a 10-K filing for retrieval: ")
+	if slices.Equal(plain, instructed) {
+		t.Error("the query instruction changed no mined negative")
+	}
+	if again := mine(); !slices.Equal(again, plain) {
+		t.Error("a cached re-run without the instruction mined other negatives")
+	}
+	if code, _, e := runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+		"--query-instruction", "x", "--no-query-instruction", "--out", filepath.Join(dir, "x.jsonl")); code == 0 || !strings.Contains(e, "not both") {
+		t.Errorf("both flags: exit %d %s", code, e)
+	}
+}
