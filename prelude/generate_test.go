@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -156,5 +157,71 @@ func TestScoreWithTeachers(t *testing.T) {
 	bad := test.ScoreWithTeacher(CrossEncoderTeacher(m), ScoreOptions{})
 	if bad.Err() == nil || !strings.Contains(bad.String(), "ScoreWithTeacher") {
 		t.Errorf("a static model is no cross-encoder: %v", bad.Err())
+	}
+}
+
+// TestGeneratedPairsSaveAsLlamaIndex: a GenerateQA table saved with SaveLlamaIndex (its Chunk table as the
+// nodes) is LlamaIndex's EmbeddingQAFinetuneDataset with every chunk a node — the failed chunk too — each
+// question relevant to its chunk, and the same table writes the same bytes; LoadLlamaIndex reads it back as
+// the same pairs and evaluates a model on it.
+func TestGeneratedPairsSaveAsLlamaIndex(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	srv := llmtest.New(questionsFor)
+	defer srv.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("Cascadia Foods distributes frozen vegetables across regional supermarkets.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.txt"), []byte("Borealis Shipping operates refrigerated container vessels between harbours.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.txt"), []byte("FAIL this document always produces garbage answers.\n"), 0o644)
+	chunks := LoadDocs(dir).Chunk(64, 0)
+	qa := chunks.GenerateQA(LLM{BaseURL: srv.BaseURL(), Model: "m"}, QAOptions{QuestionsPerChunk: 2})
+	if qa.Err() != nil || qa.Len() != 4 {
+		t.Fatalf("%d pairs, %v", qa.Len(), qa.Err())
+	}
+	path := filepath.Join(dir, "qa.json")
+	if err := qa.SaveLlamaIndex(path, chunks); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Queries      map[string]string   `json:"queries"`
+		Corpus       map[string]string   `json:"corpus"`
+		RelevantDocs map[string][]string `json:"relevant_docs"`
+		Mode         string              `json:"mode"`
+	}
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Queries) != 4 || len(doc.Corpus) != 3 || doc.Mode != "text" {
+		t.Fatalf("%d queries, %d nodes, mode %q:\n%s", len(doc.Queries), len(doc.Corpus), doc.Mode, b)
+	}
+	ids, texts := qa.Column("chunk_id"), qa.Column("positive")
+	for i, q := range qa.Column("anchor") {
+		qid := fmt.Sprintf("%s/q%d", ids[i], i%2+1)
+		if doc.Queries[qid] != q || len(doc.RelevantDocs[qid]) != 1 || doc.Corpus[doc.RelevantDocs[qid][0]] != texts[i] {
+			t.Errorf("row %d: query %s = %q relevant to %v", i+1, qid, doc.Queries[qid], doc.RelevantDocs[qid])
+		}
+	}
+	again := filepath.Join(dir, "again.json")
+	if err := qa.SaveLlamaIndex(again, chunks); err != nil {
+		t.Fatal(err)
+	}
+	if b2, _ := os.ReadFile(again); string(b2) != string(b) {
+		t.Error("the same table wrote a different file")
+	}
+	l := LoadLlamaIndex(path)
+	if l.Err() != nil || !reflect.DeepEqual(l.Pairs().Column("anchor"), qa.Column("anchor")) {
+		t.Fatalf("read back: %v %v", l.Err(), l.Pairs().Column("anchor"))
+	}
+	m := l.Evaluate(StaticModel(l.Pairs(), "positive", StaticOptions{Dim: 32}), EvalOptions{})
+	if _, ok := m.Values()["dim_32_cosine_hit_rate@1"]; m.Err() != nil || !ok {
+		t.Errorf("evaluate on it: %v %v", m.Err(), m.Keys())
+	}
+	// Plain pairs (no chunk_id): their distinct positives are the nodes.
+	if err := FromFrame("p", l.Pairs().Frame()).SaveLlamaIndex(filepath.Join(dir, "plain.json"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if p := LoadLlamaIndex(filepath.Join(dir, "plain.json")); p.Err() != nil || p.Pairs().Len() != 4 {
+		t.Errorf("plain pairs: %v", p.Err())
 	}
 }

@@ -3,7 +3,9 @@ package prelude
 import (
 	"context"
 	"fmt"
+	"slices"
 
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/workflow"
 )
 
@@ -62,4 +64,57 @@ func (l *LlamaIndex) Evaluate(m *Model, opts EvalOptions) *Metrics {
 	return evalOnSet(out, l.set, func(ctx context.Context, env workflow.Env, set *workflow.EvalSet) (*workflow.Evaluated, error) {
 		return workflow.EvaluateModel(ctx, env, set, m.handle(), opts.workflow().WithHitRate())
 	})
+}
+
+// SaveLlamaIndex writes the pairs as the EmbeddingQAFinetuneDataset JSON LlamaIndex's
+// generate_qa_embedding_pairs writes (queries, corpus, relevant_docs, mode "text"), which `ragnb train --data`,
+// `ragnb eval --llamaindex`, LoadLlamaIndex and LlamaIndex's own from_json read. A GenerateQA table's nodes
+// are its chunks (chunk_id); give the Chunk table it came from as chunks to make every chunk a node, as
+// LlamaIndex does (a chunk without a question still competes in retrieval), or nil for its positives only.
+// Pairs without a chunk_id column number their distinct positives n0, n1, …. Query ids are
+// "<node id>/q<n>" (LlamaIndex draws uuid4s): the same table writes the same file.
+func (d *Dataset) SaveLlamaIndex(path string, chunks *Dataset) error {
+	if d.err != nil {
+		return fmt.Errorf("save %s: %w", path, d.err)
+	}
+	def := workflow.DefaultTrainOptions()
+	anchors, err := d.Strings(def.Anchor)
+	if err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	positives, err := d.Strings(def.Positive)
+	if err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	var ids []string
+	if slices.Contains(d.Columns(), "chunk_id") {
+		ids = d.Column("chunk_id")
+	} else {
+		seen := map[string]string{}
+		for _, p := range positives {
+			if _, ok := seen[p]; !ok {
+				seen[p] = fmt.Sprintf("n%d", len(seen))
+			}
+			ids = append(ids, seen[p])
+		}
+	}
+	var nodes []workflow.LlamaIndexNode
+	if chunks != nil {
+		if chunks.Err() != nil {
+			return fmt.Errorf("save %s: chunks: %w", path, chunks.Err())
+		}
+		cs, err := workflow.ChunksFromFrame(chunks.Frame())
+		if err != nil {
+			return fmt.Errorf("save %s: chunks: %w", path, err)
+		}
+		nodes = make([]workflow.LlamaIndexNode, len(cs))
+		for i, c := range cs {
+			nodes[i] = workflow.LlamaIndexNode{ID: c.ID, Text: c.Text}
+		}
+	}
+	ds, err := workflow.LlamaIndexDataset(anchors, positives, ids, nodes)
+	if err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	return ir.SaveLlamaIndex(ds, path)
 }

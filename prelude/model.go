@@ -16,6 +16,7 @@ import (
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/model/hub"
 	"github.com/ragnb/ragnb/model/modeldir"
+	"github.com/ragnb/ragnb/train/adapter"
 	"github.com/ragnb/ragnb/ui/display"
 	"github.com/ragnb/ragnb/vector"
 	"github.com/ragnb/ragnb/workflow"
@@ -39,6 +40,10 @@ type Model struct {
 
 	// prompts override the directory's prompts (WithQueryInstruction).
 	prompts map[string]string
+	// adapter, when set, is applied to the query embeddings (TrainAdapter, WithAdapter); adapterID is its
+	// identity in cache keys, adapterDir where it is saved.
+	adapter               *adapter.Adapter
+	adapterID, adapterDir string
 	// h loads the model on first use in this process (every notebook cell is a new process).
 	h *workflow.Model
 }
@@ -46,7 +51,8 @@ type Model struct {
 // handle is the model as the workflow layer takes it, loaded at most once per process.
 func (m *Model) handle() *workflow.Model {
 	if m.h == nil {
-		m.h = &workflow.Model{Dir: m.dir, ID: m.id, Options: encoder.Options{Prompts: m.prompts}}
+		m.h = &workflow.Model{Dir: m.dir, ID: m.id, Options: encoder.Options{Prompts: m.prompts},
+			Adapter: m.adapter, AdapterID: m.adapterID}
 	}
 	return m.h
 }
@@ -211,7 +217,8 @@ func (m *Model) Chain() string { return m.chain }
 // Dir is the model directory ("" after an error).
 func (m *Model) Dir() string { return m.dir }
 
-// ID is the model's content identity, used in cache keys ("" after an error).
+// ID is the model directory's content identity, used in cache keys ("" after an error); an adapter's identity
+// is added to the keys of the steps that embed queries, not to this.
 func (m *Model) ID() string { return m.id }
 
 // Err is the error met making the model, or nil.
@@ -225,7 +232,15 @@ func (m *Model) Must() *Model {
 	return m
 }
 
-// BiEncoder loads the model for embedding (once per process).
+// embedder is the model as retrieval embeds with it: the bi-encoder, with its adapter on the queries.
+func (m *Model) embedder() (vector.Embedder, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	return m.handle().Embedder()
+}
+
+// BiEncoder loads the model for embedding (once per process), without its adapter (see TrainAdapter).
 func (m *Model) BiEncoder() (*encoder.BiEncoder, error) {
 	if m.err != nil {
 		return nil, m.err
@@ -278,6 +293,14 @@ func (m *Model) describe() [][2]string {
 	}
 	if p := l.QueryPrompt(); p != "" {
 		rows = append(rows, [2]string{"query prompt", p})
+	}
+	if m.adapter != nil {
+		c := m.adapter.Config()
+		shape := fmt.Sprintf("%s %d → %d", c.Kind, c.In, c.Out)
+		if c.Kind == adapter.TwoLayer {
+			shape = fmt.Sprintf("%s %d → %d → %d (%s, residual %v)", c.Kind, c.In, c.Hidden, c.Out, c.Activation, c.AddResidual)
+		}
+		rows = append(rows, [2]string{"adapter", shape + ", on queries"}, [2]string{"adapter dir", m.adapterDir})
 	}
 	for _, n := range m.notes {
 		rows = append(rows, [2]string{"note", n})

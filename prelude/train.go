@@ -56,6 +56,13 @@ type TrainOptions struct {
 	EvalCorpus *Dataset `json:"-"`
 	EvalEvery  int
 	BestMetric string
+	// EvalTriplets (TrainMatryoshka: anchor, positive, negative columns) adds sentence-transformers'
+	// TripletEvaluator (key triplet_cosine_accuracy); EvalScored (TrainCrossEncoder: anchor, positive and a
+	// label or score column) the regression evaluator (regression_mse, _pearson, _spearman; with
+	// LowerIsBetter the MSE can be BestMetric). As `ragnb train --eval-triplets` / `train-reranker --eval-scored`.
+	EvalTriplets  *Dataset `json:"-"`
+	EvalScored    *Dataset `json:"-"`
+	LowerIsBetter bool
 }
 
 // workflow is the prelude's options as the workflow's. Zero fields stay zero — the training steps fill them
@@ -69,7 +76,8 @@ func (o TrainOptions) workflow() workflow.TrainOptions {
 		Epochs: o.Epochs, MaxSteps: o.MaxSteps, BatchSize: o.BatchSize, GradAccum: o.GradAccum,
 		LearningRate: o.LearningRate, WarmupRatio: o.WarmupRatio, WeightDecay: o.WeightDecay,
 		MaxGradNorm: o.MaxGradNorm, Schedule: o.Schedule, Seed: uint64(o.Seed), EvalEvery: o.EvalEvery,
-		BestMetric: o.BestMetric, Temperature: o.Temperature, GroupSize: o.GroupSize, NoDistillation: o.NoDistillation}
+		BestMetric: o.BestMetric, Temperature: o.Temperature, GroupSize: o.GroupSize, NoDistillation: o.NoDistillation,
+		LowerIsBetter: o.LowerIsBetter}
 	if w.Anchor == "" {
 		w.Anchor = def.Anchor
 	}
@@ -90,7 +98,52 @@ func trainInput(base *Model, data *Dataset, opts TrainOptions, o workflow.TrainO
 		set.Name = fmt.Sprintf("%s: %d queries, %d passages", opts.Eval.Chain(), len(set.Queries), len(set.Corpus))
 		in.Eval = set
 	}
+	for _, x := range []struct {
+		d      *Dataset
+		dst    **workflow.EvalTable
+		scored bool
+	}{{opts.EvalTriplets, &in.EvalTriplets, false}, {opts.EvalScored, &in.EvalScored, true}} {
+		if x.d == nil {
+			continue
+		}
+		t, err := evalTable(x.d, o, x.scored)
+		if err != nil {
+			return in, err
+		}
+		*x.dst = t
+	}
 	return in, nil
+}
+
+// evalTable is a triplet table (anchor, positive, negative) or a scored one (anchor, positive, label or score)
+// for the extra evaluators.
+func evalTable(d *Dataset, o workflow.TrainOptions, scored bool) (*workflow.EvalTable, error) {
+	if d.Err() != nil {
+		return nil, d.Err()
+	}
+	t := &workflow.EvalTable{ID: d.Hash()}
+	var err error
+	if t.Anchors, err = d.Strings(o.Anchor); err != nil {
+		return nil, err
+	}
+	if t.Positives, err = d.Strings(o.Positive); err != nil {
+		return nil, err
+	}
+	if !scored {
+		t.Negatives, err = d.Strings("negative")
+		return t, err
+	}
+	label := o.LabelColumn(d.Frame())
+	if label == "" {
+		return nil, fmt.Errorf("%s: no label or score column for the regression evaluator", d.Chain())
+	}
+	t.Scores = d.Frame().Col(label).Float()
+	for i, v := range t.Scores {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s: row %d column %s is not a score", d.Chain(), i+1, label)
+		}
+	}
+	return t, nil
 }
 
 // matryoshkaKey is TrainMatryoshka's step-cache key, which ChooseBatchSize looks up too.
@@ -111,7 +164,7 @@ func matryoshkaKey(base *Model, data *Dataset, opts TrainOptions) (cache.Key, er
 // cell resumes where it stopped when run again.
 func trainModel(name, chain string, base *Model, data *Dataset, opts TrainOptions,
 	step func(context.Context, workflow.Env, workflow.TrainInput, workflow.TrainOptions) (*workflow.Trained, error)) *Model {
-	for _, d := range []*Dataset{data, opts.Eval, opts.EvalCorpus} {
+	for _, d := range []*Dataset{data, opts.Eval, opts.EvalCorpus, opts.EvalTriplets, opts.EvalScored} {
 		if d != nil && d.Err() != nil {
 			return failedModel(chain, d.Err())
 		}
@@ -171,16 +224,26 @@ func TrainCrossEncoder(base *Model, data *Dataset, opts TrainOptions) *Model {
 	return trainModel("fine-tuned reranker", chain, base, data, opts, workflow.TrainReranker)
 }
 
+// historyFile is where the model's training history is: its adapter's (TrainAdapter: the loss per step) when it
+// has one, else the model directory's.
+func (m *Model) historyFile() string {
+	if m.adapterDir != "" {
+		return filepath.Join(m.adapterDir, workflow.AdapterHistory)
+	}
+	return filepath.Join(m.dir, "training_history.jsonl")
+}
+
 // TrainingHistory is a trained model's history as a table: one row per optimizer step (step, epoch, loss,
-// learning_rate, grad_norm) with the evaluation metrics (eval_<key>) on the steps that were evaluated.
+// learning_rate, grad_norm) with the evaluation metrics (eval_<key>) on the steps that were evaluated. For a
+// model with an adapter it is the adapter's (step, epoch, loss).
 func (m *Model) TrainingHistory() *Dataset {
 	chain := m.chain + ".TrainingHistory()"
 	if m.err != nil {
 		return Errorf(chain, "%w", m.err)
 	}
-	h, err := train.LoadHistory(filepath.Join(m.dir, "training_history.jsonl"))
+	h, err := train.LoadHistory(m.historyFile())
 	if err != nil {
-		return Errorf(chain, "%s has no training history: %w", m.dir, err)
+		return Errorf(chain, "%s has no training history: %w", filepath.Dir(m.historyFile()), err)
 	}
 	d := FromFrame("history", h.Frame())
 	d.chain = chain
@@ -194,7 +257,7 @@ func PlotTrainingHistory(m *Model, metric string) *Chart {
 	if m.err != nil {
 		return &Chart{chain: chain, err: m.err}
 	}
-	h, err := train.LoadHistory(filepath.Join(m.dir, "training_history.jsonl"))
+	h, err := train.LoadHistory(m.historyFile())
 	if err != nil {
 		return &Chart{chain: chain, err: err}
 	}

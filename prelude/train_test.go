@@ -6,9 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/workflow"
@@ -122,5 +126,60 @@ func historyOf(t *testing.T, m *Model) *Dataset {
 func TestTrainDefaultsAreTheWorkflowDefaults(t *testing.T) {
 	if got, want := (TrainOptions{}).workflow().WithDefaults(), workflow.DefaultTrainOptions(); !reflect.DeepEqual(got, want) {
 		t.Errorf("TrainOptions{} runs as %+v, want %+v", got, want)
+	}
+}
+
+// TestTrainMatryoshkaWithTripletEvaluator: TrainOptions.EvalTriplets evaluates triplet_cosine_accuracy during
+// training, and BestMetric can pick the weights by it.
+func TestTrainMatryoshkaWithTripletEvaluator(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	pairs, trainSet, test := samplePairs(t)
+	a, p := test.Column("anchor"), test.Column("positive")
+	neg := append(p[1:], p[0])
+	trip := FromFrame("triplets", dataframe.New(series.New(a, series.String, "anchor"), series.New(p, series.String, "positive"),
+		series.New(neg, series.String, "negative")))
+	base := StaticModel(pairs, "positive", StaticOptions{Dim: 32})
+	tuned := TrainMatryoshka(base, trainSet, TrainOptions{Epochs: 2, BatchSize: 32, Dims: []int{32}, EvalTriplets: trip,
+		BestMetric: "triplet_cosine_accuracy"})
+	if err := tuned.Err(); err != nil {
+		t.Fatal(err)
+	}
+	h := historyOf(t, tuned)
+	col := h.Frame().Col("eval_triplet_cosine_accuracy").Float()
+	n := 0
+	for _, v := range col {
+		if !math.IsNaN(v) {
+			n++
+		}
+	}
+	if n != 3 || len(a) != len(neg) {
+		t.Errorf("triplet accuracy evaluated %d times: %v", n, col)
+	}
+}
+
+// TestLoadFlagEmbeddingJSONLTrainsInGroups: Load reads FlagEmbedding's JSONL ({query, pos, neg, pos_scores,
+// neg_scores, prompt}) and TrainMatryoshka trains it in groups of GroupSize, with the KL distillation from its
+// scores unless NoDistillation — the same run as `ragnb train --data flag.jsonl` (cmd/ragnb's
+// TestTrainOnFlagEmbeddingGroupsAndDistillation).
+func TestLoadFlagEmbeddingJSONLTrainsInGroups(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	t.Setenv(EnvModel, "")
+	data := Load("../testdata/formats/flag_train.jsonl")
+	if err := data.Err(); err != nil || !slices.Contains(data.Columns(), "pos_1") || !slices.Contains(data.Columns(), "neg_scores_1") {
+		t.Fatalf("Load: %v %v", err, data.Columns())
+	}
+	pairs, _, _ := samplePairs(t)
+	base := StaticModel(pairs, "positive", StaticOptions{Dim: 32})
+	losses := map[bool]float64{}
+	for _, nd := range []bool{false, true} {
+		m := TrainMatryoshka(base, data, TrainOptions{GroupSize: 2, Temperature: 0.02, NoDistillation: nd, Dims: []int{32}, BatchSize: 2, MaxSteps: 2})
+		if err := m.Err(); err != nil {
+			t.Fatal(err)
+		}
+		losses[nd] = historyOf(t, m).Frame().Col("loss").Float()[0]
+	}
+	if losses[false] == losses[true] {
+		t.Errorf("the distillation loss changed nothing: %v", losses)
 	}
 }

@@ -152,7 +152,7 @@ func weaviateInput(m *Model, w Weaviate) (workflow.PipelineInput, error) {
 	if m.Err() != nil {
 		return in, m.Err()
 	}
-	bi, err := m.BiEncoder()
+	e, err := m.embedder()
 	if err != nil {
 		return in, err
 	}
@@ -166,7 +166,7 @@ func weaviateInput(m *Model, w Weaviate) (workflow.PipelineInput, error) {
 	}
 	ctx, cancel := cellContext()
 	defer cancel()
-	r, s, err := workflow.WeaviateRetriever(ctx, index.Model{Embedder: bi, Hash: m.ID(), Name: m.Name()}, o)
+	r, s, err := workflow.WeaviateRetriever(ctx, index.Model{Embedder: e, Hash: m.ID(), Name: m.Name()}, o)
 	if err != nil {
 		return in, err
 	}

@@ -84,4 +84,21 @@ func TestTrainAdapterLearnsAndIsMemoised(t *testing.T) {
 	if _, err := adapter.Load(again.Dir); err != nil {
 		t.Errorf("the copy in the output directory: %v", err)
 	}
+	// The copy identifies as the cache entry; the adapted model's embeddings are keyed apart from the base's.
+	if id, err := AdapterIdentity(again.Dir); err != nil || id != res.ID || res.ID == "" {
+		t.Errorf("identity of the copy %q (%v), of the entry %q", id, err, res.ID)
+	}
+	am := m.WithAdapter(res.Adapter, res.ID)
+	if am.EmbedID() == m.EmbedID() || am.baseEmbedID() != m.EmbedID() {
+		t.Error("the adapted model's EmbedID must differ from the base's, its documents' must not")
+	}
+	if len(again.Losses) != len(res.Losses) || again.Losses[0] != res.Losses[0] {
+		t.Errorf("the cached run's losses %d, first run's %d", len(again.Losses), len(res.Losses))
+	}
+	if _, err := TrainAdapter(ctx, env, AdapterInput{Model: am, Queries: qs, Positives: ps}, o, ""); err == nil {
+		t.Error("an adapter over an adapted model was trained")
+	}
+	if _, err := Train(ctx, env, TrainInput{Model: am}, DefaultTrainOptions()); err == nil {
+		t.Error("fine-tuning an adapted model was accepted")
+	}
 }

@@ -41,7 +41,8 @@ type Embedded struct {
 
 // Embed embeds the texts with the model, memoised under step "embed" with mining.EmbedKey — the key mining and
 // evaluation use — so the same model and texts are embedded once, whichever step or face asks first. A
-// literal Prompt has its own key (the same step, the prompt among the parameters).
+// literal Prompt has its own key (the same step, the prompt among the parameters). A model with an adapter
+// embeds as its base model (the same entries) and applies the adapter to queries after the cache.
 func Embed(ctx context.Context, env Env, in EmbedInput, o EmbedOptions) (*Embedded, error) {
 	if in.Model == nil {
 		return nil, fmt.Errorf("embed: no model")
@@ -50,7 +51,7 @@ func Embed(ctx context.Context, env Env, in EmbedInput, o EmbedOptions) (*Embedd
 	if textsID == "" {
 		textsID = cache.HashStrings(in.Texts...)
 	}
-	key := mining.EmbedKey(in.Model.EmbedID(), textsID, o.Queries)
+	key := mining.EmbedKey(in.Model.baseEmbedID(), textsID, o.Queries)
 	if o.Prompt != nil {
 		key.Params = map[string]any{"queries": o.Queries, "prompt": *o.Prompt}
 	}
@@ -85,6 +86,11 @@ func Embed(ctx context.Context, env Env, in EmbedInput, o EmbedOptions) (*Embedd
 	}
 	if out.Vectors.Rows != len(in.Texts) {
 		return nil, fmt.Errorf("embed: %d embeddings for %d texts", out.Vectors.Rows, len(in.Texts))
+	}
+	if o.Queries && in.Model.Adapter != nil {
+		if out.Vectors, err = in.Model.Adapter.Apply(out.Vectors); err != nil {
+			return nil, fmt.Errorf("embed: adapter: %w", err)
+		}
 	}
 	return out, nil
 }

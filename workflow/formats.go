@@ -14,6 +14,7 @@ import (
 
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/data/documents"
 	"github.com/ragnb/ragnb/ir"
 )
 
@@ -120,4 +121,82 @@ func LlamaIndexEvalSet(path string) (*EvalSet, error) {
 func (o EvalOptions) WithHitRate() EvalOptions {
 	o.Metrics.HitRate = true
 	return o
+}
+
+// LlamaIndexNode is one node of a LlamaIndex corpus: its id and text.
+type LlamaIndexNode struct{ ID, Text string }
+
+// LlamaIndexDataset is generated (query, chunk) pairs as the EmbeddingQAFinetuneDataset LlamaIndex's
+// generate_qa_embedding_pairs builds: corpus holds every node given (a chunk that yielded no question is
+// still a node to search), queries the questions, relevant_docs each question's one node. nodeIDs[i] names
+// the node of question i (for generated pairs their chunk_id); nodes nil makes the corpus the distinct
+// (nodeID, positive) pairs.
+//
+// LlamaIndex names each question with a random uuid4. Here a question's id is its node's id and its rank among
+// that node's questions ("report.pdf#3/q2"): a re-run over cached answers writes the same file byte for byte,
+// the step cache keys stay stable, and an id says which chunk a question came from.
+func LlamaIndexDataset(anchors, positives, nodeIDs []string, nodes []LlamaIndexNode) (*ir.Dataset, error) {
+	if len(anchors) != len(positives) || len(anchors) != len(nodeIDs) {
+		return nil, fmt.Errorf("llamaindex: %d questions, %d passages, %d node ids", len(anchors), len(positives), len(nodeIDs))
+	}
+	ds := &ir.Dataset{Qrels: ir.Qrels{}}
+	text := map[string]string{}
+	add := func(id, t string) error {
+		if prev, ok := text[id]; ok {
+			if prev != t {
+				return fmt.Errorf("llamaindex: node %q has two different texts", id)
+			}
+			return nil
+		}
+		text[id] = t
+		ds.Corpus = append(ds.Corpus, ir.Document{ID: id, Text: t})
+		return nil
+	}
+	for _, n := range nodes {
+		if err := add(n.ID, n.Text); err != nil {
+			return nil, err
+		}
+	}
+	perNode := map[string]int{}
+	for i, q := range anchors {
+		id := nodeIDs[i]
+		if id == "" {
+			return nil, fmt.Errorf("llamaindex: row %d has no node id", i+1)
+		}
+		if nodes == nil {
+			if err := add(id, positives[i]); err != nil {
+				return nil, err
+			}
+		} else if t, ok := text[id]; !ok {
+			return nil, fmt.Errorf("llamaindex: row %d names node %q, which the corpus lacks", i+1, id)
+		} else if t != positives[i] {
+			return nil, fmt.Errorf("llamaindex: row %d: its passage is not the text of node %q", i+1, id)
+		}
+		perNode[id]++
+		qid := fmt.Sprintf("%s/q%d", id, perNode[id])
+		ds.Queries = append(ds.Queries, ir.Query{ID: qid, Text: q})
+		ds.Qrels.Add(qid, id, 1)
+	}
+	return ds, nil
+}
+
+// GeneratedLlamaIndex is Generate's table over chunks as a LlamaIndexDataset: every chunk a node (its
+// chunk_id, its text), every generated question a query relevant to its chunk.
+func GeneratedLlamaIndex(df dataframe.DataFrame, chunks []documents.Chunk) (*ir.Dataset, error) {
+	cols := map[string][]string{}
+	for _, c := range []string{"anchor", "positive", "chunk_id"} {
+		v, err := datasets.Strings(df, c)
+		if err != nil {
+			return nil, fmt.Errorf("llamaindex: %w", err)
+		}
+		cols[c] = v
+	}
+	nodes := make([]LlamaIndexNode, len(chunks))
+	for i, c := range chunks {
+		nodes[i] = LlamaIndexNode{ID: c.ID, Text: c.Text}
+	}
+	if chunks == nil {
+		nodes = nil
+	}
+	return LlamaIndexDataset(cols["anchor"], cols["positive"], cols["chunk_id"], nodes)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ragnb/ragnb/retrieval/mining"
-	"github.com/ragnb/ragnb/vector"
 )
 
 // PrepareMine is the expensive half of Mine on its own: the embeddings and each anchor's top-k, memoised as
@@ -32,7 +31,7 @@ func prepareMine(ctx context.Context, env Env, in MineInput, o MineOptions) (*mi
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := mining.Prepare(ctx, set, func() (vector.Embedder, error) { return in.Model.BiEncoder() },
-		mining.PrepareOptions{TopK: mo.TopK, Cache: env.Cache, ModelID: in.Model.EmbedID()}, env.Progress)
+	p, err := mining.Prepare(ctx, set, in.Model.Embedder, mining.PrepareOptions{TopK: mo.TopK, Cache: env.Cache,
+		ModelID: in.Model.EmbedID(), DocumentsModelID: in.Model.baseEmbedID()}, env.Progress)
 	return p, nil, err
 }

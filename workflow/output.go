@@ -10,6 +10,7 @@ import (
 	"github.com/go-gota/gota/dataframe"
 
 	"github.com/ragnb/ragnb/data/datasets"
+	"github.com/ragnb/ragnb/ir"
 )
 
 // Output says where a step's table was written. A run that failed (an interrupt, every request refused, rows
@@ -36,11 +37,21 @@ func PartialPath(out string) string {
 // Both writes are atomic (a temporary file renamed into place), so an interrupt while writing leaves any
 // earlier file whole. A complete run removes the partial file an earlier failed run left.
 func WriteOutput(df dataframe.DataFrame, out string, complete bool) (Output, error) {
-	o := Output{Path: out, Requested: out, Rows: df.Nrow()}
+	return writeOutput(out, df.Nrow(), complete, func(path string) error { return datasets.Save(df, path) })
+}
+
+// WriteLlamaIndexOutput is WriteOutput for a LlamaIndex EmbeddingQAFinetuneDataset (ir.SaveLlamaIndex); Rows
+// counts its queries.
+func WriteLlamaIndexOutput(ds *ir.Dataset, out string, complete bool) (Output, error) {
+	return writeOutput(out, len(ds.Queries), complete, func(path string) error { return ir.SaveLlamaIndex(ds, path) })
+}
+
+func writeOutput(out string, rows int, complete bool, save func(path string) error) (Output, error) {
+	o := Output{Path: out, Requested: out, Rows: rows}
 	if !complete {
 		o.Path, o.Partial = PartialPath(out), true
 	}
-	if err := datasets.Save(df, o.Path); err != nil {
+	if err := save(o.Path); err != nil {
 		return o, err
 	}
 	if complete {

@@ -65,7 +65,9 @@ type Indexed struct {
 // and a name that finds it again from any working directory (the absolute directory, or the reference given
 // when it is not a local directory).
 func IndexModel(m *Model, name string) (index.Model, error) {
-	bi, err := m.BiEncoder()
+	// Documents are the base model's vectors (Hash: the directory's identity, so an index built with the base
+	// model opens); an adapter changes the queries only.
+	e, err := m.Embedder()
 	if err != nil {
 		return index.Model{}, err
 	}
@@ -77,7 +79,7 @@ func IndexModel(m *Model, name string) (index.Model, error) {
 			name = abs
 		}
 	}
-	return index.Model{Embedder: bi, Hash: m.ID, Name: name}, nil
+	return index.Model{Embedder: e, Hash: m.ID, Name: name}, nil
 }
 
 // BuildIndex embeds the documents with the model into a vector index, memoised (step "index") when the
@@ -131,9 +133,10 @@ func (o IndexOptions) keyParams(column string) map[string]any {
 }
 
 // OpenIndex opens the index saved in dir with the bi-encoder modelRef, by default the model the index was
-// built with (its manifest's model name). It returns the manifest as read before opening and the model
-// reference used.
-func OpenIndex(ctx context.Context, env Env, dir, modelRef string, o index.OpenOptions) (*index.Index, index.Manifest, string, error) {
+// built with (its manifest's model name), loaded with mo (e.g. a query instruction: Options.Prompts), with the
+// adapter in adapterDir on its queries when given (the index's passages are the base model's vectors either
+// way). It returns the manifest as read before opening and the model reference used.
+func OpenIndex(ctx context.Context, env Env, dir, modelRef, adapterDir string, mo encoder.Options, o index.OpenOptions) (*index.Index, index.Manifest, string, error) {
 	man, err := index.ReadManifest(dir)
 	if err != nil {
 		return nil, man, "", err
@@ -141,7 +144,7 @@ func OpenIndex(ctx context.Context, env Env, dir, modelRef string, o index.OpenO
 	if modelRef == "" {
 		modelRef = man.ModelName
 	}
-	m, err := OpenModel(ctx, env, modelRef, encoder.Options{})
+	m, err := OpenAdapted(ctx, env, modelRef, adapterDir, mo)
 	if err != nil {
 		return nil, man, modelRef, err
 	}

@@ -82,11 +82,11 @@ func (t Teacher) scorer() (ir.Scorer, func() string, error) {
 		}
 		describe := func() string { return "local model " + t.Model.Dir }
 		if t.Kind == TeacherEmbedder {
-			bi, err := t.Model.BiEncoder()
+			e, err := t.Model.Embedder()
 			if err != nil {
 				return nil, nil, err
 			}
-			return teacher.EmbedderTeacher{Embedder: bi}, describe, nil
+			return teacher.EmbedderTeacher{Embedder: e}, describe, nil
 		}
 		ce, err := t.Model.CrossEncoder()
 		if err != nil {
@@ -112,7 +112,13 @@ func (t Teacher) identity() map[string]any {
 			id["raw_scores"] = true
 		}
 		return id
-	case TeacherEmbedder, TeacherCrossEncoder:
+	case TeacherEmbedder:
+		// EmbedID: the directory's ID unless a query instruction, truncation or adapter changes the vectors
+		// (then those are part of the teacher), so the keys of plain teachers are unchanged.
+		if t.Model != nil {
+			return map[string]any{t.Kind: t.Model.EmbedID()}
+		}
+	case TeacherCrossEncoder:
 		if t.Model != nil {
 			return map[string]any{t.Kind: t.Model.ID}
 		}

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,7 +12,9 @@ import (
 	"github.com/go-gota/gota/dataframe"
 
 	"github.com/ragnb/ragnb/cache"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/model/encoder"
+	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/train"
 	"github.com/ragnb/ragnb/train/losses"
 	"github.com/ragnb/ragnb/train/optim"
@@ -190,8 +193,42 @@ type TrainInput struct {
 	// Eval is the held-out set evaluated before, during and after training (nil: none), with
 	// DefaultEvalOptions' metrics (and BM25 as a reranker's first stage).
 	Eval *EvalSet
+	// EvalTriplets (bi-encoders) adds sentence-transformers' TripletEvaluator on (anchor, positive, negative)
+	// rows: key triplet_cosine_accuracy, the share with cos(a, p) > cos(a, n). EvalScored (cross-encoders) adds
+	// the reranker recipe's regression evaluator on teacher-scored (query, passage, score) rows: keys
+	// regression_mse, regression_pearson, regression_spearman. Either can pick the best checkpoint (BestMetric;
+	// LowerIsBetter for the MSE); with Eval too, every key is computed at each evaluation.
+	EvalTriplets *EvalTable
+	EvalScored   *EvalTable
 	// Out is the directory written when the Env has no cache.
 	Out string
+}
+
+// EvalTable is a small held-out table for the triplet and regression evaluators: (anchor, positive, negative)
+// texts, or (anchor, positive) texts with Scores; ID is its content identity (for the training's cache key).
+type EvalTable struct {
+	Anchors, Positives, Negatives []string
+	Scores                        []float64
+	ID                            string
+}
+
+// withEvaluators runs base (nil: none) and each extra evaluator, merging their keys.
+func withEvaluators(base train.Evaluator, extra ...train.Evaluator) train.Evaluator {
+	all := slices.DeleteFunc(append([]train.Evaluator{base}, extra...), func(e train.Evaluator) bool { return e == nil })
+	if len(all) == 1 {
+		return all[0]
+	}
+	return train.EvalFunc(func(ctx context.Context, report progress.Func) (map[string]float64, error) {
+		out := map[string]float64{}
+		for _, e := range all {
+			m, err := e.Evaluate(ctx, report)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(out, m)
+		}
+		return out, nil
+	})
 }
 
 // Trained is a training step's outcome.
@@ -245,6 +282,16 @@ func Train(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Traine
 			defer ev.Close()
 			c.Evaluator, c.EvalName = train.IREvaluator(ev, m), in.Eval.Name
 		}
+		if t := in.EvalTriplets; t != nil {
+			te, err := train.TripletEvaluator(m, t.Anchors, t.Positives, t.Negatives, "triplet")
+			if err != nil {
+				return nil, err
+			}
+			c.Evaluator = withEvaluators(c.Evaluator, te)
+			if c.EvalName == "" {
+				c.EvalName = fmt.Sprintf("%d triplets", len(t.Anchors))
+			}
+		}
 		out.Config = c
 		out.Result, err = train.TrainBiEncoder(ctx, m, ex, c, env.Progress)
 		return m.Save, err
@@ -284,6 +331,19 @@ func TrainReranker(ctx context.Context, env Env, in TrainInput, o TrainOptions) 
 			}
 			c.EvalName = in.Eval.Name
 		}
+		if t := in.EvalScored; t != nil {
+			if len(t.Anchors) == 0 || len(t.Anchors) != len(t.Positives) || len(t.Anchors) != len(t.Scores) {
+				return nil, fmt.Errorf("regression evaluator: %d queries, %d passages, %d scores", len(t.Anchors), len(t.Positives), len(t.Scores))
+			}
+			pairs := make([]ir.Pair, len(t.Anchors))
+			for i := range pairs {
+				pairs[i] = ir.Pair{Query: t.Anchors[i], Passage: t.Positives[i]}
+			}
+			c.Evaluator = withEvaluators(c.Evaluator, train.RegressionEvaluator(m, pairs, t.Scores, "regression"))
+			if c.EvalName == "" {
+				c.EvalName = fmt.Sprintf("%d scored pairs", len(pairs))
+			}
+		}
 		out.Config = c
 		out.Result, err = train.TrainCrossEncoder(ctx, m, ex, c, env.Progress)
 		return m.Save, err
@@ -301,6 +361,13 @@ func trainKey(step string, in TrainInput, o TrainOptions) cache.Key {
 	if in.Eval != nil {
 		copy(inputs[2:], in.Eval.Inputs)
 	}
+	// Appended only when given, so the keys of trainings without them stay those of earlier releases.
+	for name, t := range map[string]*EvalTable{"triplets": in.EvalTriplets, "scored": in.EvalScored} {
+		if t != nil {
+			inputs = append(inputs, name+"="+t.ID)
+		}
+	}
+	slices.Sort(inputs[4:])
 	return cache.Key{Step: step, Version: 1, Inputs: inputs, Params: o}
 }
 
@@ -310,6 +377,10 @@ func trainStep(ctx context.Context, env Env, step string, in TrainInput, o Train
 	run func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error)) (*Trained, error) {
 	if in.Model == nil {
 		return nil, fmt.Errorf("%s: no base model", step)
+	}
+	if in.Model.Adapter != nil {
+		// Fine-tuning changes the weights an adapter was trained over: train the base model, then an adapter.
+		return nil, fmt.Errorf("%s: the base model has an adapter; fine-tune the base model itself", step)
 	}
 	key := trainKey(step, in, o)
 	out := &Trained{}

@@ -19,6 +19,8 @@ import (
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/progress"
+	"github.com/ragnb/ragnb/train/adapter"
+	"github.com/ragnb/ragnb/vector"
 )
 
 // Env is what every step runs in: where results are memoised, where progress goes and how model references
@@ -68,6 +70,11 @@ type Model struct {
 	ID string
 	// Options are the load options (batch size, max length, Matryoshka dimension, sigmoid for rerankers).
 	Options encoder.Options
+	// Adapter, when set, is applied to the query embeddings only (LlamaIndex's AdapterEmbeddingModel): documents
+	// keep the base model's vectors, so an index built with the base model serves the adapted queries.
+	// AdapterID is its identity (AdapterIdentity), folded into EmbedID. WithAdapter sets both.
+	Adapter   *adapter.Adapter
+	AdapterID string
 
 	mu sync.Mutex
 	bi *encoder.BiEncoder
@@ -91,8 +98,20 @@ func OpenModel(ctx context.Context, env Env, ref string, o encoder.Options) (*Mo
 }
 
 // EmbedID identifies the embeddings this model gives under its load options: its ID when the options leave the
-// vectors as the directory defines them, else the ID with the max length and dimension folded in.
+// vectors as the directory defines them, else the ID with the max length and dimension folded in; with an
+// adapter, its identity too (so an adapted model's evaluations, minings and trainings never share a cache
+// entry with the base model's).
 func (m *Model) EmbedID() string {
+	id := m.baseEmbedID()
+	if m.Adapter == nil {
+		return id
+	}
+	return cache.HashStrings(id, "adapter="+m.AdapterID)
+}
+
+// baseEmbedID is EmbedID without the adapter: the identity of the base model's vectors, which the Embed step
+// keys on (documents are the base model's vectors; queries get the adapter after the cache).
+func (m *Model) baseEmbedID() string {
 	id := m.PromptID()
 	if m.Options.MaxLength == 0 && m.Options.Dim == 0 {
 		return id
@@ -141,6 +160,19 @@ func (m *Model) BiEncoder() (*encoder.BiEncoder, error) {
 		m.bi = bi
 	}
 	return m.bi, nil
+}
+
+// Embedder is the model as retrieval embeds with it: the bi-encoder, with the adapter on its query embeddings
+// when there is one.
+func (m *Model) Embedder() (vector.Embedder, error) {
+	bi, err := m.BiEncoder()
+	if err != nil {
+		return nil, err
+	}
+	if m.Adapter == nil {
+		return bi, nil
+	}
+	return AdaptedEmbedder{Base: bi, Adapter: m.Adapter}, nil
 }
 
 // CrossEncoder loads the model as a reranker (once).

@@ -47,6 +47,7 @@ type evalFlags struct {
 	devQueries, devQrels                   string
 	query                                  queryInstructionFlags
 	weaviate                               weaviateFlags
+	adapter                                string
 }
 
 // setFloat is a float flag that knows whether it was given.
@@ -124,6 +125,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	f.query.register(fs)
 	f.weaviate.register(fs, "with --weaviate: also search the `collection` (written by `ragnb index push` with the --model's model) and score "+
 		"that run (keys weaviate_cosine_<metric>@k) and its agreement with the exact search at the stored dimension (weaviate_agreement@k)", "api-key-env")
+	fs.StringVar(&f.adapter, "adapter", "", "adapter `directory` from `ragnb train-adapter`, applied to the query embeddings of every --model DIR and hybrid:DIR (passages keep the base model's vectors); evaluate the base model in a run without it")
 	fs.BoolVar(&f.compare, "compare", false, "compare two metrics JSON files given as arguments (base, then fine-tuned): absolute and % change")
 }
 
@@ -496,7 +498,7 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 			if f.saveRun != "" {
 				return usagef("--save-run writes a model's or BM25's run, not a hybrid's")
 			}
-			model, err := workflow.OpenModel(ctx, env, dir, encoder.Options{})
+			model, err := workflow.OpenAdapted(ctx, env, dir, f.adapter, encoder.Options{})
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", m, err)
 			}
@@ -513,7 +515,7 @@ func evalModels(ctx context.Context, std *stdio, f *evalFlags, o workflow.EvalOp
 			continue
 		}
 		if m != "bm25" {
-			model, err := workflow.OpenModel(ctx, env, m, encoder.Options{Prompts: prompts})
+			model, err := workflow.OpenAdapted(ctx, env, m, f.adapter, encoder.Options{Prompts: prompts})
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", m, err)
 			}

@@ -6,10 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/data/synth"
 	"github.com/ragnb/ragnb/internal/atomicfile"
+	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/workflow"
 )
 
@@ -54,16 +57,36 @@ func (g *generateFlags) options() (workflow.GenerateOptions, error) {
 	return o, nil
 }
 
+// generateFormat says whether `ragnb generate --format F --out OUT` writes LlamaIndex JSON (else a table).
+func generateFormat(format, out string) (bool, error) {
+	switch format {
+	case "auto":
+		if strings.EqualFold(filepath.Ext(out), ".json") {
+			return true, nil
+		}
+	case "llamaindex":
+		return true, nil
+	case "table":
+	default:
+		return false, usagef("--format %q: want auto, table or llamaindex", format)
+	}
+	if _, err := datasets.FormatOf(out); err != nil {
+		return false, usagef("%v", err)
+	}
+	return false, nil
+}
+
 func generateCmd() *command {
 	return &command{
 		name:    "generate",
 		summary: "generate synthetic question/passage pairs from documents with any OpenAI-compatible chat model",
-		usage:   "--docs PATH|GLOB --model M --out pairs.jsonl [flags]",
+		usage:   "--docs PATH|GLOB --model M --out pairs.jsonl|pairs.json [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			var g generateFlags
 			g.register(fs)
 			docsArg := fs.String("docs", "", "documents: a .txt/.md/.pdf/.docx file, a directory (recursive) or a glob (** allowed) (required)")
-			out := fs.String("out", "", "output table: .jsonl, .csv or .tsv with columns anchor, positive, answer, source, chunk_id, chunk_index, start, end (required); a failed run leaves it as it was and writes OUT.partial.jsonl (.csv, .tsv) beside it")
+			out := fs.String("out", "", "output: a table (.jsonl, .csv, .tsv, .parquet) with columns anchor, positive, answer, source, chunk_id, chunk_index, start, end, or a .json LlamaIndex EmbeddingQAFinetuneDataset (see --format) (required); a failed run leaves it as it was and writes OUT.partial.<ext> beside it")
+			format := fs.String("format", "auto", "output format: auto (.json → llamaindex, else a table), table, or llamaindex (the EmbeddingQAFinetuneDataset generate_qa_embedding_pairs writes: queries, corpus of every chunk, relevant_docs, mode text; ids are chunk ids and chunk_id/q<n>)")
 			summaryOut := fs.String("summary", "", "write the summary (counts, failed chunks with their errors, request stats, where the rows went) as JSON to this file")
 			allowFailures := fs.Bool("allow-failures", false, "exit 0, and write --out, even when some chunks failed (they are listed either way)")
 			return func(ctx context.Context, std *stdio, args []string) error {
@@ -73,8 +96,9 @@ func generateCmd() *command {
 				if *docsArg == "" || *out == "" {
 					return usagef("--docs and --out are required")
 				}
-				if _, err := datasets.FormatOf(*out); err != nil {
-					return usagef("%v", err)
+				llamaIndex, err := generateFormat(*format, *out)
+				if err != nil {
+					return err
 				}
 				o, err := g.options()
 				if err != nil {
@@ -106,14 +130,25 @@ func generateCmd() *command {
 				if genErr == nil && len(sum.Failed) > 0 && !*allowFailures {
 					genErr = fmt.Errorf("%d of %d chunks failed (listed above; a re-run asks only for them, answers are cached)", len(sum.Failed), len(chunks))
 				}
-				written, err := workflow.WriteOutput(res.Frame, *out, genErr == nil)
+				var written workflow.Output
+				what := "pairs"
+				if llamaIndex {
+					var ds *ir.Dataset
+					if ds, err = workflow.GeneratedLlamaIndex(res.Frame, chunks); err != nil {
+						return err
+					}
+					what = fmt.Sprintf("queries over %d chunk nodes (LlamaIndex EmbeddingQAFinetuneDataset)", len(ds.Corpus))
+					written, err = workflow.WriteLlamaIndexOutput(ds, *out, genErr == nil)
+				} else {
+					written, err = workflow.WriteOutput(res.Frame, *out, genErr == nil)
+				}
 				if err != nil {
 					return err
 				}
 				if written.Partial {
 					fmt.Fprintf(std.out, "%s\n%s\n", written, sum)
 				} else {
-					fmt.Fprintf(std.out, "wrote %d pairs to %s\n%s\n", written.Rows, written.Path, sum)
+					fmt.Fprintf(std.out, "wrote %d %s to %s\n%s\n", written.Rows, what, written.Path, sum)
 				}
 				if *summaryOut != "" {
 					b, _ := json.MarshalIndent(struct {

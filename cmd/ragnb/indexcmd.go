@@ -120,7 +120,7 @@ func indexCmd() *command {
 					if err != nil {
 						return err
 					}
-					ix, _, _, err := workflow.OpenIndex(ctx, env, *indexDir, *modelDir, index.OpenOptions{RebuildStale: *rebuild, BatchSize: bf.o.BatchSize})
+					ix, _, _, err := workflow.OpenIndex(ctx, env, *indexDir, *modelDir, "", encoder.Options{}, index.OpenOptions{RebuildStale: *rebuild, BatchSize: bf.o.BatchSize})
 					if err != nil {
 						return err
 					}

@@ -71,7 +71,7 @@ func mineCmd() *command {
 				if err != nil {
 					return err
 				}
-				if in.Model, err = workflow.OpenModel(ctx, env, *a.modelDir, encoder.Options{BatchSize: *a.batch, MaxLength: *a.maxLen, Dim: *a.dim, Prompts: prompts}); err != nil {
+				if in.Model, err = workflow.OpenAdapted(ctx, env, *a.modelDir, *a.adapterDir, encoder.Options{BatchSize: *a.batch, MaxLength: *a.maxLen, Dim: *a.dim, Prompts: prompts}); err != nil {
 					return err
 				}
 				if *a.ceDir != "" {
@@ -132,6 +132,7 @@ func mineCmd() *command {
 type mineArgs struct {
 	fs           *flag.FlagSet
 	modelDir     *string
+	adapterDir   *string
 	data         *string
 	anchorCol    *string
 	positiveCol  *string
@@ -234,6 +235,7 @@ func newMineArgs(fs *flag.FlagSet) *mineArgs {
 	def := wdef.Mining
 	a := &mineArgs{fs: fs}
 	a.modelDir = fs.String("model", "", "bi-encoder directory (Hugging Face / sentence-transformers layout) or Hub id (required)")
+	a.adapterDir = fs.String("adapter", "", "adapter `directory` from `ragnb train-adapter` on the query embeddings (the passages keep the base model's vectors)")
 	a.data = fs.String("data", "", "pairs table (.jsonl, .json, .csv, .tsv, .parquet) (required)")
 	a.anchorCol = fs.String("anchor", wdef.Anchor, "column of --data holding the anchors (queries)")
 	a.positiveCol = fs.String("positive", wdef.Positive, "column of --data holding the positives")

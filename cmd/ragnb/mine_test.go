@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/internal/testkit/sharedtest"
+	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/vector"
 )
@@ -230,4 +233,88 @@ func minePairsAndModel(t *testing.T) (df dataframe.DataFrame, dir, pairs, model 
 		t.Fatalf("init-model: %d %q %q", code, out, errOut)
 	}
 	return df, dir, pairs, model
+}
+
+// TestMineRangeForSamplingDrawsFromTheRetrievedRanks: `ragnb mine --range-for-sampling 2-6` (FlagEmbedding
+// hn_mine's) draws each query's negatives at random from ranks 2..6 of its retrieved list, the positive counted
+// in the ranks and then left out: every mined negative is among the query's 6 nearest passages (computed here
+// independently), never its positive; the flag refuses what it would override.
+func TestMineRangeForSamplingDrawsFromTheRetrievedRanks(t *testing.T) {
+	df, dir, pairs, model := minePairsAndModel(t)
+	out := filepath.Join(dir, "mined.jsonl")
+	code, stdout, errOut := runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+		"--range-for-sampling", "2-6", "--max-distance", "0", "--num-negatives", "2", "--out", out)
+	if code != 0 {
+		t.Fatalf("mine: %d %q %q", code, stdout, errOut)
+	}
+	qs, _ := datasets.Strings(df, "question")
+	ps, _ := datasets.Strings(df, "context")
+	m, err := encoder.LoadBiEncoder(model, encoder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus := slices.Compact(slices.Sorted(slices.Values(ps)))
+	qv, _ := m.EmbedQueries(t.Context(), qs, nil)
+	cv, _ := m.EmbedDocuments(t.Context(), corpus, nil)
+	top := map[string]map[string]bool{}
+	for i, q := range qs {
+		idx := make([]int, len(corpus))
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.SliceStable(idx, func(a, b int) bool {
+			return vector.Cosine(qv.Row(i), cv.Row(idx[a])) > vector.Cosine(qv.Row(i), cv.Row(idx[b]))
+		})
+		top[q] = map[string]bool{}
+		for _, j := range idx[:6] {
+			top[q][corpus[j]] = true
+		}
+	}
+	rows := readJSONL(t, out)
+	if len(rows) < len(qs) {
+		t.Fatalf("%d rows for %d queries", len(rows), len(qs))
+	}
+	for _, r := range rows {
+		q, p, n := r["anchor"].(string), r["positive"].(string), r["negative"].(string)
+		if n == p || !top[q][n] {
+			t.Errorf("query %.40q: negative %.40q is the positive or outside its 6 nearest", q, n)
+		}
+	}
+	if code, _, e := runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+		"--range-for-sampling", "2-6", "--range-min", "3", "--out", out); code == 0 || !strings.Contains(e, "--range-min") {
+		t.Errorf("--range-for-sampling with --range-min: exit %d %s", code, e)
+	}
+}
+
+// TestMineQueryInstruction: `ragnb mine --query-instruction` embeds the anchors with that instruction (other
+// negatives are mined than with the model's own prompt, through the same step cache without mixing them), and
+// --no-query-instruction with an instruction is refused.
+func TestMineQueryInstruction(t *testing.T) {
+	_, dir, pairs, model := minePairsAndModel(t)
+	cacheDir := filepath.Join(dir, "cache")
+	mine := func(extra ...string) []string {
+		t.Helper()
+		out := filepath.Join(dir, fmt.Sprintf("mined%d.jsonl", len(extra)))
+		args := append([]string{"mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+			"--max-distance", "0", "--num-negatives", "1", "--cache", cacheDir, "--out", out}, extra...)
+		if code, o, e := runCLI(t, args...); code != 0 {
+			t.Fatalf("mine %v: %d %s %s", extra, code, o, e)
+		}
+		var negs []string
+		for _, r := range readJSONL(t, out) {
+			negs = append(negs, r["negative"].(string))
+		}
+		return negs
+	}
+	plain, instructed := mine(), mine("--query-instruction", "Represent this question about a 10-K filing for retrieval: ")
+	if slices.Equal(plain, instructed) {
+		t.Error("the query instruction changed no mined negative")
+	}
+	if again := mine(); !slices.Equal(again, plain) {
+		t.Error("a cached re-run without the instruction mined other negatives")
+	}
+	if code, _, e := runCLI(t, "mine", "--model", model, "--data", pairs, "--anchor", "question", "--positive", "context",
+		"--query-instruction", "x", "--no-query-instruction", "--out", filepath.Join(dir, "x.jsonl")); code == 0 || !strings.Contains(e, "not both") {
+		t.Errorf("both flags: exit %d %s", code, e)
+	}
 }

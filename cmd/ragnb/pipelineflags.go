@@ -11,6 +11,7 @@ import (
 	"github.com/ragnb/ragnb/model/encoder"
 	"github.com/ragnb/ragnb/pipeline"
 	"github.com/ragnb/ragnb/retrieval/index"
+	"github.com/ragnb/ragnb/vector"
 	"github.com/ragnb/ragnb/workflow"
 )
 
@@ -38,6 +39,8 @@ func (f *corpusFlags) load() ([]ir.Document, error) {
 type pipelineFlags struct {
 	corpusFlags
 	indexDir, modelDir, rerankerDir string
+	adapterDir                      string
+	query                           queryInstructionFlags
 	useBM25, noLLM, rebuildStale    bool
 	efSearch                        int
 	template                        string
@@ -57,6 +60,8 @@ func (f *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.o.Fusion.Alpha, "hybrid-alpha", def.Fusion.Alpha, "--hybrid: weight of the dense scores in [0, 1] (use the one `ragnb eval --model hybrid:DIR` chose on a dev set)")
 	f.corpusFlags.register(fs)
 	f.weaviate.register(fs)
+	f.query.register(fs)
+	fs.StringVar(&f.adapterDir, "adapter", "", "adapter `directory` from `ragnb train-adapter`, applied to the query embeddings only (the documents and an index keep the base model's vectors)")
 	fs.StringVar(&f.rerankerDir, "reranker", "", "cross-encoder model `directory` (or Hub id) that reranks the top k (default: no reranking)")
 	fs.IntVar(&f.o.TopK, "top-k", def.TopK, "passages retrieved")
 	fs.IntVar(&f.o.TopN, "top-n", def.TopN, "passages kept after reranking and put into the prompt")
@@ -112,8 +117,8 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 	extra := map[string]any{}
 	switch {
 	case f.weaviate.url != "":
-		if f.indexDir != "" || f.corpus != "" || f.useBM25 {
-			return nil, nil, usagef("--weaviate retrieves from the collection: no --index, --corpus or --bm25")
+		if f.indexDir != "" || f.corpus != "" || f.useBM25 || f.adapterDir != "" {
+			return nil, nil, usagef("--weaviate retrieves from the collection: no --index, --corpus, --bm25 or --adapter")
 		}
 		r, wi, m, err := f.weaviate.retriever(ctx, env, f.modelDir)
 		if err != nil {
@@ -121,7 +126,7 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 		}
 		in.Retriever, in.RetrieverInfo, f.served.embedder = r, wi, &m
 	case f.useBM25:
-		if f.indexDir != "" || f.modelDir != "" || f.o.Hybrid {
+		if f.indexDir != "" || f.modelDir != "" || f.o.Hybrid || f.adapterDir != "" {
 			return nil, nil, usagef("--bm25 retrieves without --index, --model or --hybrid")
 		}
 		if in.Docs, err = f.load(); err != nil {
@@ -131,7 +136,11 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 		if f.corpus != "" {
 			return nil, nil, usagef("--corpus is for building an index in memory; add documents to --index with `ragnb index add`")
 		}
-		ix, _, dir, err := workflow.OpenIndex(ctx, env, f.indexDir, f.modelDir, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch})
+		prompts, err := f.query.prompts()
+		if err != nil {
+			return nil, nil, err
+		}
+		ix, _, dir, err := workflow.OpenIndex(ctx, env, f.indexDir, f.modelDir, f.adapterDir, encoder.Options{Prompts: prompts}, index.OpenOptions{RebuildStale: f.rebuildStale, EfSearch: f.efSearch})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -142,14 +151,18 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 		if in.Docs, err = f.load(); err != nil {
 			return nil, nil, err
 		}
-		var bi *encoder.BiEncoder
-		if in.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{}); err == nil {
-			bi, err = in.Model.BiEncoder() // loaded now, so that an error names the flag
+		prompts, err := f.query.prompts()
+		if err != nil {
+			return nil, nil, err
+		}
+		var e vector.Embedder
+		if in.Model, err = workflow.OpenAdapted(ctx, env, f.modelDir, f.adapterDir, encoder.Options{Prompts: prompts}); err == nil {
+			e, err = in.Model.Embedder() // loaded now, so that an error names the flag
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("--model %s: %w", f.modelDir, err)
 		}
-		f.served.embedder, f.served.embedderName = &index.Model{Embedder: bi, Hash: in.Model.ID, Name: f.modelDir}, f.modelDir
+		f.served.embedder, f.served.embedderName = &index.Model{Embedder: e, Hash: in.Model.ID, Name: f.modelDir}, f.modelDir
 		in.ModelName, extra["model"] = f.modelDir, f.modelDir
 	default:
 		return nil, nil, usagef("give --index DIR, --model DIR --corpus FILE, --weaviate URL --collection NAME --model DIR, or --bm25 --corpus FILE")
@@ -164,6 +177,9 @@ func (f *pipelineFlags) build(ctx context.Context, std *stdio) (*pipeline.Pipeli
 		}
 		f.served.reranker = ce
 		extra["reranker"] = f.rerankerDir
+	}
+	if f.adapterDir != "" {
+		extra["adapter"] = f.adapterDir
 	}
 	b, err := workflow.BuildPipeline(ctx, env, in, o)
 	if err != nil {

@@ -47,10 +47,19 @@ type trainFlags struct {
 	history                           string
 	progressEvery                     time.Duration
 	query                             queryInstructionFlags
+	// evalExtra is --eval-triplets (train) or --eval-scored (train-reranker).
+	evalExtra string
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
 	def := workflow.DefaultTrainOptions()
+	if reranker {
+		fs.StringVar(&f.evalExtra, "eval-scored", "", "teacher-scored dev pairs `file` (columns anchor, positive, score — or the --anchor/--positive/--label names) for the regression evaluator: "+
+			"keys regression_mse, regression_pearson, regression_spearman at every evaluation (--best-metric regression_mse --lower-is-better picks the checkpoint by them)")
+	} else {
+		fs.StringVar(&f.evalExtra, "eval-triplets", "", "dev triplets `file` (columns anchor, positive, negative — or the --anchor/--positive names) for sentence-transformers' TripletEvaluator: "+
+			"key triplet_cosine_accuracy, the share with cos(anchor, positive) > cos(anchor, negative), at every evaluation (usable as --best-metric)")
+	}
 	fs.StringVar(&f.model, "model", "", "model `directory` to start from (HF / sentence-transformers layout; see ragnb init-model) (required)")
 	fs.StringVar(&f.data, "data", "", "training table `file`: JSONL, JSON, CSV, TSV or parquet with named columns, a LlamaIndex "+
 		"EmbeddingQAFinetuneDataset JSON (queries, corpus, relevant_docs: each query with each relevant node), or FlagEmbedding JSONL "+
@@ -371,6 +380,17 @@ func runTraining(ctx context.Context, std *stdio, f *trainFlags, o workflow.Trai
 		}
 		in.Eval = &workflow.EvalSet{Dataset: ds, Name: desc}
 	}
+	if f.evalExtra != "" {
+		table, err := evalTable(f.evalExtra, o, reranker)
+		if err != nil {
+			return err
+		}
+		if reranker {
+			in.EvalScored = table
+		} else {
+			in.EvalTriplets = table
+		}
+	}
 	t, err := step(ctx, env, in, o)
 	if t != nil && t.Rows > 0 {
 		if reranker {
@@ -395,6 +415,41 @@ func runTraining(ctx context.Context, std *stdio, f *trainFlags, o workflow.Trai
 		return err
 	}
 	return finishTraining(std, f, t, err, start)
+}
+
+// evalTable reads --eval-triplets (anchor, positive, negative) or --eval-scored (anchor, positive and the label
+// column: "label", else "score", as training reads it).
+func evalTable(path string, o workflow.TrainOptions, scored bool) (*workflow.EvalTable, error) {
+	df, err := datasets.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &workflow.EvalTable{ID: datasets.Hash(df)}
+	if t.Anchors, err = datasets.Strings(df, o.Anchor); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if t.Positives, err = datasets.Strings(df, o.Positive); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !scored {
+		if t.Negatives, err = datasets.Strings(df, "negative"); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return t, nil
+	}
+	label := o.LabelColumn(df)
+	if label == "" {
+		return nil, fmt.Errorf("%s: no label or score column for the regression evaluator", path)
+	}
+	col := df.Col(label)
+	for i := range col.Len() {
+		v := col.Elem(i).Float()
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s: row %d column %s: %v is not a score", path, i+1, label, col.Elem(i))
+		}
+		t.Scores = append(t.Scores, v)
+	}
+	return t, nil
 }
 
 func labelOrigin(col string) string {

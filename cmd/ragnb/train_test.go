@@ -295,3 +295,72 @@ func TestTrainDefaultsAreTheWorkflowDefaults(t *testing.T) {
 		t.Errorf("--matryoshka-dims none: %+v", got)
 	}
 }
+
+// TestTripletAndRegressionEvaluatorsPickTheCheckpoint: `ragnb train --eval-triplets` evaluates
+// triplet_cosine_accuracy at every evaluation and can choose the weights by it; `ragnb train-reranker
+// --eval-scored` evaluates regression_mse/pearson/spearman on teacher-scored pairs, the MSE choosing with
+// --lower-is-better. The returned weights are those of the history's best value.
+func TestTripletAndRegressionEvaluatorsPickTheCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	var trip, scored strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&trip, "{\"anchor\": \"what is item %d\", \"positive\": \"the item %d is here\", \"negative\": \"nothing about %d\"}\n", i, i, (i+7)%40)
+		fmt.Fprintf(&scored, "{\"anchor\": \"what is item %d\", \"positive\": \"the item %d is here\", \"score\": 0.9}\n", i, i)
+		fmt.Fprintf(&scored, "{\"anchor\": \"what is item %d\", \"positive\": \"nothing about %d\", \"score\": 0.1}\n", i, (i+7)%40)
+	}
+	data, dev := filepath.Join(dir, "triplets.jsonl"), filepath.Join(dir, "scored.jsonl")
+	os.WriteFile(data, []byte(trip.String()), 0o644)
+	os.WriteFile(dev, []byte(scored.String()), 0o644)
+	best := func(out, metric string, lower bool, stdout string) {
+		t.Helper()
+		h, err := train.LoadHistory(filepath.Join(out, "training_history.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, b := 0, math.NaN()
+		for _, r := range h.Records {
+			if v, ok := r.Eval[metric]; ok {
+				n++
+				if math.IsNaN(b) || (lower && v < b) || (!lower && v > b) {
+					b = v
+				}
+			}
+		}
+		if n < 2 {
+			t.Fatalf("%s evaluated %d times", metric, n)
+		}
+		if want := fmt.Sprintf("best     %s = %.4f", metric, b); !strings.Contains(stdout, want) {
+			t.Errorf("want %q (the history's best of %d evaluations):\n%s", want, n, stdout)
+		}
+	}
+	model := staticModel(t, dir, "static")
+	out := filepath.Join(dir, "bi")
+	code, o, e := runCLI(t, "train", "--model", model, "--data", data, "--out", out, "--epochs", "2", "--batch-size", "8",
+		"--matryoshka-dims", "none", "--eval-triplets", data, "--best-metric", "triplet_cosine_accuracy")
+	if code != 0 || !strings.Contains(o, "best     triplet_cosine_accuracy") {
+		t.Fatalf("train --eval-triplets: %d\n%s%s", code, o, e)
+	}
+	best(out, "triplet_cosine_accuracy", false, o)
+
+	cross := filepath.Join(dir, "cross")
+	if code, o, e := runCLI(t, "init-model", "--arch", "cross-encoder", "--tokenizer", sharedtest.BertTokenizer(t), "--layers", "1",
+		"--hidden", "32", "--heads", "2", "--intermediate", "64", "--max-len", "64", "--seed", "2", "--out", cross); code != 0 {
+		t.Fatalf("init-model: %d %s %s", code, o, e)
+	}
+	out = filepath.Join(dir, "ce")
+	code, o, e = runCLI(t, "train-reranker", "--model", cross, "--data", data, "--out", out, "--epochs", "2", "--batch-size", "16",
+		"--lr", "1e-3", "--eval-scored", dev, "--best-metric", "regression_mse", "--lower-is-better")
+	if code != 0 || !strings.Contains(o, "best     regression_mse") {
+		t.Fatalf("train-reranker --eval-scored: %d\n%s%s", code, o, e)
+	}
+	best(out, "regression_mse", true, o)
+	h, _ := train.LoadHistory(filepath.Join(out, "training_history.jsonl"))
+	if _, ok := h.Records[0].Eval["regression_spearman"]; !ok {
+		t.Errorf("no regression_spearman in %v", h.Records[0].Eval)
+	}
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte("{\"anchor\": \"a\", \"positive\": \"b\"}\n"), 0o644)
+	if code, _, e := runCLI(t, "train", "--model", model, "--data", data, "--out", filepath.Join(dir, "x"), "--max-steps", "1", "--eval-triplets", bad); code == 0 || !strings.Contains(e, "negative") {
+		t.Errorf("triplets without a negative column: exit %d %s", code, e)
+	}
+}

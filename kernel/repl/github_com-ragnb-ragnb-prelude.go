@@ -59,10 +59,12 @@ func init() {
 		"ShowAnswer":          reflect.ValueOf(prelude.ShowAnswer),
 		"ShowComparison":      reflect.ValueOf(prelude.ShowComparison),
 		"StaticModel":         reflect.ValueOf(prelude.StaticModel),
+		"TrainAdapter":        reflect.ValueOf(prelude.TrainAdapter),
 		"TrainCrossEncoder":   reflect.ValueOf(prelude.TrainCrossEncoder),
 		"TrainMatryoshka":     reflect.ValueOf(prelude.TrainMatryoshka),
 
 		// type definitions
+		"AdapterOptions":    reflect.ValueOf((*prelude.AdapterOptions)(nil)),
 		"BEIR":              reflect.ValueOf((*prelude.BEIR)(nil)),
 		"BertOptions":       reflect.ValueOf((*prelude.BertOptions)(nil)),
 		"Chart":             reflect.ValueOf((*prelude.Chart)(nil)),

@@ -49,6 +49,9 @@ type PrepareOptions struct {
 	// whatever changes its output such as a truncation dimension) is then required.
 	Cache   *cache.Store
 	ModelID string
+	// DocumentsModelID, when set, keys the corpus embeddings instead of ModelID: a model whose queries are
+	// changed after the base model (an adapter) shares the base model's passage vectors.
+	DocumentsModelID string
 }
 
 // Embedder loads or returns the bi-encoder; Prepare calls it only when an embedding is not cached.
@@ -82,7 +85,11 @@ func Prepare(ctx context.Context, set *Set, load Embedder, o PrepareOptions, rep
 	}
 	p := &Prepared{Set: set}
 	qKey := EmbedKey(o.ModelID, set.QueriesHash(), true)
-	cKey := EmbedKey(o.ModelID, set.CorpusHash(), false)
+	docsID := o.ModelID
+	if o.DocumentsModelID != "" {
+		docsID = o.DocumentsModelID
+	}
+	cKey := EmbedKey(docsID, set.CorpusHash(), false)
 	var qHit, cHit bool
 	var err error
 	p.Queries, qHit, err = embedCached(ctx, o.Cache, qKey, len(set.Queries), func() (*vector.Matrix, error) {
