@@ -75,3 +75,40 @@ func TestZeroOptionsTakeTheWorkflowDefaults(t *testing.T) {
 		t.Errorf("the pipeline's LLM is %+v, want %+v", p.LLM, wantLLM)
 	}
 }
+
+// TestTrainMatryoshkaZeroOptionsTakeTheRecipe: TrainMatryoshka's zero options run as
+// workflow.DefaultTrainOptionsFor the base model's architecture — what `ragnb train` gives its flags left
+// alone (cmd/ragnb's TestTrainFlagsDefaultToTheArchitecturesRecipe) — with the prelude's own column defaults,
+// and TrainRecipe shows that recipe.
+func TestTrainMatryoshkaZeroOptionsTakeTheRecipe(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	for _, c := range []struct {
+		dir    string
+		static bool
+	}{{"../testdata/models/tiny-static", true}, {"../testdata/models/tiny-bert-mean", false}} {
+		base := LoadModel(c.dir)
+		if base.Err() != nil {
+			t.Fatal(base.Err())
+		}
+		got, err := workflow.TrainSettings(base.handle(), TrainOptions{}.workflow())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := workflow.DefaultTrainOptionsFor(c.static); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: TrainOptions{} trains with\n%+v\nwant workflow.DefaultTrainOptionsFor(%v)\n%+v", c.dir, got, c.static, want)
+		}
+		r, want := TrainRecipe(base), workflow.RecipeFor(c.static)
+		if r.Epochs != want.Epochs || r.BatchSize != want.BatchSize || r.GradAccum != want.GradAccum || r.LearningRate != want.LearningRate ||
+			r.WarmupRatio != want.WarmupRatio || r.Schedule != want.Schedule || r.Loss != want.Loss || r.MiniBatchSize != want.MiniBatchSize {
+			t.Errorf("%s: TrainRecipe %+v, want %+v", c.dir, r, want)
+		}
+		// The recipe handed back trains as the zero options do.
+		again, _ := workflow.TrainSettings(base.handle(), r.workflow())
+		if !reflect.DeepEqual(again, got) {
+			t.Errorf("%s: TrainRecipe's options train with %+v, not %+v", c.dir, again, got)
+		}
+	}
+	if r := TrainRecipe(LoadModel(t.TempDir())); !reflect.DeepEqual(r, TrainOptions{}) {
+		t.Errorf("TrainRecipe of no model: %+v", r)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -179,5 +180,57 @@ func TestEvalHybridFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 	parse(t, f.register, "--hybrid-alpha", "1.5")
 	if _, err := f.hybridOptions(); err == nil {
 		t.Error("--hybrid-alpha 1.5 accepted")
+	}
+}
+
+// TestTrainFlagsDefaultToTheArchitecturesRecipe: `ragnb train` with only its required flags trains with
+// workflow.DefaultTrainOptionsFor the --model's architecture (the bge recipe for a transformer, the static
+// recipe for static embeddings) — what the prelude's TrainMatryoshka gives its zero fields
+// (prelude.TestTrainMatryoshkaZeroOptionsTakeTheRecipe) — and a flag set wins over the recipe, an explicit
+// --warmup-ratio 0 included.
+func TestTrainFlagsDefaultToTheArchitecturesRecipe(t *testing.T) {
+	for _, c := range []struct {
+		model  string
+		static bool
+	}{{"../../testdata/models/tiny-static", true}, {"../../testdata/models/tiny-bert-mean", false}} {
+		required := []string{"--model", c.model, "--data", "d.jsonl", "--out", "out"}
+		f := &biFlags{}
+		fs := parse(t, f.register, required...)
+		static, err := workflow.IsStatic(c.model)
+		if err != nil || static != c.static {
+			t.Fatalf("%s: static %v (%v)", c.model, static, err)
+		}
+		got, err := f.options(fs, static)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := workflow.DefaultTrainOptionsFor(c.static)
+		want.CheckpointDir = "out.checkpoints"
+		if filled := got.WithDefaultsFor(c.static); !reflect.DeepEqual(filled, want) {
+			t.Errorf("%s: flags train with\n%+v\nwant workflow.DefaultTrainOptionsFor(%v)\n%+v", c.model, filled, c.static, want)
+		}
+		settings, err := workflow.TrainSettings(&workflow.Model{Dir: c.model}, got)
+		if err != nil || !reflect.DeepEqual(settings, want) {
+			t.Errorf("%s: the train step runs the flags as %+v (%v)", c.model, settings, err)
+		}
+
+		f = &biFlags{}
+		fs = parse(t, f.register, append(required, "--epochs", "7", "--warmup-ratio", "0", "--schedule", "linear")...)
+		got, err = f.options(fs, static)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = workflow.DefaultTrainOptionsFor(c.static)
+		want.CheckpointDir, want.Epochs, want.WarmupRatio, want.Schedule = "out.checkpoints", 7, 0, "linear"
+		if filled := got.WithDefaultsFor(c.static); !reflect.DeepEqual(filled, want) {
+			t.Errorf("%s: --epochs 7 --warmup-ratio 0 --schedule linear train with\n%+v\nwant\n%+v", c.model, filled, want)
+		}
+	}
+	// The help says both recipes.
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	(&biFlags{}).register(fs)
+	st, tr := workflow.RecipeFor(true), workflow.RecipeFor(false)
+	if u := fs.Lookup("grad-accum").Usage; !strings.Contains(u, fmt.Sprintf("%d for static models, %d for transformers", st.GradAccum, tr.GradAccum)) {
+		t.Errorf("--grad-accum help %q", u)
 	}
 }
