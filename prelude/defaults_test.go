@@ -2,7 +2,10 @@ package prelude
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/go-gota/gota/series"
 
 	"github.com/ragnb/ragnb/retrieval/mining"
 	"github.com/ragnb/ragnb/workflow"
@@ -110,5 +113,55 @@ func TestTrainMatryoshkaZeroOptionsTakeTheRecipe(t *testing.T) {
 	}
 	if r := TrainRecipe(LoadModel(t.TempDir())); !reflect.DeepEqual(r, TrainOptions{}) {
 		t.Errorf("TrainRecipe of no model: %+v", r)
+	}
+}
+
+// TestHybridTeacherScoresWithTheWorkflowsHybrid: HybridTeacher is workflow.DefaultTeacher(TeacherHybrid) with
+// the model, the corpus's positives and the weight — the teacher `ragnb score --teacher hybrid` builds —
+// and ScoreWithTeacher scores with it: each question's own passage above another's in most rows, the weight
+// in the cache key (a different alpha is not served the first's scores).
+func TestHybridTeacherScoresWithTheWorkflowsHybrid(t *testing.T) {
+	t.Setenv("RAGNB_CACHE", t.TempDir())
+	pairs, _, test := samplePairs(t)
+	m := LoadModel("../testdata/models/tiny-static")
+	ht := HybridTeacher(m, pairs, 0.3)
+	if ht.err != nil {
+		t.Fatal(ht.err)
+	}
+	want := workflow.DefaultTeacher(workflow.TeacherHybrid)
+	want.Model, want.Fusion.Alpha = m.handle(), 0.3
+	want.Corpus, _ = pairs.Strings("positive")
+	want.CorpusID = pairs.Hash() + "/positive"
+	if !reflect.DeepEqual(ht.t, want) {
+		t.Errorf("HybridTeacher is %+v\nwant %+v", ht.t, want)
+	}
+	if bad := HybridTeacher(m, pairs, 1.5); bad.err == nil {
+		t.Error("alpha 1.5 accepted")
+	}
+
+	rows := test.Head(30)
+	shifted, _ := rows.Strings("positive")
+	shifted = append(shifted[1:], shifted[0])
+	withNeg := FromFrame("with negatives", rows.Frame().Mutate(series.New(shifted, series.String, "negative")))
+	scored := withNeg.ScoreWithTeacher(ht, ScoreOptions{Passages: []string{"positive", "negative"}})
+	if scored.Err() != nil {
+		t.Fatal(scored.Err())
+	}
+	pos, neg := scored.Frame().Col("positive_score").Float(), scored.Frame().Col("negative_score").Float()
+	wins := 0
+	for i := range pos {
+		if pos[i] > neg[i] {
+			wins++
+		}
+	}
+	if wins < 20 {
+		t.Errorf("own passage above another's in %d of %d rows", wins, len(pos))
+	}
+	other := withNeg.ScoreWithTeacher(HybridTeacher(m, pairs, 0.9), ScoreOptions{Passages: []string{"positive", "negative"}})
+	if other.Err() != nil || strings.Contains(strings.Join(other.notes, " "), "from cache") {
+		t.Errorf("alpha 0.9 served alpha 0.3's scores: %v %v", other.Err(), other.notes)
+	}
+	if reflect.DeepEqual(other.Frame().Col("positive_score").Float(), pos) {
+		t.Error("alpha 0.9 scores as alpha 0.3 does")
 	}
 }

@@ -104,9 +104,9 @@ func TestGenerateFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 
 func TestScoreFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
-	for _, kind := range []string{workflow.TeacherLLM, workflow.TeacherRerankAPI, workflow.TeacherCrossEncoder} {
+	for _, kind := range []string{workflow.TeacherLLM, workflow.TeacherRerankAPI, workflow.TeacherCrossEncoder, workflow.TeacherHybrid} {
 		var f scoreFlags
-		args := []string{"--teacher", kind, "--model", "m", "--url", "http://x/rerank", "--model-dir", "d"}
+		args := []string{"--teacher", kind, "--model", "m", "--url", "http://x/rerank", "--model-dir", "d", "--teacher-corpus", "c.jsonl"}
 		fs := parse(t, f.register, args...)
 		o, tch, err := f.options(fs)
 		if err != nil {
@@ -119,6 +119,19 @@ func TestScoreFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 		want.LLM.Model, want.URL = "m", "http://x/rerank"
 		if !reflect.DeepEqual(tch, want) {
 			t.Errorf("%s: teacher flags build\n%+v\nwant %+v", kind, tch, want)
+		}
+	}
+	// The hybrid's weight and depth are flags; a weight outside [0, 1] and a missing corpus are refused.
+	var f scoreFlags
+	fs := parse(t, f.register, "--teacher", "hybrid", "--model-dir", "d", "--teacher-corpus", "c.jsonl", "--hybrid-alpha", "0.3", "--hybrid-depth", "20")
+	if _, tch, err := f.options(fs); err != nil || tch.Fusion.Alpha != 0.3 || tch.Fusion.Depth != 20 || tch.Fusion.Method != "convex" {
+		t.Errorf("--hybrid-alpha 0.3 --hybrid-depth 20: %+v (%v)", tch.Fusion, err)
+	}
+	for _, bad := range [][]string{{"--teacher-corpus", "c.jsonl", "--hybrid-alpha", "1.5"}, {}} {
+		var f scoreFlags
+		fs := parse(t, f.register, append([]string{"--teacher", "hybrid", "--model-dir", "d"}, bad...)...)
+		if _, _, err := f.options(fs); err == nil {
+			t.Errorf("%v accepted", bad)
 		}
 	}
 }

@@ -35,7 +35,8 @@ import (
 type Teacher struct {
 	// Embedder is the bi-encoder (queries through EmbedQueries, passages through EmbedDocuments).
 	Embedder vector.Embedder
-	// Corpus is the collection hybrid retrieval searches (BM25's statistics and both runs' candidates).
+	// Corpus is the collection hybrid retrieval searches (BM25's statistics and both runs' candidates); a
+	// passage repeated counts once, as in an evaluation's corpus of distinct passages.
 	Corpus []string
 	// Fusion is the convex combination (Method Convex or ""; RRF scores ranks, not passages, and is
 	// refused); Depth 0 takes DefaultOptions' 100.
@@ -43,8 +44,9 @@ type Teacher struct {
 	// BM25 are BM25's parameters (zero: bm25.DefaultParams, evaluation's).
 	BM25 bm25.Params
 
-	mu     sync.Mutex
-	corpus *vector.Matrix // Corpus embedded and normalised, once
+	mu       sync.Mutex
+	distinct []string       // Corpus without repeats
+	corpus   *vector.Matrix // distinct embedded and normalised, once
 }
 
 // ScorePairs implements ir.Scorer; scores are fused scores in [0, 1].
@@ -63,13 +65,15 @@ func (t *Teacher) ScorePairs(ctx context.Context, pairs []ir.Pair, report progre
 	if p == (bm25.Params{}) {
 		p = bm25.DefaultParams()
 	}
-	// The documents are the corpus and then the scored passages it lacks.
-	docs := slices.Clone(t.Corpus)
+	// The documents are the distinct corpus and then the scored passages it lacks.
+	emb, err := t.embeddings(ctx, nil, report)
+	if err != nil {
+		return nil, err
+	}
+	docs := slices.Clone(t.distinct)
 	docIndex := make(map[string]int, len(docs))
 	for i, d := range docs {
-		if _, dup := docIndex[d]; !dup {
-			docIndex[d] = i
-		}
+		docIndex[d] = i
 	}
 	var extra []string
 	queryIndex := map[string]int{}
@@ -89,8 +93,7 @@ func (t *Teacher) ScorePairs(ctx context.Context, pairs []ir.Pair, report progre
 	if err != nil {
 		return nil, fmt.Errorf("hybrid teacher: %w", err)
 	}
-	emb, err := t.embeddings(ctx, extra, report)
-	if err != nil {
+	if emb, err = t.embeddings(ctx, extra, report); err != nil {
 		return nil, err
 	}
 	qm, err := t.Embedder.EmbedQueries(ctx, queries, report)
@@ -188,12 +191,20 @@ func (t *Teacher) embeddings(ctx context.Context, extra []string, report progres
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.corpus == nil {
-		m, err := t.Embedder.EmbedDocuments(ctx, t.Corpus, report)
-		if err != nil {
-			return nil, fmt.Errorf("hybrid teacher: embed the %d-passage corpus: %w", len(t.Corpus), err)
+		seen := make(map[string]bool, len(t.Corpus))
+		t.distinct = nil
+		for _, c := range t.Corpus {
+			if !seen[c] {
+				seen[c] = true
+				t.distinct = append(t.distinct, c)
+			}
 		}
-		if m.Rows != len(t.Corpus) {
-			return nil, fmt.Errorf("hybrid teacher: got %d embeddings for %d corpus passages", m.Rows, len(t.Corpus))
+		m, err := t.Embedder.EmbedDocuments(ctx, t.distinct, report)
+		if err != nil {
+			return nil, fmt.Errorf("hybrid teacher: embed the %d-passage corpus: %w", len(t.distinct), err)
+		}
+		if m.Rows != len(t.distinct) {
+			return nil, fmt.Errorf("hybrid teacher: got %d embeddings for %d corpus passages", m.Rows, len(t.distinct))
 		}
 		m.Normalize()
 		t.corpus = m
