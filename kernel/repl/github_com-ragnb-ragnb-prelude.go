@@ -35,6 +35,7 @@ func init() {
 		"FinancialFilings":    reflect.ValueOf(constant.MakeFromLiteral("\"financial-filings\"", token.STRING, 0)),
 		"Float":               reflect.ValueOf(prelude.Float),
 		"FromFrame":           reflect.ValueOf(prelude.FromFrame),
+		"HybridTeacher":       reflect.ValueOf(prelude.HybridTeacher),
 		"ImportTraces":        reflect.ValueOf(prelude.ImportTraces),
 		"LLMFromEnv":          reflect.ValueOf(prelude.LLMFromEnv),
 		"LLMJudge":            reflect.ValueOf(prelude.LLMJudge),
@@ -61,6 +62,7 @@ func init() {
 		"StaticModel":         reflect.ValueOf(prelude.StaticModel),
 		"TrainCrossEncoder":   reflect.ValueOf(prelude.TrainCrossEncoder),
 		"TrainMatryoshka":     reflect.ValueOf(prelude.TrainMatryoshka),
+		"TrainRecipe":         reflect.ValueOf(prelude.TrainRecipe),
 
 		// type definitions
 		"BEIR":              reflect.ValueOf((*prelude.BEIR)(nil)),
