@@ -80,7 +80,7 @@ func TestTrainResumeAfterSIGKILL(t *testing.T) {
 	data := filepath.Join(dir, "pairs.jsonl")
 	writePairs(t, data, 300)
 	args := func(out string) []string {
-		return []string{"train", "--model", model, "--data", data, "--out", out, "--epochs", "2", "--batch-size", "8",
+		return []string{"train", "--model", model, "--data", data, "--out", out, "--epochs", "2", "--batch-size", "8", "--grad-accum", "1", "--schedule", "linear",
 			"--lr", "1e-3", "--warmup-ratio", "0.1", "--seed", "9", "--checkpoint-every", "5", "--test-fraction", "0.1",
 			"--eval-every", "25", "--progress-every", "1h"}
 	}
