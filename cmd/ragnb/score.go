@@ -104,8 +104,8 @@ func (f *scoreFlags) options(fs *flag.FlagSet) (workflow.ScoreOptions, workflow.
 func scoreCmd() *command {
 	return &command{
 		name:    "score",
-		summary: "add teacher relevance scores to a pairs table (LLM judge, rerank API, local bi-encoder or cross-encoder)",
-		usage:   "--in pairs.jsonl --teacher llm|rerank-api|embedder|cross-encoder --out scored.jsonl [flags]",
+		summary: "add teacher relevance scores to a pairs table (LLM judge, rerank API, local bi-encoder or cross-encoder, hybrid retrieval)",
+		usage:   "--in pairs.jsonl --teacher llm|rerank-api|embedder|cross-encoder|hybrid --out scored.jsonl [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			var f scoreFlags
 			f.register(fs)
