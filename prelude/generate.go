@@ -3,6 +3,7 @@ package prelude
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ragnb/ragnb/data/documents"
@@ -246,6 +247,34 @@ func CrossEncoderTeacher(m *Model) *Teacher {
 // EmbedderTeacher scores with a bi-encoder: the cosine of the query and passage embeddings.
 func EmbedderTeacher(m *Model) *Teacher {
 	return modelTeacher(workflow.TeacherEmbedder, m)
+}
+
+// HybridTeacher scores with hybrid retrieval: BM25 over corpus fused with bi-encoder m's cosine by the
+// convex combination evaluation uses, alpha the weight on the dense side (e.g. Metrics.HybridAlpha(dim) of an
+// Evaluate with a dev set, where it was chosen). The corpus is its "positive" column when it has one (a pairs
+// table, as Evaluate's corpus), else its "text" column. Each query's scores are normalised over its
+// candidates — both runs' top 100 in corpus plus the passages scored for it — so they order a query's
+// passages as hybrid retrieval ranks them (hybrid.Teacher). A teacher stronger than m alone where the hybrid
+// beats it: the one to distil a reranker from.
+func HybridTeacher(m *Model, corpus *Dataset, alpha float64) *Teacher {
+	t := modelTeacher(workflow.TeacherHybrid, m)
+	t.name = fmt.Sprintf("hybrid %s + BM25 (α=%.2f)", m.Name(), alpha)
+	switch {
+	case t.err != nil:
+	case corpus.Err() != nil:
+		t.err = corpus.Err()
+	case !(alpha >= 0 && alpha <= 1):
+		t.err = fmt.Errorf("HybridTeacher: alpha %v, want a weight in [0, 1]", alpha)
+	default:
+		column := "text"
+		if slices.Contains(corpus.Columns(), "positive") {
+			column = "positive"
+		}
+		t.t.Corpus, t.err = corpus.Strings(column)
+		t.t.CorpusID = corpus.Hash() + "/" + column
+		t.t.Fusion.Alpha = alpha
+	}
+	return t
 }
 
 func modelTeacher(kind string, m *Model) *Teacher {

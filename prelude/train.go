@@ -12,10 +12,13 @@ import (
 	"github.com/ragnb/ragnb/workflow"
 )
 
-// TrainOptions configure TrainMatryoshka and TrainCrossEncoder. Zero values take workflow.DefaultTrainOptions,
-// the defaults of `ragnb train` and `ragnb train-reranker` too (sentence-transformers' and transformers'
-// Trainer defaults; learning rate 0.2 for static models, 5e-5 for transformers; one epoch; batch 32;
-// Matryoshka over the model's dimensions).
+// TrainOptions configure TrainMatryoshka and TrainCrossEncoder. Zero values take the defaults `ragnb train`
+// and `ragnb train-reranker` have too: for TrainMatryoshka the base model's recipe
+// (workflow.DefaultTrainOptionsFor its architecture: the bge recipe for transformers — 4 epochs, batch 32 ×
+// accumulation 16, lr 2e-5, warmup 0.1, cosine — and the measured static recipe for static embeddings; see
+// TrainRecipe), for TrainCrossEncoder workflow.DefaultTrainOptions (one epoch, batch 32, lr 5e-5, linear).
+// Matryoshka runs over the model's dimensions. WarmupRatio workflow.NoWarmup (-1) asks for none where the
+// recipe warms up.
 type TrainOptions struct {
 	// Anchor and Positive name the training columns (defaults "anchor", "positive"); Negatives the hard
 	// negatives (nil: the columns named negative or negative_1..n).
@@ -87,6 +90,22 @@ func (o TrainOptions) workflow() workflow.TrainOptions {
 	return w
 }
 
+// TrainRecipe is what TrainMatryoshka trains base with when the options leave the schedule zero: its
+// architecture's recipe (workflow.RecipeFor) as TrainOptions, for showing or starting from. Zero options on
+// a model that cannot be read (its error shows where the chain is displayed).
+func TrainRecipe(base *Model) TrainOptions {
+	if base.Err() != nil {
+		return TrainOptions{}
+	}
+	static, err := workflow.IsStatic(base.Dir())
+	if err != nil {
+		return TrainOptions{}
+	}
+	r := workflow.RecipeFor(static)
+	return TrainOptions{Loss: r.Loss, MiniBatchSize: r.MiniBatchSize, Epochs: r.Epochs, BatchSize: r.BatchSize,
+		GradAccum: r.GradAccum, LearningRate: r.LearningRate, WarmupRatio: r.WarmupRatio, Schedule: r.Schedule}
+}
+
 // trainInput is the workflow's training input for base, data and opts' held-out set.
 func trainInput(base *Model, data *Dataset, opts TrainOptions, o workflow.TrainOptions) (workflow.TrainInput, error) {
 	in := workflow.TrainInput{Model: base.handle(), Data: data.Frame(), DataID: data.Hash()}
@@ -156,7 +175,7 @@ func matryoshkaKey(base *Model, data *Dataset, opts TrainOptions) (cache.Key, er
 	if err != nil {
 		return cache.Key{}, err
 	}
-	return workflow.TrainKey(in, o), nil
+	return workflow.TrainKey(in, o)
 }
 
 // trainModel runs a workflow training step on data in the notebook's Env: the trained model directory is a

@@ -231,7 +231,7 @@ func batchView(base *Model, data *Dataset, opts TrainOptions, sizes []int, b int
 		text = fmt.Sprintf("batch %d: trained (from the step cache; the run took %s), model in %s", b,
 			display.FormatDuration(time.Duration(e.Seconds*float64(time.Second))), e.Dir)
 	} else {
-		steps := trainSteps(data.Len(), opts)
+		steps := trainSteps(base, data.Len(), opts)
 		text = fmt.Sprintf("batch %d: not trained yet; a run would take %d optimizer steps over %d rows", b, steps, data.Len())
 		if per, from := secondsPerStep(s, base, data, opts, sizes); per > 0 {
 			text += fmt.Sprintf(", about %s at the speed of the batch-%d run", display.FormatDuration(time.Duration(per*float64(steps)*float64(time.Second))), from)
@@ -241,10 +241,13 @@ func batchView(base *Model, data *Dataset, opts TrainOptions, sizes []int, b int
 	return `<div class="ragnb-batch">` + html.EscapeString(text) + `</div>`, text + "\n"
 }
 
-// trainSteps is the number of optimizer steps of a run: epochs × batches (a last partial batch is one),
-// capped by MaxSteps, over gradient accumulation.
-func trainSteps(rows int, o TrainOptions) int {
-	c := o.workflow().WithDefaults()
+// trainSteps is the number of optimizer steps of a run of base: epochs × batches (a last partial batch is
+// one), capped by MaxSteps, over gradient accumulation, zero options taking base's recipe.
+func trainSteps(base *Model, rows int, o TrainOptions) int {
+	c, err := workflow.TrainSettings(base.handle(), o.workflow())
+	if err != nil {
+		c = o.workflow().WithDefaults()
+	}
 	epochs, batch, accum := c.Epochs, c.BatchSize, c.GradAccum
 	if epochs <= 0 {
 		epochs = 1 // package train's defaults (see TrainOptions)
@@ -273,7 +276,7 @@ func secondsPerStep(s *cache.Store, base *Model, data *Dataset, opts TrainOption
 			continue
 		}
 		if e, hit, err := s.Lookup(key); err == nil && hit && e.Seconds > 0 {
-			return e.Seconds / float64(trainSteps(data.Len(), o)), b
+			return e.Seconds / float64(trainSteps(base, data.Len(), o)), b
 		}
 	}
 	return 0, 0

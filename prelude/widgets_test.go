@@ -67,7 +67,7 @@ func TestWidgetBatchViewReadsTheStepCache(t *testing.T) {
 		t.Errorf("after training batch 16: %s", trained)
 	}
 	_, other := batchView(base, trainSet, opts, []int{16, 64}, 64)
-	steps := trainSteps(trainSet.Len(), TrainOptions{Epochs: 1, BatchSize: 64})
+	steps := trainSteps(base, trainSet.Len(), TrainOptions{Epochs: 1, BatchSize: 64})
 	want := "batch 64: not trained yet; a run would take " + strconv.Itoa(steps) + " optimizer steps"
 	if !strings.Contains(other, want) || !strings.Contains(other, "at the speed of the batch-16 run") {
 		t.Errorf("batch 64 view %q, want %q and a time from the batch-16 run", other, want)

@@ -10,6 +10,7 @@ import (
 	"github.com/ragnb/ragnb/cache"
 	"github.com/ragnb/ragnb/data/teacher"
 	"github.com/ragnb/ragnb/ir"
+	"github.com/ragnb/ragnb/retrieval/hybrid"
 )
 
 // Teacher kinds.
@@ -18,15 +19,23 @@ const (
 	TeacherRerankAPI    = "rerank-api"    // a Cohere / Jina / TEI /rerank endpoint
 	TeacherEmbedder     = "embedder"      // the cosine of a bi-encoder's query and passage embeddings
 	TeacherCrossEncoder = "cross-encoder" // a cross-encoder's logit
+	TeacherHybrid       = "hybrid"        // hybrid retrieval's fused score: BM25 over a corpus fused with a bi-encoder
 )
 
 // Teacher is the model that scores (query, passage) pairs for Score. Its identity (the model's content, the
 // endpoint and model name — never a key) is part of the scores' cache key.
 type Teacher struct {
-	// Kind is TeacherLLM, TeacherRerankAPI, TeacherEmbedder or TeacherCrossEncoder.
+	// Kind is TeacherLLM, TeacherRerankAPI, TeacherEmbedder, TeacherCrossEncoder or TeacherHybrid.
 	Kind string
-	// Model is the embedder's or the cross-encoder's model.
+	// Model is the embedder's, the hybrid's or the cross-encoder's model.
 	Model *Model
+	// Corpus is the hybrid's collection (BM25's statistics and each query's candidates: hybrid.Teacher) and
+	// Fusion its convex combination (Alpha: the dense weight, e.g. the one EvaluateHybrid chose on dev; Depth:
+	// each run's candidates per query). CorpusID is the corpus's content identity for the key ("": hashed
+	// from Corpus).
+	Corpus   []string
+	CorpusID string
+	Fusion   hybrid.Options
 	// LLM is the judge's chat model (TeacherLLM). For TeacherRerankAPI its Model names the rerank model, its
 	// APIKey is sent and its Concurrency, Retries, Timeout, CacheDir and NoCache pace the requests.
 	LLM LLMOptions
@@ -41,9 +50,9 @@ type Teacher struct {
 
 // DefaultTeacher is a teacher of kind with the defaults of `ragnb score` and the prelude's teachers: the
 // judge greedy (DefaultLLMOptions), rerank requests in Cohere's shape, 32 documents each (TEI's default client
-// batch limit).
+// batch limit), the hybrid's fusion hybrid.DefaultOptions (α 0.5 over each run's top 100).
 func DefaultTeacher(kind string) Teacher {
-	return Teacher{Kind: kind, LLM: DefaultLLMOptions(), Style: teacher.StyleCohere, BatchSize: 32}
+	return Teacher{Kind: kind, LLM: DefaultLLMOptions(), Style: teacher.StyleCohere, BatchSize: 32, Fusion: hybrid.DefaultOptions()}
 }
 
 // scorer makes the teacher's scorer and a function describing its work so far.
@@ -76,11 +85,23 @@ func (t Teacher) scorer() (ir.Scorer, func() string, error) {
 			s := api.Stats()
 			return requests(s.Requests, s.CacheHits, s.Retries, s.Failures)
 		}, nil
-	case TeacherEmbedder, TeacherCrossEncoder:
+	case TeacherEmbedder, TeacherCrossEncoder, TeacherHybrid:
 		if t.Model == nil {
 			return nil, nil, fmt.Errorf("teacher %s: no model", t.Kind)
 		}
 		describe := func() string { return "local model " + t.Model.Dir }
+		if t.Kind == TeacherHybrid {
+			if len(t.Corpus) == 0 {
+				return nil, nil, fmt.Errorf("teacher hybrid: no corpus (BM25 and the candidates come from it)")
+			}
+			bi, err := t.Model.BiEncoder()
+			if err != nil {
+				return nil, nil, err
+			}
+			return &hybrid.Teacher{Embedder: bi, Corpus: t.Corpus, Fusion: t.Fusion}, func() string {
+				return fmt.Sprintf("hybrid of BM25 and local model %s over %d passages, %s", t.Model.Dir, len(t.Corpus), t.Fusion)
+			}, nil
+		}
 		if t.Kind == TeacherEmbedder {
 			e, err := t.Model.Embedder()
 			if err != nil {
@@ -94,7 +115,7 @@ func (t Teacher) scorer() (ir.Scorer, func() string, error) {
 		}
 		return ce, describe, nil // raw logits; Normalize "sigmoid" maps them to probabilities
 	}
-	return nil, nil, fmt.Errorf("unknown teacher %q (want llm, rerank-api, embedder or cross-encoder)", t.Kind)
+	return nil, nil, fmt.Errorf("unknown teacher %q (want llm, rerank-api, embedder, cross-encoder or hybrid)", t.Kind)
 }
 
 // identity is the teacher in the prelude's cache keys.
@@ -121,6 +142,14 @@ func (t Teacher) identity() map[string]any {
 	case TeacherCrossEncoder:
 		if t.Model != nil {
 			return map[string]any{t.Kind: t.Model.ID}
+		}
+	case TeacherHybrid:
+		if t.Model != nil {
+			corpus := t.CorpusID
+			if corpus == "" {
+				corpus = cache.HashStrings(t.Corpus...)
+			}
+			return map[string]any{"hybrid": t.Model.EmbedID(), "corpus": corpus, "fusion": t.Fusion}
 		}
 	}
 	return map[string]any{"kind": t.Kind}

@@ -22,8 +22,9 @@ import (
 
 // TrainOptions configure Train (bi-encoders: MNRL, cached MNRL or triplet loss inside MatryoshkaLoss) and
 // TrainReranker (cross-encoders: binary cross-entropy on labels, or MSE against teacher scores). Every knob
-// is package train's (train.Config); zero fields take DefaultTrainOptions (WithDefaults). The json names of
-// the fields the prelude had are its cache key's, the later ones are keyed only when set.
+// is package train's (train.Config); zero fields take the base model's recipe in Train (WithDefaultsFor:
+// DefaultTrainOptionsFor the architecture) and DefaultTrainOptions in TrainReranker (WithDefaults). The json
+// names of the fields the prelude had are its cache key's, the later ones are keyed only when set.
 type TrainOptions struct {
 	// Anchor and Positive name the columns (a reranker's query and passage); Negatives the hard negatives
 	// (nil: the columns named negative or negative_1..n; empty: none). Label is a reranker's label or
@@ -64,8 +65,8 @@ type TrainOptions struct {
 	MaxSteps  int `json:"MaxSteps"`
 	BatchSize int `json:"BatchSize"`
 	GradAccum int `json:"GradAccum"`
-	// LearningRate 0 is the architecture's: train.DefaultStaticLR for static models, DefaultTransformerLR for
-	// transformers.
+	// LearningRate 0 is the architecture's (RecipeFor; a reranker's: train.DefaultTransformerLR). WarmupRatio
+	// NoWarmup (negative) is none where the recipe warms up.
 	LearningRate float64 `json:"LearningRate"`
 	WarmupRatio  float64 `json:"WarmupRatio"`
 	WeightDecay  float64 `json:"WeightDecay"`
@@ -98,8 +99,9 @@ type TrainOptions struct {
 	Resume          bool   `json:"-"`
 }
 
-// DefaultTrainOptions are the training defaults on the command line (`ragnb train`, `ragnb train-reranker`) and
-// in the prelude (TrainMatryoshka, TrainCrossEncoder): sentence-transformers' and transformers' Trainer
+// DefaultTrainOptions are the training defaults on the command line (`ragnb train-reranker`, and `ragnb train`
+// beneath its architecture's Recipe: DefaultTrainOptionsFor) and in the prelude (TrainCrossEncoder, and
+// TrainMatryoshka beneath the Recipe): sentence-transformers' and transformers' Trainer
 // defaults as package train documents them — one epoch, batch 32, linear schedule without warmup, gradient
 // norm clipped at 1, MNRL with scale 20 inside MatryoshkaLoss over the model's dimensions, cached-MNRL chunks
 // of 32, triplet euclidean margin 5, MSE through a sigmoid, BM25's top 100 reranked when a reranker is
@@ -115,16 +117,23 @@ func DefaultTrainOptions() TrainOptions {
 		KeepCheckpoints: 1}
 }
 
-// WithDefaults fills every zero field from DefaultTrainOptions. The steps key on the options as given and
-// run with them filled, so the keys the prelude made before the workflow existed (its zero fields left zero)
-// stay valid.
-func (o TrainOptions) WithDefaults() TrainOptions {
-	def := reflect.ValueOf(DefaultTrainOptions())
+// WithDefaults fills every zero field from DefaultTrainOptions (the reranker's defaults; a bi-encoder's
+// zero fields take its architecture's recipe, WithDefaultsFor); a negative WarmupRatio (NoWarmup) becomes 0.
+// TrainReranker keys on the options as given and runs with them filled, so the keys the prelude made before
+// the workflow existed (its zero fields left zero) stay valid.
+func (o TrainOptions) WithDefaults() TrainOptions { return o.fill(DefaultTrainOptions()) }
+
+// fill sets o's zero fields from def's.
+func (o TrainOptions) fill(def TrainOptions) TrainOptions {
+	dv := reflect.ValueOf(def)
 	v := reflect.ValueOf(&o).Elem()
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() {
-			v.Field(i).Set(def.Field(i))
+			v.Field(i).Set(dv.Field(i))
 		}
+	}
+	if o.WarmupRatio < 0 {
+		o.WarmupRatio = 0
 	}
 	return o
 }
@@ -252,8 +261,11 @@ type Trained struct {
 // step "train-matryoshka": the trained model directory is a cache entry, and the run's checkpoints live in
 // <cache>/.train/<key> until it completes, so an interrupted run resumes where it stopped.
 func Train(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Trained, error) {
-	r := o.WithDefaults()
-	return trainStep(ctx, env, "train-matryoshka", in, o, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
+	key, r, err := matryoshkaKey(in, o)
+	if err != nil {
+		return nil, err
+	}
+	return trainStep(ctx, env, key, in, r, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
 		m, err := encoder.LoadBiEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength, Prompts: in.Model.Options.Prompts})
 		if err != nil {
 			return nil, err
@@ -304,8 +316,11 @@ func Train(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Traine
 // step "train-cross-encoder".
 func TrainReranker(ctx context.Context, env Env, in TrainInput, o TrainOptions) (*Trained, error) {
 	o.Label = o.LabelColumn(in.Data) // keyed as found, as the prelude has keyed it
+	if in.Model == nil {
+		return nil, fmt.Errorf("train-cross-encoder: no base model")
+	}
 	r := o.WithDefaults()
-	return trainStep(ctx, env, "train-cross-encoder", in, o, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
+	return trainStep(ctx, env, trainKey("train-cross-encoder", 1, in, o), in, r, func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error) {
 		m, err := encoder.LoadCrossEncoder(in.Model.Dir, encoder.Options{MaxLength: in.Model.Options.MaxLength})
 		if err != nil {
 			return nil, err
@@ -352,11 +367,29 @@ func TrainReranker(ctx context.Context, env Env, in TrainInput, o TrainOptions) 
 
 // TrainKey is the step-cache key Train stores a run under, for looking a run up without training (the
 // prelude's batch-size chooser); in.Model must be set.
-func TrainKey(in TrainInput, o TrainOptions) cache.Key { return trainKey("train-matryoshka", in, o) }
+func TrainKey(in TrainInput, o TrainOptions) (cache.Key, error) {
+	key, _, err := matryoshkaKey(in, o)
+	return key, err
+}
 
-// trainKey is a training step's key: the prelude's (step, version 1, the base model, the data, the held-out
-// set's two tables or "", the keyed options).
-func trainKey(step string, in TrainInput, o TrainOptions) cache.Key {
+// matryoshkaKey is Train's key and the options it runs with: version 2 keys the options filled from the base
+// model's recipe (TrainSettings). Version 1 keyed them as given, zero fields zero, when zero meant
+// DefaultTrainOptions; since zero means the architecture's recipe, a version-1 entry must not be served for
+// the same spelling (its run took other settings).
+func matryoshkaKey(in TrainInput, o TrainOptions) (cache.Key, TrainOptions, error) {
+	if in.Model == nil {
+		return cache.Key{}, o, fmt.Errorf("train-matryoshka: no base model")
+	}
+	r, err := TrainSettings(in.Model, o)
+	if err != nil {
+		return cache.Key{}, o, fmt.Errorf("train-matryoshka: %w", err)
+	}
+	return trainKey("train-matryoshka", 2, in, r), r, nil
+}
+
+// trainKey is a training step's key: (step, version, the base model, the data, the held-out set's two tables
+// or "", the keyed options).
+func trainKey(step string, version int, in TrainInput, o TrainOptions) cache.Key {
 	inputs := []string{in.Model.PromptID(), in.DataID, "", ""}
 	if in.Eval != nil {
 		copy(inputs[2:], in.Eval.Inputs)
@@ -368,13 +401,14 @@ func trainKey(step string, in TrainInput, o TrainOptions) cache.Key {
 		}
 	}
 	slices.Sort(inputs[4:])
-	return cache.Key{Step: step, Version: 1, Inputs: inputs, Params: o}
+	return cache.Key{Step: step, Version: version, Inputs: inputs, Params: o}
 }
 
-// trainStep memoises a training run under the prelude's key (step, version 1, the base model, the data, the
-// held-out set's two tables or "", the keyed options) and writes the model and its history.
-func trainStep(ctx context.Context, env Env, step string, in TrainInput, o TrainOptions,
+// trainStep memoises a training run under key and writes the model and its history; r are the run's options,
+// zero fields filled.
+func trainStep(ctx context.Context, env Env, key cache.Key, in TrainInput, r TrainOptions,
 	run func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error)) (*Trained, error) {
+	step := key.Step
 	if in.Model == nil {
 		return nil, fmt.Errorf("%s: no base model", step)
 	}
@@ -382,10 +416,9 @@ func trainStep(ctx context.Context, env Env, step string, in TrainInput, o Train
 		// Fine-tuning changes the weights an adapter was trained over: train the base model, then an adapter.
 		return nil, fmt.Errorf("%s: the base model has an adapter; fine-tune the base model itself", step)
 	}
-	key := trainKey(step, in, o)
 	out := &Trained{}
 	compute := func(ctx context.Context, dir string) error {
-		c := o.WithDefaults().config()
+		c := r.config()
 		if dir == "" {
 			dir = in.Out
 		}
@@ -409,17 +442,17 @@ func trainStep(ctx context.Context, env Env, step string, in TrainInput, o Train
 	if err != nil {
 		return nil, err
 	}
-	if o.CheckpointDir == "" {
-		o.CheckpointDir, o.Resume = filepath.Join(env.Cache.Dir(), ".train", hash), true
+	if r.CheckpointDir == "" {
+		r.CheckpointDir, r.Resume = filepath.Join(env.Cache.Dir(), ".train", hash), true
 	}
 	dir, hit, err := env.Cache.Do(ctx, key, func(ctx context.Context, dir string) error {
 		if err := compute(ctx, dir); err != nil {
 			return err
 		}
-		return os.RemoveAll(o.CheckpointDir)
+		return os.RemoveAll(r.CheckpointDir)
 	})
 	if err != nil {
-		return out, fmt.Errorf("%w (checkpoints kept in %s: running the step again resumes)", err, o.CheckpointDir)
+		return out, fmt.Errorf("%w (checkpoints kept in %s: running the step again resumes)", err, r.CheckpointDir)
 	}
 	out.Dir, out.ID, out.Cached = dir, hash, hit
 	return out, nil

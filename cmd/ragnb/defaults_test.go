@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -103,9 +104,9 @@ func TestGenerateFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 
 func TestScoreFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
-	for _, kind := range []string{workflow.TeacherLLM, workflow.TeacherRerankAPI, workflow.TeacherCrossEncoder} {
+	for _, kind := range []string{workflow.TeacherLLM, workflow.TeacherRerankAPI, workflow.TeacherCrossEncoder, workflow.TeacherHybrid} {
 		var f scoreFlags
-		args := []string{"--teacher", kind, "--model", "m", "--url", "http://x/rerank", "--model-dir", "d"}
+		args := []string{"--teacher", kind, "--model", "m", "--url", "http://x/rerank", "--model-dir", "d", "--teacher-corpus", "c.jsonl"}
 		fs := parse(t, f.register, args...)
 		o, tch, err := f.options(fs)
 		if err != nil {
@@ -118,6 +119,19 @@ func TestScoreFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 		want.LLM.Model, want.URL = "m", "http://x/rerank"
 		if !reflect.DeepEqual(tch, want) {
 			t.Errorf("%s: teacher flags build\n%+v\nwant %+v", kind, tch, want)
+		}
+	}
+	// The hybrid's weight and depth are flags; a weight outside [0, 1] and a missing corpus are refused.
+	var f scoreFlags
+	fs := parse(t, f.register, "--teacher", "hybrid", "--model-dir", "d", "--teacher-corpus", "c.jsonl", "--hybrid-alpha", "0.3", "--hybrid-depth", "20")
+	if _, tch, err := f.options(fs); err != nil || tch.Fusion.Alpha != 0.3 || tch.Fusion.Depth != 20 || tch.Fusion.Method != "convex" {
+		t.Errorf("--hybrid-alpha 0.3 --hybrid-depth 20: %+v (%v)", tch.Fusion, err)
+	}
+	for _, bad := range [][]string{{"--teacher-corpus", "c.jsonl", "--hybrid-alpha", "1.5"}, {}} {
+		var f scoreFlags
+		fs := parse(t, f.register, append([]string{"--teacher", "hybrid", "--model-dir", "d"}, bad...)...)
+		if _, _, err := f.options(fs); err == nil {
+			t.Errorf("%v accepted", bad)
 		}
 	}
 }
@@ -216,5 +230,57 @@ func TestMineAndEvalWeaviateFlagsDefaultToTheWorkflowDefaults(t *testing.T) {
 		if _, err := src("--weaviate", "http://127.0.0.1:8080"); err == nil || !strings.Contains(err.Error(), "--collection") {
 			t.Errorf("%s: --weaviate without --collection: %v", cmd, err)
 		}
+	}
+}
+
+// TestTrainFlagsDefaultToTheArchitecturesRecipe: `ragnb train` with only its required flags trains with
+// workflow.DefaultTrainOptionsFor the --model's architecture (the bge recipe for a transformer, the static
+// recipe for static embeddings) — what the prelude's TrainMatryoshka gives its zero fields
+// (prelude.TestTrainMatryoshkaZeroOptionsTakeTheRecipe) — and a flag set wins over the recipe, an explicit
+// --warmup-ratio 0 included.
+func TestTrainFlagsDefaultToTheArchitecturesRecipe(t *testing.T) {
+	for _, c := range []struct {
+		model  string
+		static bool
+	}{{"../../testdata/models/tiny-static", true}, {"../../testdata/models/tiny-bert-mean", false}} {
+		required := []string{"--model", c.model, "--data", "d.jsonl", "--out", "out"}
+		f := &biFlags{}
+		fs := parse(t, f.register, required...)
+		static, err := workflow.IsStatic(c.model)
+		if err != nil || static != c.static {
+			t.Fatalf("%s: static %v (%v)", c.model, static, err)
+		}
+		got, err := f.options(fs, static)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := workflow.DefaultTrainOptionsFor(c.static)
+		want.CheckpointDir = "out.checkpoints"
+		if filled := got.WithDefaultsFor(c.static); !reflect.DeepEqual(filled, want) {
+			t.Errorf("%s: flags train with\n%+v\nwant workflow.DefaultTrainOptionsFor(%v)\n%+v", c.model, filled, c.static, want)
+		}
+		settings, err := workflow.TrainSettings(&workflow.Model{Dir: c.model}, got)
+		if err != nil || !reflect.DeepEqual(settings, want) {
+			t.Errorf("%s: the train step runs the flags as %+v (%v)", c.model, settings, err)
+		}
+
+		f = &biFlags{}
+		fs = parse(t, f.register, append(required, "--epochs", "7", "--warmup-ratio", "0", "--schedule", "linear")...)
+		got, err = f.options(fs, static)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = workflow.DefaultTrainOptionsFor(c.static)
+		want.CheckpointDir, want.Epochs, want.WarmupRatio, want.Schedule = "out.checkpoints", 7, 0, "linear"
+		if filled := got.WithDefaultsFor(c.static); !reflect.DeepEqual(filled, want) {
+			t.Errorf("%s: --epochs 7 --warmup-ratio 0 --schedule linear train with\n%+v\nwant\n%+v", c.model, filled, want)
+		}
+	}
+	// The help says both recipes.
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	(&biFlags{}).register(fs)
+	st, tr := workflow.RecipeFor(true), workflow.RecipeFor(false)
+	if u := fs.Lookup("grad-accum").Usage; !strings.Contains(u, fmt.Sprintf("%d for static models, %d for transformers", st.GradAccum, tr.GradAccum)) {
+		t.Errorf("--grad-accum help %q", u)
 	}
 }

@@ -23,6 +23,7 @@ type scoreFlags struct {
 	o                        workflow.ScoreOptions
 	t                        workflow.Teacher
 	modelDir                 string
+	corpus, corpusField      string
 }
 
 func (f *scoreFlags) register(fs *flag.FlagSet) {
@@ -38,14 +39,19 @@ func (f *scoreFlags) registerTeacher(fs *flag.FlagSet) {
 	def, tdef := workflow.DefaultScoreOptions(), workflow.DefaultTeacher("")
 	f.o, f.t = def, tdef
 	f.llm.register(fs, tdef.LLM, "llm: the judge's chat model name (required); rerank-api: the rerank model (e.g. rerank-v3.5, jina-reranker-v2-base-multilingual; TEI ignores it)")
-	fs.StringVar(&f.kind, "teacher", "", "llm (a chat model judges relevance 0–1), rerank-api (Cohere/Jina/TEI /rerank), embedder (cosine of a bi-encoder's query and passage embeddings) or cross-encoder (its logit) (required)")
+	fs.StringVar(&f.kind, "teacher", "", "llm (a chat model judges relevance 0–1), rerank-api (Cohere/Jina/TEI /rerank), embedder (cosine of a bi-encoder's query and passage embeddings), "+
+		"cross-encoder (its logit) or hybrid (hybrid retrieval's fused score: BM25 over --teacher-corpus fused with the --model-dir bi-encoder) (required)")
 	fs.StringVar(&f.o.Query, "query-column", def.Query, "column holding the queries")
 	fs.StringVar(&f.template, "template", "", "llm: file holding the judge prompt, a Go text/template over .Query and .Passage (default: teacher.DefaultJudgeTemplate)")
 	fs.StringVar(&f.t.URL, "url", "", "rerank-api: full endpoint URL, e.g. https://api.cohere.com/v2/rerank, https://api.jina.ai/v1/rerank, http://localhost:8080/rerank")
 	fs.StringVar(&f.t.Style, "style", tdef.Style, "rerank-api: request shape, cohere (v1), cohere-v2 (Cohere's /v2/rerank exactly: --model required), jina, tei or voyage")
 	fs.IntVar(&f.t.BatchSize, "batch-size", tdef.BatchSize, "rerank-api: documents per request (pairs are grouped by query); embedder, cross-encoder: texts per batch")
 	fs.BoolVar(&f.t.RawScores, "raw-scores", tdef.RawScores, "rerank-api with --style tei: ask for logits instead of probabilities")
-	fs.StringVar(&f.modelDir, "model-dir", "", "embedder / cross-encoder: the model directory or Hub id")
+	fs.StringVar(&f.modelDir, "model-dir", "", "embedder / cross-encoder / hybrid: the model directory or Hub id")
+	fs.StringVar(&f.corpus, "teacher-corpus", "", "hybrid: table of the passages hybrid retrieval searches (BM25's statistics and each query's candidates) (required with hybrid)")
+	fs.StringVar(&f.corpusField, "teacher-corpus-field", "text", "hybrid: passage `column` of --teacher-corpus")
+	fs.Float64Var(&f.t.Fusion.Alpha, "hybrid-alpha", tdef.Fusion.Alpha, "hybrid: the weight on the dense scores in [0, 1] (e.g. the one ragnb eval --model hybrid:DIR --dev-fraction chose on dev)")
+	fs.IntVar(&f.t.Fusion.Depth, "hybrid-depth", tdef.Fusion.Depth, "hybrid: each run's candidates per query (the scored passages are added to them)")
 }
 
 // options are the step's options and its teacher from the flags, the model not opened yet (the judge's
@@ -79,12 +85,18 @@ func (f *scoreFlags) options(fs *flag.FlagSet) (workflow.ScoreOptions, workflow.
 				return o, t, err
 			}
 		}
-	case workflow.TeacherEmbedder, workflow.TeacherCrossEncoder:
+	case workflow.TeacherEmbedder, workflow.TeacherCrossEncoder, workflow.TeacherHybrid:
 		if f.modelDir == "" {
 			return o, t, usagef("--teacher %s needs --model-dir", f.kind)
 		}
+		if f.kind == workflow.TeacherHybrid && f.corpus == "" {
+			return o, t, usagef("--teacher hybrid needs --teacher-corpus (the passages hybrid retrieval searches)")
+		}
+		if a := t.Fusion.Alpha; f.kind == workflow.TeacherHybrid && (!(a >= 0 && a <= 1) || t.Fusion.Depth < 1) {
+			return o, t, usagef("--hybrid-alpha %v must be in [0, 1] and --hybrid-depth %d at least 1", a, t.Fusion.Depth)
+		}
 	default:
-		return o, t, usagef("unknown --teacher %q (want llm, rerank-api, embedder or cross-encoder)", f.kind)
+		return o, t, usagef("unknown --teacher %q (want llm, rerank-api, embedder, cross-encoder or hybrid)", f.kind)
 	}
 	return o, t, nil
 }
@@ -92,8 +104,8 @@ func (f *scoreFlags) options(fs *flag.FlagSet) (workflow.ScoreOptions, workflow.
 func scoreCmd() *command {
 	return &command{
 		name:    "score",
-		summary: "add teacher relevance scores to a pairs table (LLM judge, rerank API, local bi-encoder or cross-encoder)",
-		usage:   "--in pairs.jsonl --teacher llm|rerank-api|embedder|cross-encoder --out scored.jsonl [flags]",
+		summary: "add teacher relevance scores to a pairs table (LLM judge, rerank API, local bi-encoder or cross-encoder, hybrid retrieval)",
+		usage:   "--in pairs.jsonl --teacher llm|rerank-api|embedder|cross-encoder|hybrid --out scored.jsonl [flags]",
 		flags: func(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			var f scoreFlags
 			f.register(fs)
@@ -155,10 +167,17 @@ func (f *scoreFlags) start(ctx context.Context, std *stdio, fs *flag.FlagSet, ou
 	if env, err = stepEnv(std, ""); err != nil {
 		return o, t, env, err
 	}
-	if t.Kind == workflow.TeacherEmbedder || t.Kind == workflow.TeacherCrossEncoder {
-		t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize})
+	if t.Kind == workflow.TeacherEmbedder || t.Kind == workflow.TeacherCrossEncoder || t.Kind == workflow.TeacherHybrid {
+		if t.Model, err = workflow.OpenModel(ctx, env, f.modelDir, encoder.Options{BatchSize: t.BatchSize}); err != nil {
+			return o, t, env, err
+		}
 	}
-	return o, t, env, err
+	if t.Kind == workflow.TeacherHybrid {
+		if t.Corpus, err = readTexts(f.corpus, f.corpusField); err != nil {
+			return o, t, env, fmt.Errorf("--teacher-corpus: %w", err)
+		}
+	}
+	return o, t, env, nil
 }
 
 func splitList(s string) []string {

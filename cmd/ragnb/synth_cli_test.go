@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/workflow"
 )
@@ -244,5 +245,55 @@ func TestServeAuthTokenEnvMustBeSet(t *testing.T) {
 	code, _, stderr := runCLI(t, "serve", "--bm25", "--corpus", "x.jsonl", "--auth-token-env", "RAGNB_TEST_EMPTY_TOKEN")
 	if code != 2 || !strings.Contains(stderr, "RAGNB_TEST_EMPTY_TOKEN") {
 		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// `ragnb score --teacher hybrid` scores each (question, context) of the financial sample with hybrid
+// retrieval's fused score over the sample's contexts: every score in [0, 1], and each question's own context
+// scored above another question's context more often than not (a random 32-d static model, so the BM25 side
+// carries it).
+func TestScoreCLIHybridTeacher(t *testing.T) {
+	dir := t.TempDir()
+	df, err := datasets.Load("../../testdata/financial-sample/pairs.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, _ := datasets.Strings(df, "question")
+	cs, _ := datasets.Strings(df, "context")
+	var b strings.Builder
+	for i := range 40 {
+		other := cs[(i+7)%len(cs)]
+		fmt.Fprintf(&b, "{\"anchor\": %q, \"positive\": %q, \"negative\": %q}\n", qs[i], cs[i], other)
+	}
+	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "out.jsonl")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "score", "--in", in, "--out", out, "--teacher", "hybrid", "--model-dir", "../../testdata/models/tiny-static",
+		"--teacher-corpus", "../../testdata/financial-sample/pairs.csv", "--teacher-corpus-field", "context", "--hybrid-alpha", "0.3",
+		"--passage-columns", "positive,negative")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	scored, err := datasets.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos, neg := scored.Col("positive_score").Float(), scored.Col("negative_score").Float()
+	wins := 0
+	for i := range pos {
+		if pos[i] < 0 || pos[i] > 1 || neg[i] < 0 || neg[i] > 1 {
+			t.Fatalf("row %d: scores %v %v outside [0, 1]", i, pos[i], neg[i])
+		}
+		if pos[i] > neg[i] {
+			wins++
+		}
+	}
+	if wins < 30 {
+		t.Errorf("the own context scored higher in %d of 40 rows", wins)
+	}
+	if code, _, stderr := runCLI(t, "score", "--in", in, "--out", out, "--teacher", "hybrid", "--model-dir", "../../testdata/models/tiny-static"); code != 2 ||
+		!strings.Contains(stderr, "--teacher-corpus") {
+		t.Errorf("no corpus: exit %d %s", code, stderr)
 	}
 }

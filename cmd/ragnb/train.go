@@ -60,6 +60,16 @@ func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
 		fs.StringVar(&f.evalExtra, "eval-triplets", "", "dev triplets `file` (columns anchor, positive, negative — or the --anchor/--positive names) for sentence-transformers' TripletEvaluator: "+
 			"key triplet_cosine_accuracy, the share with cos(anchor, positive) > cos(anchor, negative), at every evaluation (usable as --best-metric)")
 	}
+	// A bi-encoder's schedule flags default to its architecture's recipe, known once --model is read
+	// (biFlags.options): they register as zero and say both recipes.
+	recipe := func(pick func(workflow.Recipe) any) string { return "" }
+	if !reranker {
+		def.Epochs, def.BatchSize, def.GradAccum, def.LearningRate, def.WarmupRatio, def.Schedule = 0, 0, 0, 0, 0, ""
+		recipe = func(pick func(workflow.Recipe) any) string {
+			return fmt.Sprintf(" (default: the architecture's recipe, %v for static models, %v for transformers)",
+				pick(workflow.RecipeFor(true)), pick(workflow.RecipeFor(false)))
+		}
+	}
 	fs.StringVar(&f.model, "model", "", "model `directory` to start from (HF / sentence-transformers layout; see ragnb init-model) (required)")
 	fs.StringVar(&f.data, "data", "", "training table `file`: JSONL, JSON, CSV, TSV or parquet with named columns, a LlamaIndex "+
 		"EmbeddingQAFinetuneDataset JSON (queries, corpus, relevant_docs: each query with each relevant node), or FlagEmbedding JSONL "+
@@ -67,16 +77,22 @@ func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
 	fs.StringVar(&f.out, "out", "", "`directory` the trained model is written to, in the HF / sentence-transformers layout (required)")
 	fs.Float64Var(&f.testFraction, "test-fraction", 0, "hold out this `fraction` of --data rows (seeded split, as ragnb eval --pairs) for evaluation and train on the rest")
 	fs.Uint64Var(&f.splitSeed, "split-seed", 42, "`seed` of the --test-fraction split")
-	fs.IntVar(&f.epochs, "epochs", def.Epochs, "passes over the training rows")
+	fs.IntVar(&f.epochs, "epochs", def.Epochs, "passes over the training rows"+recipe(func(r workflow.Recipe) any { return r.Epochs }))
 	fs.IntVar(&f.maxSteps, "max-steps", def.MaxSteps, "stop after this many optimizer `steps` instead of --epochs (0: use --epochs)")
-	fs.IntVar(&f.batchSize, "batch-size", def.BatchSize, "rows per batch (for cached-mnrl: the global batch)")
+	fs.IntVar(&f.batchSize, "batch-size", def.BatchSize, "rows per batch (for cached-mnrl: the global batch)"+recipe(func(r workflow.Recipe) any { return r.BatchSize }))
 	fs.BoolVar(&f.dropLast, "drop-last", def.DropLast, "drop each epoch's last, smaller batch (default: keep it; its loss is that of the smaller batch)")
 	fs.StringVar(&f.sampler, "sampler", def.Sampler, "batch `sampler`: no-duplicates (no text twice in a batch; default for mnrl and cached-mnrl) or random")
-	fs.Float64Var(&f.lr, "lr", def.LearningRate, fmt.Sprintf("peak learning `rate` (0: %g for static models, %g for transformers)", train.DefaultStaticLR, train.DefaultTransformerLR))
-	fs.Float64Var(&f.warmup, "warmup-ratio", def.WarmupRatio, "`fraction` of the steps with a linear warmup from 0 (warmup steps = ceil(ratio × steps))")
-	fs.StringVar(&f.schedule, "schedule", def.Schedule, "learning-rate `schedule` after the warmup: linear (to 0), cosine (to 0) or constant")
+	lrHelp := fmt.Sprintf("peak learning `rate` (0: %g for static models, %g for transformers)", train.DefaultStaticLR, train.DefaultTransformerLR)
+	if !reranker {
+		lrHelp = "peak learning `rate`" + recipe(func(r workflow.Recipe) any { return r.LearningRate })
+	}
+	fs.Float64Var(&f.lr, "lr", def.LearningRate, lrHelp)
+	fs.Float64Var(&f.warmup, "warmup-ratio", def.WarmupRatio, "`fraction` of the steps with a linear warmup from 0 (warmup steps = ceil(ratio × steps))"+
+		recipe(func(r workflow.Recipe) any { return r.WarmupRatio }))
+	fs.StringVar(&f.schedule, "schedule", def.Schedule, "learning-rate `schedule` after the warmup: linear (to 0), cosine (to 0) or constant"+
+		recipe(func(r workflow.Recipe) any { return r.Schedule }))
 	fs.Float64Var(&f.weightDecay, "weight-decay", def.WeightDecay, "AdamW decoupled weight decay (never on biases and LayerNorm weights)")
-	fs.IntVar(&f.gradAccum, "grad-accum", def.GradAccum, "batches accumulated per optimizer step")
+	fs.IntVar(&f.gradAccum, "grad-accum", def.GradAccum, "batches accumulated per optimizer step"+recipe(func(r workflow.Recipe) any { return r.GradAccum }))
 	fs.Float64Var(&f.maxNorm, "max-grad-norm", def.MaxGradNorm, "clip the global gradient norm to this `value` (negative: no clipping)")
 	fs.Uint64Var(&f.seed, "seed", def.Seed, "`seed` of the data order (a pure function of seed and epoch) and of dropout")
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate texts to this many `tokens` (0: the model's maximum)")
@@ -209,14 +225,17 @@ type biFlags struct {
 
 func (f *biFlags) register(fs *flag.FlagSet) {
 	def := workflow.DefaultTrainOptions()
+	st, tr := workflow.RecipeFor(true), workflow.RecipeFor(false)
 	f.trainFlags.register(fs, false)
 	fs.StringVar(&f.anchor, "anchor", def.Anchor, "anchor (query) `column` of --data")
 	fs.StringVar(&f.positive, "positive", def.Positive, "positive (passage) `column` of --data")
 	fs.StringVar(&f.negatives, "negatives", "", "hard-negative `columns`, comma-separated (default: the columns named negative or negative_1..n; \"none\" for none)")
-	fs.StringVar(&f.loss, "loss", def.Loss, "`loss`: mnrl (MultipleNegativesRankingLoss; default), cached-mnrl (the same with GradCache, for big --batch-size), triplet (anchor, positive, negative)")
+	fs.StringVar(&f.loss, "loss", def.Loss, fmt.Sprintf("`loss`: mnrl (MultipleNegativesRankingLoss), cached-mnrl (the same with GradCache, for big --batch-size), "+
+		"triplet (anchor, positive, negative) (default: the architecture's recipe, %s for static models, %s for transformers)", st.Loss, tr.Loss))
 	fs.Float64Var(&f.scale, "scale", def.Scale, "mnrl, cached-mnrl: similarity scale (1/temperature)")
 	fs.Float64Var(&f.temperature, "temperature", def.Temperature, "mnrl, cached-mnrl: softmax temperature, = 1/--scale (0: 1/--scale; FlagEmbedding's recipe: 0.02)")
-	fs.IntVar(&f.miniBatch, "mini-batch-size", def.MiniBatchSize, "cached-mnrl: rows embedded at a time (bounds memory)")
+	fs.IntVar(&f.miniBatch, "mini-batch-size", 0, fmt.Sprintf("cached-mnrl: rows embedded at a time (bounds memory) (default: %d for static models, %d for transformers)",
+		st.MiniBatchSize, tr.MiniBatchSize))
 	fs.IntVar(&f.groupSize, "train-group-size", def.GroupSize, "FlagEmbedding --data ({query, pos, neg}): passages per query and step, "+
 		"1 positive and N-1 negatives drawn from its lists each epoch (repeated when the list is short)")
 	fs.BoolVar(&f.noDistillation, "no-distillation", def.NoDistillation, "FlagEmbedding --data with pos_scores/neg_scores: do not add the KL distillation "+
@@ -229,9 +248,27 @@ func (f *biFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.evalDims, "eval-dims", "", "evaluate at these `dimensions` (default: the Matryoshka dimensions)")
 }
 
-// options are the workflow's options the flags describe.
-func (f *biFlags) options() (workflow.TrainOptions, error) {
+// options are the workflow's options the flags describe for a base model of the architecture (static): the
+// flags the user left alone take its recipe (workflow.RecipeFor), those set win — the defaults the prelude's
+// TrainMatryoshka gives its zero fields.
+func (f *biFlags) options(fs *flag.FlagSet, static bool) (workflow.TrainOptions, error) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	r := workflow.RecipeFor(static)
+	for name, field := range map[string]func(){
+		"loss": func() { f.loss = r.Loss }, "mini-batch-size": func() { f.miniBatch = r.MiniBatchSize },
+		"epochs": func() { f.epochs = r.Epochs }, "batch-size": func() { f.batchSize = r.BatchSize },
+		"grad-accum": func() { f.gradAccum = r.GradAccum }, "lr": func() { f.lr = r.LearningRate },
+		"warmup-ratio": func() { f.warmup = r.WarmupRatio }, "schedule": func() { f.schedule = r.Schedule },
+	} {
+		if !set[name] {
+			field()
+		}
+	}
 	o := f.trainFlags.options()
+	if o.WarmupRatio == 0 {
+		o.WarmupRatio = workflow.NoWarmup // zero would take the recipe's warmup: --warmup-ratio 0 means none
+	}
 	o.Anchor, o.Positive, o.Loss, o.Scale, o.MiniBatchSize = f.anchor, f.positive, f.loss, f.scale, f.miniBatch
 	o.TripletMetric, o.TripletMargin = f.tripletMetric, f.tripletMargin
 	o.Temperature, o.GroupSize, o.NoDistillation = f.temperature, f.groupSize, f.noDistillation
@@ -278,7 +315,11 @@ func trainCmd() *command {
 				if err := f.check(); err != nil {
 					return err
 				}
-				o, err := f.options()
+				static, err := workflow.IsStatic(f.model)
+				if err != nil {
+					return err
+				}
+				o, err := f.options(fs, static)
 				if err != nil {
 					return err
 				}

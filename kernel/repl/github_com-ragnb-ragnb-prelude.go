@@ -35,6 +35,7 @@ func init() {
 		"FinancialFilings":    reflect.ValueOf(constant.MakeFromLiteral("\"financial-filings\"", token.STRING, 0)),
 		"Float":               reflect.ValueOf(prelude.Float),
 		"FromFrame":           reflect.ValueOf(prelude.FromFrame),
+		"HybridTeacher":       reflect.ValueOf(prelude.HybridTeacher),
 		"ImportTraces":        reflect.ValueOf(prelude.ImportTraces),
 		"LLMFromEnv":          reflect.ValueOf(prelude.LLMFromEnv),
 		"LLMJudge":            reflect.ValueOf(prelude.LLMJudge),
@@ -62,6 +63,7 @@ func init() {
 		"TrainAdapter":        reflect.ValueOf(prelude.TrainAdapter),
 		"TrainCrossEncoder":   reflect.ValueOf(prelude.TrainCrossEncoder),
 		"TrainMatryoshka":     reflect.ValueOf(prelude.TrainMatryoshka),
+		"TrainRecipe":         reflect.ValueOf(prelude.TrainRecipe),
 
 		// type definitions
 		"AdapterOptions":    reflect.ValueOf((*prelude.AdapterOptions)(nil)),
