@@ -23,8 +23,10 @@ func init() {
 		"Dense":           reflect.ValueOf(pipeline.Dense),
 		"GoldRank":        reflect.ValueOf(pipeline.GoldRank),
 		"Hybrid":          reflect.ValueOf(pipeline.Hybrid),
+		"JudgedPair":      reflect.ValueOf(pipeline.JudgedPair),
 		"Lexical":         reflect.ValueOf(pipeline.Lexical),
 		"Remote":          reflect.ValueOf(pipeline.Remote),
+		"ShownRows":       reflect.ValueOf(constant.MakeFromLiteral("20", token.INT, 0)),
 		"SourcesText":     reflect.ValueOf(pipeline.SourcesText),
 		"TimingsText":     reflect.ValueOf(pipeline.TimingsText),
 
