@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/testkit/llmtest"
 	"github.com/ragnb/ragnb/internal/testkit/nbtest"
 	"github.com/ragnb/ragnb/kernel/notebook"
 )
@@ -26,6 +27,9 @@ var ndcgLine = regexp.MustCompile(`NDCG@10 at (\d+) dims: BM25 ([0-9.]+), base (
 // hybridLine is what the hybrid cell prints: NDCG@10 on test for BM25, the fine-tuned model and the hybrid,
 // and the weight chosen on dev.
 var hybridLine = regexp.MustCompile(`NDCG@10 on test at (\d+) dims: BM25 ([0-9.]+), dense ([0-9.]+), hybrid ([0-9.]+) \(α = ([0-9.]+), chosen on dev\)`)
+
+// docsLine is what the your-documents cell prints when an LLM is configured.
+var docsLine = regexp.MustCompile(`your documents: \d+ chunks, (\d+) generated questions, (\d+) kept after review; NDCG@10 on (\d+) held-out generated questions: BM25 ([0-9.]+), base ([0-9.]+), fine-tuned ([0-9.]+)`)
 
 // offlineDefault clears every setting that would switch the notebook off the embedded default (real data, a Hub
 // model, a reranker, an LLM) and gives it a fresh step cache, which it returns.
@@ -87,7 +91,20 @@ func TestFinancialNotebook(t *testing.T) {
 		t.Errorf("the headless run saved %d charts and %d tables: %v", svg, html, run.Files)
 	}
 
+	if !strings.Contains(stdout.String(), "no LLM configured") {
+		t.Errorf("the exported program, with no LLM, did not say so:\n%s", stdout.String())
+	}
+
+	// Jupyter runs with an LLM: an in-process OpenAI-compatible server that reads the default prompts
+	// (llmtest.Reader), so the "your documents" loop generates, trains and evaluates, the reranker learns from
+	// the LLM judge and the pipeline answers. The key must never reach the notebook.
 	offlineDefault(t)
+	llm := llmtest.New(llmtest.Reader)
+	t.Cleanup(llm.Close)
+	const key = "sk-test-financial-notebook-key"
+	t.Setenv("OPENAI_BASE_URL", llm.BaseURL())
+	t.Setenv("RAGNB_LLM_MODEL", "reader")
+	t.Setenv("OPENAI_API_KEY", key)
 	checks := []nbtest.Check{
 		nbtest.AtLeast("text/html", 5), // tables: data, metrics, comparison, mined negatives, answers
 		nbtest.AnyOf(nbtest.AtLeast("image/svg+xml", 3), nbtest.AtLeast("image/png", 3)), // history, by dimension, histogram
@@ -117,7 +134,19 @@ func TestFinancialNotebook(t *testing.T) {
 			break
 		}
 	}
-	for _, want := range []string{"window 0.9 < d ≤ 1.2: ", "the pipeline ", "no LLM configured",
+	if raw, err := os.ReadFile(cold.Path); err != nil || bytes.Contains(raw, []byte(key)) {
+		t.Errorf("the executed notebook holds the API key (or cannot be read: %v)", err)
+	}
+	docs := docsLine.FindStringSubmatch(out)
+	if docs == nil {
+		t.Errorf("the your-documents cell printed no %q line:\n%s", docsLine, out)
+	} else if n, _ := strconv.Atoi(docs[1]); n == 0 || llm.Count() == 0 {
+		t.Errorf("your documents: %s (the LLM got %d requests)", docs[0], llm.Count())
+	} else {
+		t.Logf("%s", docs[0])
+	}
+	for _, want := range []string{"window 0.9 < d ≤ 1.2: ", "the pipeline ", "every test question (", "review: ",
+		"with hard negatives ", "The student learnt from ", "answers judged (mean 0–1): ",
 		"dev queries, metrics on the test queries", "retention: fine-tuned at ", "suggested window ", "queries have ≥ 3 candidates in it"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Jupyter output lacks %q:\n%s", want, out)
