@@ -23,6 +23,7 @@ import (
 
 	"github.com/ragnb/ragnb/data/documents"
 	"github.com/ragnb/ragnb/data/llm"
+	"github.com/ragnb/ragnb/internal/feed"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
 )
@@ -308,15 +309,7 @@ func GenerateQA(ctx context.Context, client *llm.Client, chunks []documents.Chun
 			}
 		}()
 	}
-feed:
-	for i := range chunks {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
+	feed.Indices(ctx, next, len(chunks))
 	wg.Wait()
 	tr.End(ctx.Err()) // an interrupt ends the bar at the chunks done
 

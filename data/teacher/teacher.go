@@ -14,6 +14,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/ragnb/ragnb/internal/feed"
 	"github.com/ragnb/ragnb/ir"
 )
 
@@ -63,15 +64,7 @@ func forEach(ctx context.Context, n, workers int, fn func(i int)) {
 			}
 		}()
 	}
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
+	feed.Indices(ctx, next, n)
 	wg.Wait()
 }
 

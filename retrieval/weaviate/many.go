@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ragnb/ragnb/internal/feed"
 	"github.com/ragnb/ragnb/progress"
 )
 
@@ -282,15 +283,7 @@ func forEach(ctx context.Context, n, workers int, fn func(ctx context.Context, i
 			}
 		}()
 	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
+	feed.Indices(ctx, next, n)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && err != context.Canceled {
 		return err
