@@ -237,6 +237,10 @@ type RerankOptions struct {
 // retrieves, the cross-encoder reranks its top Depth, and the metrics are those of the final order — the
 // same numbers a pipeline with this reranker would see (workflow.EvaluateReranker). Memoised like Evaluate.
 func EvaluateReranker(first, reranker *Model, test *Dataset, opts RerankOptions) *Metrics {
+	if reranker == nil {
+		// A nil model is a cell's mistake, not a crash of the kernel's program: say it where the chain shows.
+		return &Metrics{name: "reranker", chain: "EvaluateReranker(…)", err: fmt.Errorf("no reranker (a nil *Model)")}
+	}
 	w := opts.EvalOptions.workflow()
 	if opts.Depth != 0 {
 		w.RerankDepth = opts.Depth

@@ -86,6 +86,11 @@ func TestEvaluateReranker(t *testing.T) {
 	if g, w := dense.Get("r_accuracy@10"), first.Get("dim_64_cosine_accuracy@10"); dense.Err() != nil || g != w {
 		t.Errorf("dense first stage: accuracy@10 %v vs %v (%v)", g, w, dense.Err())
 	}
+	// A nil reranker is an error the chain carries, not a panic.
+	if none := EvaluateReranker(base, nil, test, RerankOptions{EvalOptions: EvalOptions{Corpus: pairs}}); none.Err() == nil ||
+		!strings.Contains(none.Err().Error(), "no reranker") {
+		t.Errorf("nil reranker: %v", none.Err())
+	}
 }
 
 // Zero prelude options are the workflow's defaults, which `ragnb init-model` uses too.
