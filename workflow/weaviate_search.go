@@ -168,7 +168,15 @@ func prepareWeaviate(ctx context.Context, env Env, in MineInput, topK int) (*min
 		byID[id] = i
 	}
 	info.Pool = len(ids)
-	p := &mining.Prepared{Set: set, Queries: matrix(qv, rec.Dim), Corpus: matrix(vecs, rec.Dim), Hits: make([][]int32, len(hits))}
+	queries, err := vector.FromRows(qv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mine: %w", err)
+	}
+	pool, err := vector.FromRows(vecs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mine: %w", err)
+	}
+	p := &mining.Prepared{Set: set, Queries: queries, Corpus: pool, Hits: make([][]int32, len(hits))}
 	// Rows of different lengths (two objects with the same text, or a collection smaller than top-k) are
 	// cut to the shortest: the selection reads the same top-k for every query.
 	k := topK
@@ -192,15 +200,6 @@ func prepareWeaviate(ctx context.Context, env Env, in MineInput, topK int) (*min
 		return nil, nil, fmt.Errorf("mine: collection %s returned no passages", col.Name)
 	}
 	return p, info, nil
-}
-
-// matrix packs rows of dimension dim into a matrix.
-func matrix(rows [][]float32, dim int) *vector.Matrix {
-	m := vector.New(len(rows), dim)
-	for i, r := range rows {
-		copy(m.Row(i), r)
-	}
-	return m
 }
 
 // WeaviateEvaluated is EvaluateWeaviate's outcome.
@@ -301,11 +300,7 @@ func EvaluateWeaviate(ctx context.Context, env Env, set *EvalSet, m *Model, o Ev
 				id = h.DocID
 				out.Outside++
 			}
-			score := 1 - h.Distance
-			if dot {
-				score = -h.Distance
-			}
-			row[j] = ir.Hit{DocID: id, Score: score}
+			row[j] = ir.Hit{DocID: id, Score: weaviate.ScoreOf(h.Distance, dot)}
 		}
 		out.Run[q.ID] = row
 	}

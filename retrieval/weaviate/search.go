@@ -77,6 +77,15 @@ func (c *Client) get(ctx context.Context, class, args, additional string) ([]gql
 	return d.Get[class], nil
 }
 
+// ScoreOf is the similarity behind a nearVector distance: the dot product for a collection whose distance is
+// the negated dot product (dot), else the cosine, 1 − the cosine distance.
+func ScoreOf(distance float64, dot bool) float64 {
+	if dot {
+		return -distance
+	}
+	return 1 - distance
+}
+
 // NearVector returns the k objects of class nearest to v, nearest first. dot says the class's distance is the
 // negated dot product (the score is then the dot product), else it is cosine distance (score 1 − distance).
 func (c *Client) NearVector(ctx context.Context, class string, v []float32, k int, dot bool) ([]Hit, error) {
@@ -88,10 +97,7 @@ func (c *Client) NearVector(ctx context.Context, class string, v []float32, k in
 	for i, r := range rows {
 		hits[i] = Hit{DocID: r.DocID, Title: r.Title, Text: r.Text}
 		if d := r.Additional.Distance; d != nil {
-			hits[i].Score = 1 - *d
-			if dot {
-				hits[i].Score = -*d
-			}
+			hits[i].Score = ScoreOf(*d, dot)
 		}
 	}
 	return hits, nil
