@@ -183,7 +183,7 @@ func TrainAdapter(ctx context.Context, env Env, in AdapterInput, o AdapterOption
 	if err := load(dir); err != nil {
 		return nil, fmt.Errorf("cached step train-adapter in %s: %w", dir, err)
 	}
-	if env.Cache != nil && out != "" && res.Dir != out {
+	if out != "" && res.Dir != out { // a copy where the caller asked for one, beside the cache entry
 		if err := res.Adapter.Save(out); err != nil {
 			return nil, err
 		}

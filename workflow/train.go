@@ -408,10 +408,7 @@ func trainKey(step string, version int, in TrainInput, o TrainOptions) cache.Key
 // zero fields filled.
 func trainStep(ctx context.Context, env Env, key cache.Key, in TrainInput, r TrainOptions,
 	run func(ctx context.Context, out *Trained, c train.Config) (func(string) error, error)) (*Trained, error) {
-	step := key.Step
-	if in.Model == nil {
-		return nil, fmt.Errorf("%s: no base model", step)
-	}
+	step := key.Step // the callers built key from in.Model, so it is set
 	if in.Model.Adapter != nil {
 		// Fine-tuning changes the weights an adapter was trained over: train the base model, then an adapter.
 		return nil, fmt.Errorf("%s: the base model has an adapter; fine-tune the base model itself", step)
