@@ -107,10 +107,7 @@ func (d *Dataset) SaveLlamaIndex(path string, chunks *Dataset) error {
 		if err != nil {
 			return fmt.Errorf("save %s: chunks: %w", path, err)
 		}
-		nodes = make([]workflow.LlamaIndexNode, len(cs))
-		for i, c := range cs {
-			nodes[i] = workflow.LlamaIndexNode{ID: c.ID, Text: c.Text}
-		}
+		nodes = workflow.ChunkNodes(cs)
 	}
 	ds, err := workflow.LlamaIndexDataset(anchors, positives, ids, nodes)
 	if err != nil {

@@ -191,12 +191,17 @@ func GeneratedLlamaIndex(df dataframe.DataFrame, chunks []documents.Chunk) (*ir.
 		}
 		cols[c] = v
 	}
+	return LlamaIndexDataset(cols["anchor"], cols["positive"], cols["chunk_id"], ChunkNodes(chunks))
+}
+
+// ChunkNodes are chunks as LlamaIndex corpus nodes (their chunk_id, their text); nil for nil.
+func ChunkNodes(chunks []documents.Chunk) []LlamaIndexNode {
+	if chunks == nil {
+		return nil
+	}
 	nodes := make([]LlamaIndexNode, len(chunks))
 	for i, c := range chunks {
 		nodes[i] = LlamaIndexNode{ID: c.ID, Text: c.Text}
 	}
-	if chunks == nil {
-		nodes = nil
-	}
-	return LlamaIndexDataset(cols["anchor"], cols["positive"], cols["chunk_id"], nodes)
+	return nodes
 }
