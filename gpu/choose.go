@@ -110,7 +110,7 @@ func Choose(env Env) (Choice, error) {
 	}
 	path, searched := FindPlugin(env, "cuda")
 	if path != "" {
-		return Choice{Kind: KindXLA, Plugin: path, Searched: searched,
+		return Choice{Kind: KindXLA, Plugin: path, Options: fullFloat32(""), Searched: searched,
 			Reason: "found a CUDA PJRT plugin at " + path}, nil
 	}
 	return Choice{Kind: KindGo, Options: goConfig, Searched: searched,
@@ -131,7 +131,7 @@ func chooseRequested(env Env, cfg string) (Choice, error) {
 		if plugin == "" {
 			plugin = "cuda" // what a user of this project means by "xla": the GPU
 		}
-		c := Choice{Kind: KindXLA, Options: opts, Requested: true, Reason: "GOMLX_BACKEND=" + cfg}
+		c := Choice{Kind: KindXLA, Options: fullFloat32(opts), Requested: true, Reason: "GOMLX_BACKEND=" + cfg}
 		if filepath.IsAbs(plugin) {
 			c.Searched = []string{plugin}
 			if !env.isFile(plugin) {
@@ -151,6 +151,23 @@ func chooseRequested(env Env, cfg string) (Choice, error) {
 	default:
 		return Choice{Requested: true}, fmt.Errorf("GOMLX_BACKEND=%s: unknown backend %q (want go or xla)", cfg, name)
 	}
+}
+
+// fullFloat32 adds tf32=false to XLA options that say nothing of TF32. go-xla computes float32 products in TF32
+// on CUDA unless told otherwise; torch does not (torch.backends.cuda.matmul.allow_tf32 is off by default), and
+// ragnb's embeddings are held to float32 references, so full float32 is the default here too. A user's own
+// tf32 / notf32 option is kept, and training turns TF32 on for its own run (train.Config.TF32, SetTF32).
+func fullFloat32(opts string) string {
+	for _, o := range strings.Split(opts, ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(o), "=")
+		if name == "tf32" || name == "notf32" {
+			return opts
+		}
+	}
+	if opts == "" {
+		return "tf32=false"
+	}
+	return opts + ",tf32=false"
 }
 
 // pluginFileNames are the file names a PJRT plugin called name may have: go-xla's naming, and for CUDA the file

@@ -42,7 +42,7 @@ func TestChooseFindsPluginInPJRTPath(t *testing.T) {
 	if c.Kind != KindXLA || c.Plugin != plugin || c.Requested {
 		t.Fatalf("got %+v, want auto-detected xla with %s", c, plugin)
 	}
-	if c.Config() != "xla:"+plugin {
+	if c.Config() != "xla:"+plugin+",tf32=false" {
 		t.Errorf("Config() = %q", c.Config())
 	}
 	if len(c.Searched) != 2 || c.Searched[0] != "/nonexistent" || c.Searched[1] != dir {
@@ -120,7 +120,9 @@ func TestChooseRequested(t *testing.T) {
 	}{
 		{backend: "go", kind: KindGo, options: goConfig},
 		{backend: "go:parallelism=2", kind: KindGo, options: "parallelism=2"},
-		{backend: "xla:cpu", kind: KindXLA, plugin: cpu},
+		{backend: "xla:cpu", kind: KindXLA, plugin: cpu, options: "tf32=false"},
+		{backend: "xla:cpu,preallocate=false", kind: KindXLA, plugin: cpu, options: "preallocate=false,tf32=false"},
+		{backend: "xla:cpu,tf32=true", kind: KindXLA, plugin: cpu, options: "tf32=true"},
 		{backend: "xla:" + abs + ",notf32", kind: KindXLA, plugin: abs, options: "notf32"},
 		{backend: "xla:cuda", errorHas: []string{"pjrt_c_api_cuda_plugin.so", "xla_cuda_plugin.so", dir, "/usr/local/lib/go-xla"}},
 		{backend: "xla", errorHas: []string{"cuda", dir}},
@@ -223,5 +225,18 @@ func TestErrNotFoundWrapped(t *testing.T) {
 	_, err := Choose(env)
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("got %v, want ErrNotFound", err)
+	}
+}
+
+// TF32 exists on XLA's CUDA backend only; on any other backend asking for it names the backend.
+func TestSetTF32RefusesBackendsWithoutIt(t *testing.T) {
+	b, err := Open(Choice{Kind: KindGo, Options: goConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore, err := SetTF32(b, true)
+	if err == nil || restore != nil || !strings.Contains(err.Error(), "TF32 needs XLA on a CUDA GPU") ||
+		!strings.Contains(err.Error(), b.Backend.Description()) {
+		t.Fatalf("SetTF32 on %s: restore %v, error %v", b.Backend.Description(), restore != nil, err)
 	}
 }

@@ -126,3 +126,14 @@ func setGoParallelism(b compute.Backend, n int) error {
 	set.Call([]reflect.Value{reflect.ValueOf(n)})
 	return nil
 }
+
+// SetTF32 turns TF32 float32 matrix products on or off on an XLA CUDA backend and returns the function that
+// restores the previous setting. It acts on programs compiled from then on, process-wide, as
+// torch.backends.cuda.matmul.allow_tf32 does; the trainer sets it for the length of a run (train.Config.TF32).
+// Any other backend has no TF32, which is an error naming it. b is the compute.Backend inside a Backend.
+func SetTF32(b compute.Backend, on bool) (restore func(), err error) {
+	if gb, ok := b.(*Backend); ok {
+		b = gb.Backend
+	}
+	return setTF32(b, on)
+}

@@ -3,6 +3,8 @@
 package gpu
 
 import (
+	"fmt"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/go-xla/compute/xla"
 )
@@ -18,4 +20,14 @@ func openXLA(plugin, options string) (compute.Backend, error) {
 		cfg += "," + options
 	}
 	return xla.New(cfg)
+}
+
+func setTF32(b compute.Backend, on bool) (func(), error) {
+	xb, ok := b.(*xla.Backend)
+	if !ok || !xb.IsCUDA() {
+		return nil, fmt.Errorf("TF32 needs XLA on a CUDA GPU; this process computes on %s", b.Description())
+	}
+	prev := xb.DotGeneralUseTF32
+	xb.DotGeneralUseTF32 = on
+	return func() { xb.DotGeneralUseTF32 = prev }, nil
 }

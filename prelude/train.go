@@ -50,6 +50,10 @@ type TrainOptions struct {
 	MaxGradNorm                            float64
 	Schedule                               string
 	Seed                                   int
+	// BF16 trains under bfloat16 autocast (matrix products in bfloat16, float32 master weights: what a GPU's
+	// tensor cores want; transformers' bf16=True); TF32 lets XLA on CUDA use TF32 for float32 products while it
+	// trains (tf32=True; an error without a CUDA GPU). The bge recipe on a GPU uses both.
+	BF16, TF32 bool
 
 	// Eval is a held-out pairs table evaluated before, during (every EvalEvery steps, default each epoch)
 	// and after training, against the passages of EvalCorpus (default: Eval's own positives) — for a
@@ -80,7 +84,7 @@ func (o TrainOptions) workflow() workflow.TrainOptions {
 		LearningRate: o.LearningRate, WarmupRatio: o.WarmupRatio, WeightDecay: o.WeightDecay,
 		MaxGradNorm: o.MaxGradNorm, Schedule: o.Schedule, Seed: uint64(o.Seed), EvalEvery: o.EvalEvery,
 		BestMetric: o.BestMetric, Temperature: o.Temperature, GroupSize: o.GroupSize, NoDistillation: o.NoDistillation,
-		LowerIsBetter: o.LowerIsBetter}
+		LowerIsBetter: o.LowerIsBetter, BF16: o.BF16, TF32: o.TF32}
 	if w.Anchor == "" {
 		w.Anchor = def.Anchor
 	}

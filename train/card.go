@@ -176,6 +176,8 @@ func nonDefault(cfg Config) [][2]string {
 		{"adam_beta2", cfg.Beta2, 0.999},
 		{"adam_epsilon", cfg.Epsilon, 1e-8},
 		{"max_grad_norm", cfg.MaxGradNorm, 1.0},
+		{"bf16", cfg.BF16, false},
+		{"tf32", cfg.TF32, false},
 		{"lr_scheduler_type", cfg.Schedule, "linear"},
 		{"warmup_ratio", cfg.WarmupRatio, 0.0},
 		{"seed", cfg.Seed, uint64(42)},

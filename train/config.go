@@ -111,6 +111,18 @@ type Config struct {
 	GradAccum int
 	// MaxGradNorm clips the global gradient norm (default 1; negative: no clipping).
 	MaxGradNorm float64
+	// BF16 trains with bfloat16 autocast (transformers' --bf16): the forward's matrix products take bfloat16
+	// operands and accumulate in float32, while the weights (the optimizer's master copy), the optimizer state,
+	// the loss and every elementwise op stay float32 (package model/autocast). On a GPU that is what the tensor
+	// cores run; on the pure-Go backend it runs too, with the same rounding and no speed-up. Static models'
+	// forward has no matrix product, so it changes nothing there.
+	BF16 bool
+	// TF32 lets XLA on CUDA compute float32 matrix products in TF32 while this run trains (transformers' --tf32,
+	// torch.backends.cuda.matmul.allow_tf32); ragnb's default is full float32, torch's default too. Like torch's
+	// flag it is process-wide: programs compiled while the run trains (its evaluator's) use it as well, and the
+	// backend's setting is restored when the run ends. On a backend without TF32 (the pure-Go backend, XLA on
+	// CPU) it is an error, as transformers makes it one.
+	TF32 bool
 
 	// Evaluator is run before training, every EvalEvery steps (0: at the end of every epoch) and at the end.
 	Evaluator Evaluator

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/ragnb/ragnb/model/autocast"
 	"github.com/ragnb/ragnb/model/weights"
 	"github.com/ragnb/ragnb/train/optim"
 )
@@ -61,14 +62,16 @@ type engine struct {
 	adam    optim.AdamW
 	maxNorm float64
 	seed    uint64
+	// compute is the dtype of the forward's matrix products in the graphs that differentiate it (autocast).
+	compute dtypes.DType
 
 	fused, accumulate, apply, embed, lossGrad, surrogate *model.Exec
 }
 
 func newEngine(backend compute.Backend, store *model.Store, fwd forwardFn, loss lossFn, numCols int, labels bool,
-	adam optim.AdamW, maxNorm float64, seed uint64) (*engine, error) {
+	adam optim.AdamW, maxNorm float64, seed uint64, computeDType dtypes.DType) (*engine, error) {
 	e := &engine{backend: backend, store: store, forward: fwd, loss: loss, numCols: numCols, labels: labels,
-		adam: adam, maxNorm: maxNorm, seed: seed, byPath: map[string]*param{}}
+		adam: adam, maxNorm: maxNorm, seed: seed, compute: computeDType, byPath: map[string]*param{}}
 	var vars []*model.Variable
 	for v := range store.IterVariables() {
 		vars = append(vars, v)
@@ -191,8 +194,14 @@ func (e *engine) update(ps []*param, grads []*graph.Node, scalars, ok *graph.Nod
 	return norm
 }
 
-func (e *engine) fusedGraph(scope *model.Scope, g *graph.Graph, in []*graph.Node) []*graph.Node {
+// training marks g as a training graph (dropout, the plain formulas autodiff takes) under the run's autocast.
+func (e *engine) training(g *graph.Graph) {
 	e.store.SetTraining(g, true)
+	autocast.Set(g, e.compute)
+}
+
+func (e *engine) fusedGraph(scope *model.Scope, g *graph.Graph, in []*graph.Node) []*graph.Node {
+	e.training(g)
 	outs, valid, labels, rest := e.unpack(scope, in)
 	loss := e.loss(outs, valid, labels)
 	ps := e.used(g)
@@ -202,7 +211,7 @@ func (e *engine) fusedGraph(scope *model.Scope, g *graph.Graph, in []*graph.Node
 }
 
 func (e *engine) accumulateGraph(scope *model.Scope, g *graph.Graph, in []*graph.Node) []*graph.Node {
-	e.store.SetTraining(g, true)
+	e.training(g)
 	outs, valid, labels, rest := e.unpack(scope, in)
 	loss := e.loss(outs, valid, labels)
 	ps := e.used(g)
@@ -227,7 +236,7 @@ func (e *engine) applyGraph(scope *model.Scope, g *graph.Graph, in []*graph.Node
 }
 
 func (e *engine) embedGraph(scope *model.Scope, g *graph.Graph, in []*graph.Node) []*graph.Node {
-	e.store.SetTraining(g, true)
+	e.training(g)
 	return []*graph.Node{graph.StopGradient(e.forward(scope, in[0], in[1], in[2], in[3]))}
 }
 
@@ -247,7 +256,7 @@ func (e *engine) lossGradGraph(scope *model.Scope, g *graph.Graph, in []*graph.N
 // surrogateGraph re-runs one mini-batch's forward with gradients and adds weight × ∂(Σ out ⊙ g)/∂θ to the
 // accumulators, where g is the cached gradient of the loss with respect to out.
 func (e *engine) surrogateGraph(scope *model.Scope, g *graph.Graph, in []*graph.Node) []*graph.Node {
-	e.store.SetTraining(g, true)
+	e.training(g)
 	out := e.forward(scope, in[0], in[1], in[2], in[3])
 	cached, weight := graph.StopGradient(in[4]), in[5]
 	sur := graph.ReduceAllSum(graph.Mul(out, cached))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -316,7 +317,7 @@ func TestTrainingStepsMatchTorch(t *testing.T) {
 		}
 		numCols := len(c.Steps[0][0].Columns)
 		adam := optim.AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.Config.WeightDecay}
-		e, err := newEngine(backend.Backend, store, fwd, lf, numCols, labels, adam, c.Config.MaxGradNorm, 1)
+		e, err := newEngine(backend.Backend, store, fwd, lf, numCols, labels, adam, c.Config.MaxGradNorm, 1, dtypes.Float32)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
+
+	"github.com/ragnb/ragnb/gpu"
 	"github.com/ragnb/ragnb/model/safetensors"
 	"github.com/ragnb/ragnb/model/weights"
 	"github.com/ragnb/ragnb/progress"
@@ -161,7 +164,18 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 	if maxNorm < 0 {
 		maxNorm = 0
 	}
-	e, err := newEngine(backend, t.store, t.forward, t.loss, t.numCols, t.labels, cfg.adamW(), maxNorm, cfg.Seed)
+	if cfg.TF32 {
+		restore, err := gpu.SetTF32(backend, true)
+		if err != nil {
+			return nil, fmt.Errorf("train: tf32: %w", err)
+		}
+		defer restore()
+	}
+	computeDType := dtypes.Float32
+	if cfg.BF16 {
+		computeDType = dtypes.BFloat16
+	}
+	e, err := newEngine(backend, t.store, t.forward, t.loss, t.numCols, t.labels, cfg.adamW(), maxNorm, cfg.Seed, computeDType)
 	if err != nil {
 		return nil, err
 	}

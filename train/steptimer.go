@@ -6,6 +6,7 @@ import (
 	"github.com/ragnb/ragnb/train/losses"
 	"github.com/ragnb/ragnb/train/optim"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -50,5 +51,5 @@ func newBiEncoderEngine(m *encoder.BiEncoder, loss losses.EmbeddingLoss, cols in
 		return m.EmbedGraphPoolMask(scope, ids, types, mask, pool)
 	}
 	lf := func(outs []*graph.Node, valid, _ *graph.Node) *graph.Node { return loss(outs, valid) }
-	return newEngine(b.Backend, m.Store(), fwd, lf, cols, false, adam, maxNorm, 1)
+	return newEngine(b.Backend, m.Store(), fwd, lf, cols, false, adam, maxNorm, 1, dtypes.Float32)
 }

@@ -73,6 +73,11 @@ type TrainOptions struct {
 	MaxGradNorm  float64 `json:"MaxGradNorm"`
 	Schedule     string  `json:"Schedule"`
 	Seed         uint64  `json:"Seed"`
+	// BF16 trains under bfloat16 autocast (train.Config.BF16: products in bfloat16, float32 master weights); TF32
+	// lets XLA on CUDA compute float32 products in TF32 while it trains (train.Config.TF32; an error elsewhere).
+	// Both change the numbers, so both are keyed (and absent from the keys of runs without them).
+	BF16 bool `json:"bf16,omitempty"`
+	TF32 bool `json:"tf32,omitempty"`
 	// DropLast drops each epoch's short last batch; Sampler is no-duplicates or random ("": no-duplicates for
 	// the in-batch-negative losses).
 	DropLast bool   `json:"drop_last,omitempty"`
@@ -149,7 +154,7 @@ func (o TrainOptions) config() train.Config {
 		MSEActivation: o.MSEActivation, Epochs: o.Epochs, MaxSteps: o.MaxSteps, BatchSize: o.BatchSize,
 		DropLast: o.DropLast, Sampler: o.Sampler, Seed: o.Seed, LearningRate: o.LearningRate, WarmupRatio: o.WarmupRatio,
 		Schedule: o.Schedule, WeightDecay: o.WeightDecay, GradAccum: o.GradAccum, MaxGradNorm: o.MaxGradNorm,
-		EvalEvery: o.EvalEvery, SkipInitialEval: o.SkipInitialEval, BestMetric: o.BestMetric,
+		BF16: o.BF16, TF32: o.TF32, EvalEvery: o.EvalEvery, SkipInitialEval: o.SkipInitialEval, BestMetric: o.BestMetric,
 		LowerIsBetter: o.LowerIsBetter, KeepLast: o.KeepLast, CheckpointDir: o.CheckpointDir,
 		CheckpointEvery: o.CheckpointEvery, KeepCheckpoints: o.KeepCheckpoints, Resume: o.Resume}
 }

@@ -31,6 +31,7 @@ type trainFlags struct {
 	epochs, maxSteps, batchSize       int
 	dropLast                          bool
 	sampler                           string
+	bf16, tf32                        bool
 	lr, warmup, weightDecay, maxNorm  float64
 	schedule                          string
 	gradAccum                         int
@@ -95,6 +96,10 @@ func (f *trainFlags) register(fs *flag.FlagSet, reranker bool) {
 	fs.IntVar(&f.gradAccum, "grad-accum", def.GradAccum, "batches accumulated per optimizer step"+recipe(func(r workflow.Recipe) any { return r.GradAccum }))
 	fs.Float64Var(&f.maxNorm, "max-grad-norm", def.MaxGradNorm, "clip the global gradient norm to this `value` (negative: no clipping)")
 	fs.Uint64Var(&f.seed, "seed", def.Seed, "`seed` of the data order (a pure function of seed and epoch) and of dropout")
+	fs.BoolVar(&f.bf16, "bf16", false, "bfloat16 autocast (transformers' --bf16): the forward's matrix products in bfloat16 with float32 accumulation, "+
+		"float32 master weights, optimizer and loss; fast on a GPU's tensor cores, no faster on the pure-Go backend")
+	fs.BoolVar(&f.tf32, "tf32", false, "let XLA on CUDA compute float32 matrix products in TF32 while training (transformers' --tf32; "+
+		"default: full float32, as torch); an error without a CUDA GPU")
 	fs.IntVar(&f.maxLength, "max-length", 0, "truncate texts to this many `tokens` (0: the model's maximum)")
 	fs.StringVar(&f.evalPairs, "eval-pairs", "", "evaluate on this pairs table `file` instead of the --test-fraction split: its anchors are the queries, "+
 		"its distinct positives the corpus")
@@ -138,6 +143,7 @@ func (f *trainFlags) options() workflow.TrainOptions {
 	o := workflow.DefaultTrainOptions()
 	o.Epochs, o.MaxSteps, o.BatchSize, o.DropLast, o.Sampler, o.Seed = f.epochs, f.maxSteps, f.batchSize, f.dropLast, f.sampler, f.seed
 	o.LearningRate, o.WarmupRatio, o.Schedule, o.WeightDecay, o.GradAccum, o.MaxGradNorm = f.lr, f.warmup, f.schedule, f.weightDecay, f.gradAccum, f.maxNorm
+	o.BF16, o.TF32 = f.bf16, f.tf32
 	o.EvalEvery, o.SkipInitialEval, o.BestMetric, o.LowerIsBetter, o.KeepLast = f.evalEvery, f.skipInit, f.bestMetric, f.lowerIsBetter, f.keepLast
 	o.CheckpointDir, o.CheckpointEvery, o.KeepCheckpoints, o.Resume = f.checkpointDir, f.checkpointEvery, f.keepCheckpoints, f.resume
 	if o.CheckpointDir == "" && f.out != "" {

@@ -355,3 +355,31 @@ func TestTripletAndRegressionEvaluatorsPickTheCheckpoint(t *testing.T) {
 		t.Errorf("triplets without a negative column: exit %d %s", code, e)
 	}
 }
+
+// --bf16 trains under bfloat16 autocast and says so in the card, as sentence-transformers' cards list bf16;
+// --tf32 without a CUDA GPU is refused before anything is written.
+func TestTrainBF16AndTF32Flags(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyTrainModel(t, dir)
+	data := filepath.Join(dir, "pairs.jsonl")
+	writePairs(t, data, 40)
+	out := filepath.Join(dir, "tuned")
+	code, stdout, errOut := runCLI(t, "train", "--model", model, "--data", data, "--out", out, "--max-steps", "2",
+		"--batch-size", "8", "--lr", "1e-3", "--bf16")
+	if code != 0 {
+		t.Fatalf("train --bf16: %d\n%s\n%s", code, stdout, errOut)
+	}
+	card, _ := os.ReadFile(filepath.Join(out, "README.md"))
+	if !strings.Contains(string(card), "`bf16`: True") && !strings.Contains(string(card), "`bf16`: true") {
+		t.Errorf("README.md does not list bf16 among the hyperparameters:\n%s", card)
+	}
+	out32 := filepath.Join(dir, "tf32")
+	code, stdout, errOut = runCLI(t, "train", "--model", model, "--data", data, "--out", out32, "--max-steps", "2",
+		"--batch-size", "8", "--tf32")
+	if code == 0 || !strings.Contains(errOut, "TF32 needs XLA on a CUDA GPU") {
+		t.Fatalf("train --tf32 on the pure-Go backend: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(out32, "model.safetensors")); err == nil {
+		t.Error("train --tf32 failed but wrote a model")
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/nn"
+
+	"github.com/ragnb/ragnb/model/autocast"
 )
 
 // activationType maps config.json's hidden_act to GoMLX's activation: "gelu" is HF's exact erf GELU.
@@ -48,10 +50,11 @@ func variable(scope *model.Scope, g *Graph, name string, dims ...int) *Node {
 // therefore build the plain formulas in training graphs (Scope.IsTraining), which autodiff takes as they are,
 // and the fused ops in inference graphs. Other encoders of the family (package modernbert) use them too.
 
-// DenseFor is x·Wᵀ + b with w in HF's [out, in] layout, then act; b may be nil.
+// DenseFor is x·Wᵀ + b with w in HF's [out, in] layout, then act; b may be nil. In a training graph the product
+// follows the graph's autocast (bfloat16 operands under train.Config.BF16).
 func DenseFor(scope *model.Scope, x, w, b *Node, act activation.Type) *Node {
 	if scope.IsTraining(x.Graph()) {
-		y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+		y := autocast.DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
 		if b != nil {
 			y = Add(y, ExpandLeftToRank(b, y.Rank()))
 		}
@@ -185,11 +188,11 @@ func EncodePositions(scope *model.Scope, cfg *Config, ids, typeIDs, positionIDs,
 		k := split(linear(self.At("key"), x, h, h, activation.TypeNone), 0, 2, 1, 3)
 		vT := split(linear(self.At("value"), x, h, h, activation.TypeNone), 0, 2, 3, 1)
 		// scores[b, a, i, j] = q[b, a, i, :] · k[b, a, j, :]
-		scores := Add(DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}), bias)
+		scores := Add(autocast.DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}), bias)
 		probs := SoftmaxFor(scope, scores)
 		probs = layers.DropoutStatic(scope, probs, cfg.AttentionProbsDropoutProb)
 		// ctxᵀ[b, a, :, i] = Σ_j vᵀ[b, a, :, j] probs[b, a, i, j]
-		ctxT := DotGeneral(vT, []int{3}, []int{0, 1}, probs, []int{3}, []int{0, 1})
+		ctxT := autocast.DotGeneral(vT, []int{3}, []int{0, 1}, probs, []int{3}, []int{0, 1})
 		ctx := Reshape(TransposeAllAxes(ctxT, 0, 3, 1, 2), batch, seq, h)
 		out := att.At("output")
 		attOut := linear(out.At("dense"), ctx, h, h, activation.TypeNone)

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/ragnb/ragnb/model/autocast"
 	"github.com/ragnb/ragnb/model/bert"
 )
 
@@ -160,14 +161,14 @@ func Encode(scope *model.Scope, cfg *Config, ids, mask *Node) *Node {
 		cs := rope[cfg.RopeTheta(i)]
 		q, k, v := rotate(part(0), cs[0], cs[1]), rotate(part(1), cs[0], cs[1]), part(2)
 		kT := TransposeAllAxes(k, 0, 1, 3, 2)
-		scores := MulScalar(DotGeneral(q, []int{3}, []int{0, 1}, kT, []int{2}, []int{0, 1}), scale)
+		scores := MulScalar(autocast.DotGeneral(q, []int{3}, []int{0, 1}, kT, []int{2}, []int{0, 1}), scale)
 		if cfg.IsGlobal(i) {
 			scores = Add(scores, padBias)
 		} else {
 			scores = Add(scores, localBias)
 		}
 		probs := layers.DropoutStatic(scope, bert.SoftmaxFor(scope, scores), cfg.AttentionDropout)
-		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
+		ctx := autocast.DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
 		ctx = Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), batch, seq, h)
 		attOut := layers.DropoutStatic(scope, linear(att.At("Wo"), ctx, h, h, cfg.AttentionBias), cfg.AttentionDropout)
 		x = Add(x, attOut)
