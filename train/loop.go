@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +46,22 @@ type Result struct {
 	// Elapsed is the training time over all runs of a resumed training; StepTime the mean wall time of an
 	// optimizer step in this process (evaluations and checkpoints excluded).
 	Elapsed, StepTime time.Duration
+	// StepTimes are this process's optimizer steps' wall times in order: the first includes compiling the
+	// programs, so MedianStepTime is the steady pace.
+	StepTimes []time.Duration
+}
+
+// MedianStepTime is the median of StepTimes (0 without steps): the pace once the programs are compiled.
+func (r *Result) MedianStepTime() time.Duration {
+	if len(r.StepTimes) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.StepTimes)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // plan is the run's data order: a pure function of the examples, config and epoch.
@@ -325,7 +342,9 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 				return finish(fmt.Errorf("step %d (epoch %d): loss %v, gradient norm %v: training stopped; the weights are those after step %d; %s (try a lower learning rate, or check the data)",
 					rs.st.Step+1, epoch+1, loss, norm, rs.st.Step, where))
 			}
-			stepTime += time.Since(t0)
+			dt := time.Since(t0)
+			stepTime += dt
+			res.StepTimes = append(res.StepTimes, dt)
 			stepsHere++
 			rs.st.Step++
 			rs.st.Epoch = float64(epoch) + float64(g+1)/float64(n)

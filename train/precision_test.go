@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomlx/compute/dtypes"
 )
@@ -75,5 +76,19 @@ func TestTF32WithoutCUDAIsAnError(t *testing.T) {
 	_, err := TrainBiEncoder(context.Background(), m, topicPairs(8), Config{BatchSize: 4, TF32: true}, nil)
 	if err == nil || !strings.Contains(err.Error(), "TF32 needs XLA on a CUDA GPU") {
 		t.Fatalf("TF32 on the pure-Go backend: %v", err)
+	}
+}
+
+func TestMedianStepTimeSkipsTheCompilingStep(t *testing.T) {
+	r := &Result{StepTimes: []time.Duration{9 * time.Second, time.Second, 3 * time.Second, 2 * time.Second}}
+	if got := r.MedianStepTime(); got != 2500*time.Millisecond {
+		t.Errorf("median of 9, 1, 3, 2 s = %v, want 2.5s", got)
+	}
+	r.StepTimes = r.StepTimes[:3]
+	if got := r.MedianStepTime(); got != 3*time.Second {
+		t.Errorf("median of 9, 1, 3 s = %v, want 3s", got)
+	}
+	if got := (&Result{}).MedianStepTime(); got != 0 {
+		t.Errorf("no steps: %v", got)
 	}
 }

@@ -541,7 +541,8 @@ func finishTraining(std *stdio, f *trainFlags, t *workflow.Trained, runErr error
 	}
 	fmt.Fprintf(std.out, "trained  %d steps (%.3g epochs) in %v", res.Steps, res.Epochs, res.Elapsed.Round(time.Second))
 	if res.StepTime > 0 {
-		fmt.Fprintf(std.out, ", %.3f s/step", res.StepTime.Seconds())
+		fmt.Fprintf(std.out, ", %.3f s/step (median %.3f s, first %.3f s with compilation)", res.StepTime.Seconds(),
+			res.MedianStepTime().Seconds(), res.StepTimes[0].Seconds())
 	}
 	if res.ResumedFrom > 0 {
 		fmt.Fprintf(std.out, ", resumed from step %d", res.ResumedFrom)
