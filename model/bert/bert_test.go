@@ -273,3 +273,46 @@ func TestDropoutOnlyWhenTraining(t *testing.T) {
 		t.Error("training graph shows no dropout")
 	}
 }
+
+// geluTraining's value is the plain formula's and its gradient is GELU's derivative Φ(x) + x·φ(x), the one
+// autodiff finds through the plain formula.
+func TestGeluTrainingMatchesFormula(t *testing.T) {
+	backend, err := gpu.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := []float32{-12, -6, -3.5, -1, -0.25, 0, 1e-3, 0.5, 1, 2.5, 4, 9}
+	ws := make([]float32, len(xs))
+	for i := range ws {
+		ws[i] = float32(math.Cos(float64(i)))
+	}
+	exec, err := graph.NewExec(backend, func(x, w *graph.Node) []*graph.Node {
+		plain := graph.Mul(x, graph.MulScalar(graph.AddScalar(graph.Erf(graph.MulScalar(x, 1/math.Sqrt2)), 1), 0.5))
+		custom := geluTraining(x)
+		gp := graph.Gradient(graph.ReduceAllSum(graph.Mul(plain, w)), x)[0]
+		gc := graph.Gradient(graph.ReduceAllSum(graph.Mul(custom, w)), x)[0]
+		return []*graph.Node{plain, custom, gp, gc}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(xs, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, custom := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+	gp, gc := tensors.MustCopyFlatData[float32](out[2]), tensors.MustCopyFlatData[float32](out[3])
+	for i, x := range xs {
+		if custom[i] != plain[i] {
+			t.Errorf("gelu(%g) = %g, the plain formula gives %g", x, custom[i], plain[i])
+		}
+		xf := float64(x)
+		want := float64(ws[i]) * (0.5*(1+math.Erf(xf/math.Sqrt2)) + xf*math.Exp(-xf*xf/2)/math.Sqrt(2*math.Pi))
+		if math.Abs(float64(gc[i])-want) > 1e-6*(1+math.Abs(want)) {
+			t.Errorf("d gelu(%g): %g, want %g", x, gc[i], want)
+		}
+		if math.Abs(float64(gc[i]-gp[i])) > 1e-6*(1+math.Abs(float64(gp[i]))) {
+			t.Errorf("d gelu(%g): %g, autodiff through the formula gives %g", x, gc[i], gp[i])
+		}
+	}
+}
