@@ -75,10 +75,7 @@ func readWeights(t *testing.T, dir string) map[string][]float32 {
 // A `ragnb train` killed with SIGKILL mid-training and started again with --resume ends with the weights and
 // history of an uninterrupted run (same seed; dropout on).
 func TestTrainResumeAfterSIGKILL(t *testing.T) {
-	dir := t.TempDir()
-	model := tinyTrainModel(t, dir)
-	data := filepath.Join(dir, "pairs.jsonl")
-	writePairs(t, data, 300)
+	dir, model, data := tinyTrainSetup(t, 300)
 	args := func(out string) []string {
 		return []string{"train", "--model", model, "--data", data, "--out", out, "--epochs", "2", "--batch-size", "8", "--grad-accum", "1", "--schedule", "linear",
 			"--lr", "1e-3", "--warmup-ratio", "0.1", "--seed", "9", "--checkpoint-every", "5", "--test-fraction", "0.1",
@@ -233,10 +230,7 @@ func checkCard(t *testing.T, dir, pipeline, metric, split string, best bool) {
 
 // `ragnb train` writes the model card with the metrics of its last evaluation.
 func TestTrainWritesTheModelCard(t *testing.T) {
-	dir := t.TempDir()
-	model := tinyTrainModel(t, dir)
-	data := filepath.Join(dir, "pairs.jsonl")
-	writePairs(t, data, 40)
+	dir, model, data := tinyTrainSetup(t, 40)
 	out := filepath.Join(dir, "tuned")
 	code, stdout, errOut := runCLI(t, "train", "--model", model, "--data", data, "--out", out, "--max-steps", "3",
 		"--batch-size", "8", "--lr", "1e-3", "--test-fraction", "0.25", "--matryoshka-dims", "32,16")
@@ -359,10 +353,7 @@ func TestTripletAndRegressionEvaluatorsPickTheCheckpoint(t *testing.T) {
 // --bf16 trains under bfloat16 autocast and says so in the card, as sentence-transformers' cards list bf16;
 // --tf32 without a CUDA GPU is refused before anything is written.
 func TestTrainBF16AndTF32Flags(t *testing.T) {
-	dir := t.TempDir()
-	model := tinyTrainModel(t, dir)
-	data := filepath.Join(dir, "pairs.jsonl")
-	writePairs(t, data, 40)
+	dir, model, data := tinyTrainSetup(t, 40)
 	out := filepath.Join(dir, "tuned")
 	code, stdout, errOut := runCLI(t, "train", "--model", model, "--data", data, "--out", out, "--max-steps", "2",
 		"--batch-size", "8", "--lr", "1e-3", "--bf16")
@@ -382,4 +373,14 @@ func TestTrainBF16AndTF32Flags(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out32, "model.safetensors")); err == nil {
 		t.Error("train --tf32 failed but wrote a model")
 	}
+}
+
+// tinyTrainSetup is a temporary folder with a tiny model (tinyTrainModel) and rows topic pairs (pairs.jsonl).
+func tinyTrainSetup(t *testing.T, rows int) (dir, model, data string) {
+	t.Helper()
+	dir = t.TempDir()
+	model = tinyTrainModel(t, dir)
+	data = filepath.Join(dir, "pairs.jsonl")
+	writePairs(t, data, rows)
+	return dir, model, data
 }
