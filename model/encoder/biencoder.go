@@ -183,8 +183,9 @@ func (m *BiEncoder) EmbedGraphPoolMask(scope *model.Scope, ids, typeIDs, mask, p
 	if m.IsStatic() {
 		out = static.Embed(scope, ids, poolMask)
 	} else {
-		hidden := encodeGraph(m.layout, scope, ids, typeIDs, mask)
-		out = bert.Pool(hidden, poolMask, m.layout.Pooling)
+		out = byRowChunks(scope, func(in ...*graph.Node) *graph.Node {
+			return bert.Pool(encodeGraph(m.layout, scope, in[0], in[1], in[2]), in[3], m.layout.Pooling)
+		}, ids, typeIDs, mask, poolMask)
 	}
 	if m.layout.Normalize {
 		out = L2Normalize(out)

@@ -109,7 +109,9 @@ func (m *CrossEncoder) MaxLength() int {
 // LogitGraph builds the relevance logits [batch] from ids, typeIDs and mask [batch, seq] of
 // "[CLS] query [SEP] passage [SEP]" sequences: the differentiable forward a trainer puts its loss on.
 func (m *CrossEncoder) LogitGraph(scope *model.Scope, ids, typeIDs, mask *graph.Node) *graph.Node {
-	logits := logitsGraph(m.layout, scope, ids, typeIDs, mask)
+	logits := byRowChunks(scope, func(in ...*graph.Node) *graph.Node {
+		return logitsGraph(m.layout, scope, in[0], in[1], in[2])
+	}, ids, typeIDs, mask)
 	return graph.Reshape(logits, logits.Shape().Dimensions[0])
 }
 
