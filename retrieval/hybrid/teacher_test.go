@@ -2,14 +2,13 @@ package hybrid
 
 import (
 	"context"
-	"encoding/csv"
 	"hash/fnv"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/ragnb/ragnb/data/datasets"
 	"github.com/ragnb/ragnb/ir"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/retrieval/bm25"
@@ -50,32 +49,26 @@ func (h hashEmbedder) EmbedDocuments(_ context.Context, texts []string, _ progre
 // financialSample is the first n questions and the distinct contexts of the embedded financial sample.
 func financialSample(t *testing.T, n int) (queries, corpus []string) {
 	t.Helper()
-	f, err := os.Open("../../testdata/financial-sample/pairs.csv")
+	df, err := datasets.Load("../../testdata/financial-sample/pairs.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	qs, err := datasets.Strings(df, "question")
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, c := -1, -1
-	for i, name := range rows[0] {
-		switch name {
-		case "question":
-			q = i
-		case "context":
-			c = i
-		}
+	cs, err := datasets.Strings(df, "context")
+	if err != nil {
+		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for _, r := range rows[1:] {
-		if len(queries) < n {
-			queries = append(queries, r[q])
+	for i, c := range cs {
+		if i < n {
+			queries = append(queries, qs[i])
 		}
-		if !seen[r[c]] {
-			seen[r[c]] = true
-			corpus = append(corpus, r[c])
+		if !seen[c] {
+			seen[c] = true
+			corpus = append(corpus, c)
 		}
 	}
 	return queries, corpus
