@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ragnb/ragnb/internal/testkit/weaviatetest"
 	"github.com/ragnb/ragnb/progress"
 	"github.com/ragnb/ragnb/retrieval/weaviate"
 )
@@ -16,13 +15,8 @@ import (
 // vectors and skips unknown ids; DocsWithText finds a passage by its words, and a text no object holds finds
 // nothing that equals it.
 func TestWeaviateBulkSearchFetchAndFindText(t *testing.T) {
-	srv := weaviatetest.Start(t)
 	ctx := context.Background()
-	c := client(t, srv.URL)
-	f := newFixture(t, 64)
-	if _, err := weaviate.Push(ctx, c, "Fin", f.rec, f.docs, f.vecs, weaviate.PushOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
+	c, f := pushedFixture(t, 64, "Fin")
 	qm, err := f.emb.EmbedQueries(ctx, f.queries[:37], nil)
 	if err != nil {
 		t.Fatal(err)

@@ -131,6 +131,19 @@ func contents(docs []ir.Document) []string {
 	return out
 }
 
+// pushedFixture starts a server, pushes the fixture at dim dimensions into collection and returns the client
+// and the fixture.
+func pushedFixture(t *testing.T, dim int, collection string) (*weaviate.Client, *fixture) {
+	t.Helper()
+	srv := weaviatetest.Start(t)
+	c := client(t, srv.URL)
+	f := newFixture(t, dim)
+	if _, err := weaviate.Push(context.Background(), c, collection, f.rec, f.docs, f.vecs, weaviate.PushOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, f
+}
+
 func client(t testing.TB, url string) *weaviate.Client {
 	t.Helper()
 	c, err := weaviate.New(url, weaviate.Options{})
@@ -246,13 +259,8 @@ func TestWeaviatePushSearchRepushPruneAndRefuseAnotherModel(t *testing.T) {
 }
 
 func TestWeaviateMatryoshkaPushMatchesTheTruncatedLocalIndex(t *testing.T) {
-	srv := weaviatetest.Start(t)
 	ctx := context.Background()
-	c := client(t, srv.URL)
-	f := newFixture(t, 32)
-	if _, err := weaviate.Push(ctx, c, "Fin32", f.rec, f.docs, f.vecs, weaviate.PushOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
+	c, f := pushedFixture(t, 32, "Fin32")
 	s, err := weaviate.OpenSearcher(ctx, c, "Fin32", f.emb, fixtureHash, "toy", weaviate.SearcherOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -266,13 +274,8 @@ func TestWeaviateMatryoshkaPushMatchesTheTruncatedLocalIndex(t *testing.T) {
 }
 
 func TestWeaviateHybridSearchFindsExactWords(t *testing.T) {
-	srv := weaviatetest.Start(t)
 	ctx := context.Background()
-	c := client(t, srv.URL)
-	f := newFixture(t, 64)
-	if _, err := weaviate.Push(ctx, c, "Fin", f.rec, f.docs, f.vecs, weaviate.PushOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
+	c, f := pushedFixture(t, 64, "Fin")
 	// BM25 alone (alpha 0) must find a passage from its opening words; the fused search (alpha 0.5) answers
 	// with scores best first.
 	lexical, err := weaviate.OpenSearcher(ctx, c, "Fin", f.emb, fixtureHash, "toy", weaviate.SearcherOptions{Hybrid: true, Alpha: 0})
