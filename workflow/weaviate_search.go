@@ -157,7 +157,7 @@ func prepareWeaviate(ctx context.Context, env Env, in MineInput, topK int) (*min
 		if len(o.Vector) != rec.Dim {
 			return nil, nil, fmt.Errorf("mine: document %q of %s has a %d-d vector, the record says %d", id, col.Name, len(o.Vector), rec.Dim)
 		}
-		text := ir.Document{Title: o.Title, Text: o.Text}.Content()
+		text := o.Content()
 		i, ok := index[text]
 		if !ok {
 			i = len(set.Corpus)
@@ -353,7 +353,7 @@ func locateCorpus(ctx context.Context, env Env, c *weaviate.Client, class string
 	for i, d := range corpus {
 		found := false
 		for _, id := range candidates[2*i : 2*i+2] {
-			if ob, ok := byID[id]; ok && (ir.Document{Title: ob.Title, Text: ob.Text}).Content() == d.Content() {
+			if ob, ok := byID[id]; ok && ob.Content() == d.Content() {
 				toEval[id], found = d.ID, true
 				break
 			}
@@ -377,7 +377,7 @@ func locateCorpus(ctx context.Context, env Env, c *weaviate.Client, class string
 	for j, i := range rest {
 		d, found := corpus[i], false
 		for _, ob := range matches[j] {
-			if (ir.Document{Title: ob.Title, Text: ob.Text}).Content() == d.Content() {
+			if ob.Content() == d.Content() {
 				toEval[ob.DocID], found = d.ID, true
 				break
 			}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ragnb/ragnb/ir"
 )
 
 // RecordPrefix starts the class description that holds a Record; the JSON follows it.
@@ -187,6 +189,9 @@ type Object struct {
 	DocID, Title, Text string
 	Vector             []float32
 }
+
+// Content is the object's text as its index embedded it: ir.Document.Content of its title and text.
+func (o Object) Content() string { return ir.Document{Title: o.Title, Text: o.Text}.Content() }
 
 type batchObject struct {
 	Class      string            `json:"class"`
