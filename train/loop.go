@@ -215,8 +215,6 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 	start := time.Now()
 	base := time.Duration(rs.st.ElapsedSeconds * float64(time.Second)) // training time before a resume
 	elapsed := func() time.Duration { return base + time.Since(start) }
-	var stepTime time.Duration
-	stepsHere := 0
 	send := func(values map[string]float64) {
 		report.Send(progress.Report{Stage: "train", Done: rs.st.Step, Total: total, Unit: "steps", Elapsed: elapsed(), Values: values})
 	}
@@ -225,8 +223,12 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 		res.History.Records = rs.st.History
 		res.Final = rs.final
 		res.Elapsed = elapsed()
-		if stepsHere > 0 {
-			res.StepTime = stepTime / time.Duration(stepsHere)
+		if n := len(res.StepTimes); n > 0 {
+			var sum time.Duration
+			for _, d := range res.StepTimes {
+				sum += d
+			}
+			res.StepTime = sum / time.Duration(n)
 		}
 		if rs.st.BestValue != nil {
 			res.BestValue, res.BestStep = *rs.st.BestValue, rs.st.BestStep
@@ -342,10 +344,7 @@ func run(ctx context.Context, t *task, cfg Config, report progress.Func) (*Resul
 				return finish(fmt.Errorf("step %d (epoch %d): loss %v, gradient norm %v: training stopped; the weights are those after step %d; %s (try a lower learning rate, or check the data)",
 					rs.st.Step+1, epoch+1, loss, norm, rs.st.Step, where))
 			}
-			dt := time.Since(t0)
-			stepTime += dt
-			res.StepTimes = append(res.StepTimes, dt)
-			stepsHere++
+			res.StepTimes = append(res.StepTimes, time.Since(t0))
 			rs.st.Step++
 			rs.st.Epoch = float64(epoch) + float64(g+1)/float64(n)
 			rs.st.History = append(rs.st.History, Record{Step: rs.st.Step, Epoch: rs.st.Epoch, Loss: loss, LearningRate: lr, GradNorm: norm})
