@@ -11,11 +11,12 @@ import (
 
 // The pure-Go backend splits a matrix product over the cores but runs every other op on one core, and it runs
 // independent ops side by side. A transformer layer is a chain of ops, so a batch encoded whole keeps only its
-// matrix products busy on every core, and its elementwise work (GELU, softmax, layer norm, the residual adds: about a third of the forward) on one. Encoding
-// the batch as independent row chunks in the same graph gives the backend one chain per core to run at once;
-// every row's math is unchanged. On 2 cores, MiniLM shape, 32 × 128 tokens, whole and chunked alternating in
-// one session: 4.8–18% more texts/s with 2 chunks, median 11%, and 4 chunks were slower than 2
-// (docs/benchmarks.md). XLA parallelises inside each op and fuses across them, so there the batch stays whole.
+// matrix products busy on every core, and its elementwise work (GELU, softmax, layer norm, the residual adds:
+// about a third of the forward) on one. Encoding the batch as independent row chunks in the same graph gives the
+// backend one chain per core to run at once; every row's math is unchanged. On 2 cores, MiniLM shape, 32 × 128
+// tokens, whole and chunked alternating in one session: 4.8–18% more texts/s with 2 chunks, median 11%, and 4
+// chunks were slower than 2 (docs/benchmarks.md). XLA parallelises inside each op and fuses across them, so
+// there the batch stays whole.
 
 // minChunkTokens keeps chunks large enough for the matrix products' kernels to stay efficient: 1,024 tokens
 // is 8 rows of 128 or 2 of 512.
